@@ -1,0 +1,548 @@
+// The order of the steps is the security argument; each says why it sits
+// where it does. Only raw system calls below this line (see the header).
+
+#include "sandbox/child_setup.h"
+
+#include <fcntl.h>
+#include <linux/prctl.h>
+#include <linux/securebits.h>
+#include <linux/seccomp.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/capability.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+namespace sandbox::internal {
+namespace {
+
+// Where the host's root stays reachable between pivot_root and its detach.
+constexpr char kOldRoot[] = "/.oldroot";
+// Where the new root tmpfs is mounted before pivot_root. Any directory that
+// exists on the host will do: the mount is private to the new namespace.
+constexpr char kNewRootBase[] = "/tmp";
+constexpr char kHostDevNull[] = "/.oldroot/dev/null";
+constexpr char kShmData[] = "size=64M,mode=1777";
+
+// Host-wide kernel state under /proc: made read-only, because a process
+// with capabilities in its own user namespace could otherwise still reach
+// knobs that are not namespaced.
+constexpr const char* kProcReadOnly[] = {
+    "/proc/sys", "/proc/bus", "/proc/fs", "/proc/irq",
+};
+// Hidden outright (a file gets /dev/null on top, a directory an empty
+// read-only tmpfs): kernel memory, key material, timing side channels,
+// hardware and the magic SysRq trigger.
+constexpr const char* kProcMasked[] = {
+    "/proc/kcore",        "/proc/keys",         "/proc/key-users",
+    "/proc/timer_list",   "/proc/sched_debug",  "/proc/latency_stats",
+    "/proc/sysrq-trigger", "/proc/kallsyms",    "/proc/kmsg",
+    "/proc/acpi",         "/proc/scsi",         "/proc/asound",
+    "/proc/firmware",     "/proc/driver",       "/proc/tty",
+    "/proc/interrupts",   "/proc/vmallocinfo",  "/proc/pagetypeinfo",
+    "/proc/slabinfo",
+};
+// Device nodes of the minimal /dev, bound from the host's /dev (a user
+// namespace cannot mknod).
+constexpr const char* kDevNodes[] = {"null", "zero", "full", "random",
+                                     "urandom"};
+
+int g_sync_fd = -1;
+
+// Sends one message; for the seccomp notification fd with SCM_RIGHTS.
+// sendmsg is what the bootstrap hole of the filter allows, so messages keep
+// flowing after the filter is installed.
+void SendMessage(const ChildMessage& message, int fd_to_pass) {
+  struct iovec iov = {const_cast<ChildMessage*>(&message), sizeof(message)};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  if (fd_to_pass >= 0) {
+    memset(control, 0, sizeof(control));
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+    struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cmsg), &fd_to_pass, sizeof(int));
+  }
+  while (sendmsg(g_sync_fd, &msg, MSG_NOSIGNAL) < 0 && errno == EINTR) {
+  }
+}
+
+[[noreturn]] void Fail(SetupStep step, int error, int detail = -1) {
+  ChildMessage message = {};
+  message.type = ChildMessage::Type::kSetupError;
+  message.step = step;
+  message.error = error;
+  message.detail = detail;
+  SendMessage(message, -1);
+  _exit(125);
+}
+
+// Runs `result` check: a negative return fails `step` with errno.
+#define SBX_CHILD_CHECK(expr, step, detail)                  \
+  do {                                                       \
+    if ((expr) < 0) Fail(SetupStep::step, errno, (detail));  \
+  } while (false)
+
+// mkdir -p for an absolute path, in a stack buffer.
+int MakeDirs(const char* path, bool include_last) {
+  char buffer[PATH_MAX];
+  const size_t length = strlen(path);
+  if (length >= sizeof(buffer)) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  memcpy(buffer, path, length + 1);
+  for (size_t i = 1; i <= length; ++i) {
+    if (buffer[i] != '/' && buffer[i] != '\0') continue;
+    if (buffer[i] == '\0' && !include_last) break;
+    const char saved = buffer[i];
+    buffer[i] = '\0';
+    if (mkdir(buffer, 0755) < 0 && errno != EEXIST) return -1;
+    buffer[i] = saved;
+  }
+  return 0;
+}
+
+// An empty file as the mount point of a file bind.
+int MakeFile(const char* path) {
+  if (MakeDirs(path, /*include_last=*/false) < 0) return -1;
+  const int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0) return errno == EEXIST ? 0 : -1;
+  close(fd);
+  return 0;
+}
+
+int SetMountAttributes(const char* path, uint64_t set, bool recursive) {
+  struct mount_attr attr = {};
+  attr.attr_set = set;
+  return static_cast<int>(syscall(SYS_mount_setattr, AT_FDCWD, path,
+                                  recursive ? AT_RECURSIVE : 0, &attr,
+                                  sizeof(attr)));
+}
+
+// The parent died: nobody would read our reports, and an orphaned sandbox
+// must not run.
+void ExitIfParentGone() {
+  struct pollfd pfd = {g_sync_fd, POLLRDHUP, 0};
+  if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP))) _exit(125);
+}
+
+void SetParentDeathSignal() {
+  SBX_CHILD_CHECK(prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), kParentDeathSignal,
+                  -1);
+  ExitIfParentGone();
+}
+
+void BuildFilesystem(const ChildPlan& plan) {
+  // Mount events must not leak to the host, nor host events in.
+  SBX_CHILD_CHECK(mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr),
+                  kMakeMountsPrivate, -1);
+  // A fresh tmpfs becomes the root: nothing of the host is visible unless
+  // bound below. pivot_root (not chroot) leaves no path back.
+  SBX_CHILD_CHECK(mount("tmpfs", kNewRootBase, "tmpfs", MS_NOSUID | MS_NODEV,
+                        plan.root_tmpfs_data),
+                  kMountRoot, -1);
+  SBX_CHILD_CHECK(chdir(kNewRootBase), kPivotRoot, -1);
+  SBX_CHILD_CHECK(mkdir(kOldRoot + 1, 0700), kPivotRoot, -1);
+  SBX_CHILD_CHECK(syscall(SYS_pivot_root, ".", kOldRoot + 1), kPivotRoot, -1);
+  SBX_CHILD_CHECK(chdir("/"), kPivotRoot, -1);
+
+  // The minimal /dev comes first: /proc masks use its /dev/null.
+  if (plan.mount_dev) {
+    SBX_CHILD_CHECK(mkdir("/dev", 0755), kMountDev, -1);
+    SBX_CHILD_CHECK(mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC,
+                          "size=64k,mode=755"),
+                    kMountDev, -1);
+    char source[64];
+    char target[64];
+    for (const char* node : kDevNodes) {
+      strcpy(source, "/.oldroot/dev/");
+      strcat(source, node);
+      strcpy(target, "/dev/");
+      strcat(target, node);
+      SBX_CHILD_CHECK(MakeFile(target), kMountDev, -1);
+      SBX_CHILD_CHECK(mount(source, target, nullptr, MS_BIND, nullptr),
+                      kMountDev, -1);
+      // Device nodes need "dev"; read-only changes nothing for them.
+      SBX_CHILD_CHECK(
+          SetMountAttributes(target,
+                             MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+                                 MOUNT_ATTR_NOEXEC,
+                             false),
+          kMountDev, -1);
+    }
+    SBX_CHILD_CHECK(symlink("/proc/self/fd", "/dev/fd"), kMountDev, -1);
+    SBX_CHILD_CHECK(symlink("/proc/self/fd/0", "/dev/stdin"), kMountDev, -1);
+    SBX_CHILD_CHECK(symlink("/proc/self/fd/1", "/dev/stdout"), kMountDev, -1);
+    SBX_CHILD_CHECK(symlink("/proc/self/fd/2", "/dev/stderr"), kMountDev, -1);
+    SBX_CHILD_CHECK(mkdir("/dev/shm", 01777), kMountDev, -1);
+    SBX_CHILD_CHECK(mount("tmpfs", "/dev/shm", "tmpfs",
+                          MS_NOSUID | MS_NODEV | MS_NOEXEC, kShmData),
+                    kMountDev, -1);
+    SBX_CHILD_CHECK(SetMountAttributes("/dev", MOUNT_ATTR_RDONLY, false),
+                    kMountDev, -1);
+  }
+
+  for (size_t i = 0; i < plan.mount_count; ++i) {
+    const ChildMount& m = plan.mounts[i];
+    const int detail = static_cast<int>(i);
+    if (m.kind == ChildMount::Kind::kTmpfs) {
+      SBX_CHILD_CHECK(MakeDirs(m.target, true), kMkdir, detail);
+      SBX_CHILD_CHECK(mount("tmpfs", m.target, "tmpfs", MS_NOSUID | MS_NODEV,
+                            m.tmpfs_data),
+                      kTmpfs, detail);
+      continue;
+    }
+    if (m.source_is_dir) {
+      SBX_CHILD_CHECK(MakeDirs(m.target, true), kMkdir, detail);
+    } else {
+      SBX_CHILD_CHECK(MakeFile(m.target), kMkdir, detail);
+    }
+    SBX_CHILD_CHECK(mount(m.source, m.target, nullptr, MS_BIND | MS_REC, nullptr),
+                    kBind, detail);
+    // Right after the bind, before anything else can be created below it:
+    // read-only (recursively, so submounts too) unless asked, never suid or
+    // device files.
+    uint64_t attributes = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+    if (!m.writable) attributes |= MOUNT_ATTR_RDONLY;
+    SBX_CHILD_CHECK(SetMountAttributes(m.target, attributes, true),
+                    kBindAttributes, detail);
+  }
+
+  if (plan.mount_proc) {
+    SBX_CHILD_CHECK(MakeDirs("/proc", true), kMountProc, -1);
+    SBX_CHILD_CHECK(mount("proc", "/proc", "proc",
+                          MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr),
+                    kMountProc, -1);
+    // Unconditionally, whatever access() would claim: every listed path
+    // that exists is covered. A path this kernel lacks needs no cover.
+    int index = -1;
+    for (const char* path : kProcReadOnly) {
+      ++index;
+      struct stat st;
+      if (lstat(path, &st) < 0) {
+        if (errno == ENOENT) continue;
+        Fail(SetupStep::kMaskProc, errno, index);
+      }
+      SBX_CHILD_CHECK(mount(path, path, nullptr, MS_BIND | MS_REC, nullptr),
+                      kMaskProc, index);
+      SBX_CHILD_CHECK(SetMountAttributes(path,
+                                         MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+                                             MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+                                         true),
+                      kMaskProc, index);
+    }
+    for (const char* path : kProcMasked) {
+      ++index;
+      struct stat st;
+      if (lstat(path, &st) < 0) {
+        if (errno == ENOENT) continue;
+        Fail(SetupStep::kMaskProc, errno, index);
+      }
+      if (S_ISDIR(st.st_mode)) {
+        SBX_CHILD_CHECK(mount("tmpfs", path, "tmpfs",
+                              MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                              "size=0,mode=555"),
+                        kMaskProc, index);
+      } else {
+        SBX_CHILD_CHECK(mount(kHostDevNull, path, nullptr, MS_BIND, nullptr),
+                        kMaskProc, index);
+        SBX_CHILD_CHECK(
+            SetMountAttributes(path,
+                               MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+                                   MOUNT_ATTR_NOEXEC,
+                               false),
+            kMaskProc, index);
+      }
+    }
+  }
+
+  // The host's root goes away for good.
+  SBX_CHILD_CHECK(umount2(kOldRoot, MNT_DETACH), kDetachOldRoot, -1);
+  SBX_CHILD_CHECK(rmdir(kOldRoot), kDetachOldRoot, -1);
+  if (!plan.writable_root) {
+    SBX_CHILD_CHECK(SetMountAttributes("/", MOUNT_ATTR_RDONLY, false),
+                    kRootReadOnly, -1);
+  }
+}
+
+void BringUpLoopback() {
+  const int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  SBX_CHILD_CHECK(sock, kLoopbackUp, -1);
+  struct ifreq request = {};
+  strcpy(request.ifr_name, "lo");
+  SBX_CHILD_CHECK(ioctl(sock, SIOCGIFFLAGS, &request), kLoopbackUp, -1);
+  request.ifr_flags |= IFF_UP | IFF_RUNNING;
+  SBX_CHILD_CHECK(ioctl(sock, SIOCSIFFLAGS, &request), kLoopbackUp, -1);
+  close(sock);
+}
+
+// Becomes the sandbox user. Raw system calls: libc's setresuid would try to
+// signal threads that only exist in the host.
+void SwitchIds(const ChildPlan& plan) {
+  SBX_CHILD_CHECK(syscall(SYS_setresgid, plan.gid, plan.gid, plan.gid),
+                  kSetresgid, -1);
+  SBX_CHILD_CHECK(syscall(SYS_setresuid, plan.uid, plan.uid, plan.uid),
+                  kSetresuid, -1);
+  // A credential change clears the parent-death signal.
+  SetParentDeathSignal();
+}
+
+// Drops every capability for good, with libcap on the empty set the parent
+// prepared. The bounding set and securebits need CAP_SETPCAP, so they go
+// before the uid change; the explicit empty capset after it is needed
+// because a uid change away from a non-zero (unmapped) id keeps them.
+void DropPrivileges(const ChildPlan& plan) {
+  for (int cap = 0; cap <= plan.last_cap; ++cap) {
+    if (cap_drop_bound(cap) < 0 && errno != EINVAL) {
+      Fail(SetupStep::kDropBoundingSet, errno, cap);
+    }
+  }
+  // uid 0 gains nothing by exec, and no one can undo that.
+  SBX_CHILD_CHECK(
+      prctl(PR_SET_SECUREBITS,
+            SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP_LOCKED |
+                SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE |
+                SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
+            0, 0, 0),
+      kSecurebits, -1);
+  if (!plan.new_user_ns) SwitchIds(plan);
+  SBX_CHILD_CHECK(cap_reset_ambient(), kDropCapabilities, -1);
+  SBX_CHILD_CHECK(cap_set_proc(plan.empty_caps), kDropCapabilities, -1);
+  SBX_CHILD_CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), kNoNewPrivs, -1);
+  // The credential change cleared the parent-death signal.
+  SetParentDeathSignal();
+}
+
+// Closes every fd in [from, to].
+void CloseRange(int from, int to) {
+  if (from > to) return;
+  SBX_CHILD_CHECK(close_range(from, to, 0), kCloseFds, from);
+}
+
+// Puts the sync socket at the bootstrap number, the mapped fds at their
+// targets, and closes everything else.
+void ArrangeFds(const ChildPlan& plan) {
+  const struct rlimit64 raised = {plan.host_nofile_hard, plan.host_nofile_hard};
+  SBX_CHILD_CHECK(syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &raised, nullptr),
+                  kMapFds, -1);
+  SBX_CHILD_CHECK(dup3(g_sync_fd, plan.bootstrap_fd, O_CLOEXEC), kMapFds, -1);
+  g_sync_fd = plan.bootstrap_fd;
+  // Sources first move above every target, so that no dup2 clobbers a
+  // source still to be copied.
+  int moved[64];
+  if (plan.fd_count > sizeof(moved) / sizeof(moved[0])) Fail(SetupStep::kMapFds, E2BIG);
+  for (size_t i = 0; i < plan.fd_count; ++i) {
+    moved[i] = fcntl(plan.fd_sources[i], F_DUPFD_CLOEXEC, plan.bootstrap_fd + 1);
+    SBX_CHILD_CHECK(moved[i], kMapFds, plan.fd_sources[i]);
+  }
+  for (size_t i = 0; i < plan.fd_count; ++i) {
+    SBX_CHILD_CHECK(dup2(moved[i], plan.fd_targets[i]), kMapFds,
+                    plan.fd_targets[i]);
+  }
+  // Targets are sorted ascending.
+  int next = 0;
+  for (size_t i = 0; i < plan.fd_count; ++i) {
+    CloseRange(next, plan.fd_targets[i] - 1);
+    next = plan.fd_targets[i] + 1;
+  }
+  CloseRange(next, plan.bootstrap_fd - 1);
+  CloseRange(plan.bootstrap_fd + 1, INT_MAX);
+}
+
+void ResetSignals() {
+  struct sigaction action = {};
+  action.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < _NSIG; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    // Signals glibc reserves for itself fail with EINVAL; nothing to reset.
+    sigaction(sig, &action, nullptr);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  SBX_CHILD_CHECK(sigprocmask(SIG_SETMASK, &none, nullptr), kResetSignals, -1);
+}
+
+[[noreturn]] void RunPayload(const ChildPlan& plan) {
+  ArrangeFds(plan);
+  for (size_t i = 0; i < plan.rlimit_count; ++i) {
+    SBX_CHILD_CHECK(syscall(SYS_prlimit64, 0, plan.rlimits[i].resource,
+                            &plan.rlimits[i].value, nullptr),
+                    kSetRlimit, plan.rlimits[i].resource);
+  }
+  ResetSignals();
+  // Last before execve, so the policy need not allow any setup call. From
+  // here on only sendmsg on the bootstrap fd is allowed beyond the policy.
+  if (plan.filter != nullptr) {
+    const unsigned int flags =
+        plan.filter_notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
+    const long notify_fd =
+        syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, plan.filter);
+    SBX_CHILD_CHECK(notify_fd, kInstallSeccomp, -1);
+    if (plan.filter_notify) {
+      ChildMessage message = {};
+      message.type = ChildMessage::Type::kNotifyFd;
+      SendMessage(message, static_cast<int>(notify_fd));
+      // The notify fd is close-on-exec; the supervisor holds its copy.
+    }
+  }
+  int exec_error = ENOENT;
+  for (size_t i = 0; i < plan.exec_candidate_count; ++i) {
+    execve(plan.exec_candidates[i], plan.argv, plan.envp);
+    // Like execvp: permission problems win over "not found".
+    if (errno != ENOENT && errno != ENOTDIR) exec_error = errno;
+  }
+  Fail(SetupStep::kExec, exec_error);
+}
+
+// pid 1 of the sandbox's pid namespace: reaps every orphan and reports how
+// the payload ended. When it exits, the kernel kills what is left.
+[[noreturn]] void RunInit(pid_t payload) {
+  // Nothing of the host stays open here but the sync socket.
+  if (g_sync_fd > 0) close_range(0, g_sync_fd - 1, 0);
+  close_range(g_sync_fd + 1, INT_MAX, 0);
+  for (;;) {
+    int status = 0;
+    const pid_t pid = waitpid(-1, &status, __WALL);
+    if (pid < 0) {
+      if (errno == EINTR) continue;
+      _exit(126);  // No payload left to wait for: cannot happen.
+    }
+    if (pid == payload) {
+      ChildMessage message = {};
+      message.type = ChildMessage::Type::kExitStatus;
+      message.wait_status = status;
+      SendMessage(message, -1);
+      _exit(0);
+    }
+  }
+}
+
+}  // namespace
+
+const char* ProcCoverPath(int index) {
+  constexpr int kReadOnlyCount = sizeof(kProcReadOnly) / sizeof(kProcReadOnly[0]);
+  constexpr int kMaskedCount = sizeof(kProcMasked) / sizeof(kProcMasked[0]);
+  if (index < 0) return "/proc";
+  if (index < kReadOnlyCount) return kProcReadOnly[index];
+  if (index < kReadOnlyCount + kMaskedCount) {
+    return kProcMasked[index - kReadOnlyCount];
+  }
+  return "/proc";
+}
+
+const char* SetupStepName(SetupStep step) {
+  switch (step) {
+    case SetupStep::kWaitForParent: return "wait_for_parent";
+    case SetupStep::kSetgroups: return "setgroups";
+    case SetupStep::kSetsid: return "setsid";
+    case SetupStep::kMakeMountsPrivate: return "make_mounts_private";
+    case SetupStep::kMountRoot: return "mount_root_tmpfs";
+    case SetupStep::kPivotRoot: return "pivot_root";
+    case SetupStep::kMkdir: return "mkdir";
+    case SetupStep::kBind: return "bind";
+    case SetupStep::kBindAttributes: return "bind_attributes";
+    case SetupStep::kTmpfs: return "tmpfs";
+    case SetupStep::kMountProc: return "mount_proc";
+    case SetupStep::kMaskProc: return "mask_proc";
+    case SetupStep::kMountDev: return "mount_dev";
+    case SetupStep::kDetachOldRoot: return "detach_old_root";
+    case SetupStep::kRootReadOnly: return "root_read_only";
+    case SetupStep::kChdir: return "chdir";
+    case SetupStep::kSetHostname: return "sethostname";
+    case SetupStep::kLoopbackUp: return "loopback_up";
+    case SetupStep::kCgroupNamespace: return "cgroup_namespace";
+    case SetupStep::kDropBoundingSet: return "drop_bounding_set";
+    case SetupStep::kSecurebits: return "securebits";
+    case SetupStep::kSetresgid: return "setresgid";
+    case SetupStep::kSetresuid: return "setresuid";
+    case SetupStep::kDropCapabilities: return "drop_capabilities";
+    case SetupStep::kNoNewPrivs: return "no_new_privs";
+    case SetupStep::kParentDeathSignal: return "parent_death_signal";
+    case SetupStep::kForkPayload: return "fork_payload";
+    case SetupStep::kMapFds: return "map_fds";
+    case SetupStep::kCloseFds: return "close_fds";
+    case SetupStep::kSetRlimit: return "setrlimit";
+    case SetupStep::kResetSignals: return "reset_signals";
+    case SetupStep::kInstallSeccomp: return "install_seccomp";
+    case SetupStep::kSendNotifyFd: return "send_notify_fd";
+    case SetupStep::kExec: return "execve";
+  }
+  return "unknown";
+}
+
+void RunChild(const ChildPlan& plan, int sync_fd, int parent_end) {
+  g_sync_fd = sync_fd;
+  // The parent's end must not stay open here, or the parent's death would
+  // go unnoticed.
+  close(parent_end);
+  // 1. Die with the parent, and wait until it has written our id maps and
+  //    placed us in our cgroup: until then we have no identity to act as.
+  SetParentDeathSignal();
+  char go = 0;
+  ssize_t got;
+  do {
+    got = read(g_sync_fd, &go, 1);
+  } while (got < 0 && errno == EINTR);
+  if (got != 1) _exit(125);
+  if (plan.clear_groups) {
+    SBX_CHILD_CHECK(syscall(SYS_setgroups, 0, nullptr), kSetgroups, -1);
+  }
+  // In a user namespace we become the sandbox user at once: files the setup
+  // creates need an owner the namespace maps (a root host's own uid is not
+  // mapped), and the namespace's capabilities stay, since the old uid was
+  // not the namespace's root. Without one, root keeps its uid until the end.
+  if (plan.new_user_ns) SwitchIds(plan);
+  // A new session: no controlling terminal, so no TIOCSTI into the caller's.
+  SBX_CHILD_CHECK(setsid(), kSetsid, -1);
+
+  // 2. The filesystem, while we still hold capabilities in our namespaces.
+  if (plan.new_mount_ns) BuildFilesystem(plan);
+  SBX_CHILD_CHECK(chdir(plan.cwd), kChdir, -1);
+
+  // 3. Hostname and loopback.
+  if (plan.new_uts_ns && plan.hostname != nullptr) {
+    SBX_CHILD_CHECK(sethostname(plan.hostname, strlen(plan.hostname)),
+                    kSetHostname, -1);
+  }
+  if (plan.new_net_ns) BringUpLoopback();
+  // The cgroup namespace last: its root is the cgroup the parent put us in.
+  if (plan.new_cgroup_ns) {
+    SBX_CHILD_CHECK(unshare(CLONE_NEWCGROUP), kCgroupNamespace, -1);
+  }
+
+  // 4. No capability, no way to gain one.
+  DropPrivileges(plan);
+
+  // 5. With a pid namespace we are its init: the payload runs as our child
+  //    and we stay to reap.
+  if (plan.new_pid_ns) {
+    // Nothing in the sandbox may read or write our memory.
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    const long payload = syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, 0);
+    SBX_CHILD_CHECK(payload, kForkPayload, -1);
+    if (payload > 0) RunInit(static_cast<pid_t>(payload));
+    // Die with init, which is the one the host watches.
+    SetParentDeathSignal();
+  }
+  RunPayload(plan);
+}
+
+}  // namespace sandbox::internal

@@ -1,0 +1,175 @@
+// The child side of a spawn: the ordered setup steps between clone and
+// execve. Internal to the library.
+//
+// Everything here runs in a process cloned from a possibly multi-threaded
+// host, so it may only make raw system calls: no allocation, no locks, no
+// libc wrappers that keep state (setresuid, fork), no Abseil or libseccomp.
+// libcap is used only for calls that wrap one prctl or capset on memory the
+// parent allocated (cap_drop_bound, cap_set_proc, cap_reset_ambient). The
+// parent prepares a ChildPlan of plain memory; the child reads
+// it and reports a failing step as a ChildMessage {step, errno} on the sync
+// socket, then _exits. The parent turns that into a SETUP_ERROR Result.
+
+#ifndef SANDBOX_CHILD_SETUP_H_
+#define SANDBOX_CHILD_SETUP_H_
+
+#include <linux/filter.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+
+// libcap's capability set (cap_t is a pointer to it).
+struct _cap_struct;
+
+namespace sandbox::internal {
+
+// Setup steps, in the order they run. Names (SetupStepName) appear in
+// Results and messages.
+enum class SetupStep : uint32_t {
+  kWaitForParent = 1,
+  kSetgroups,
+  kSetsid,
+  kMakeMountsPrivate,
+  kMountRoot,
+  kPivotRoot,
+  kMkdir,
+  kBind,
+  kBindAttributes,
+  kTmpfs,
+  kMountProc,
+  kMaskProc,
+  kMountDev,
+  kDetachOldRoot,
+  kRootReadOnly,
+  kChdir,
+  kSetHostname,
+  kLoopbackUp,
+  kCgroupNamespace,
+  kDropBoundingSet,
+  kSecurebits,
+  kSetresgid,
+  kSetresuid,
+  kDropCapabilities,
+  kNoNewPrivs,
+  kParentDeathSignal,
+  kForkPayload,
+  kMapFds,
+  kCloseFds,
+  kSetRlimit,
+  kResetSignals,
+  kInstallSeccomp,
+  kSendNotifyFd,
+  kExec,
+};
+
+const char* SetupStepName(SetupStep step);
+
+// The /proc path that ChildMessage::detail `index` names for kMaskProc.
+const char* ProcCoverPath(int index);
+
+// One message on the sync socket from child to parent.
+struct ChildMessage {
+  enum class Type : uint32_t {
+    // A step failed; the child exits.
+    kSetupError = 1,
+    // Carries the seccomp notification fd (SCM_RIGHTS).
+    kNotifyFd = 2,
+    // From the sandbox's init: the payload ended with `wait_status`.
+    kExitStatus = 3,
+  };
+  Type type;
+  SetupStep step;
+  int32_t error;
+  // Index into ChildPlan::mounts (or proc masks) for mount steps, else -1.
+  int32_t detail;
+  int32_t wait_status;
+};
+
+struct ChildMount {
+  enum class Kind : uint32_t { kBind, kTmpfs };
+  Kind kind;
+  // kBind: the host path as reachable after pivot_root ("/.oldroot/usr").
+  const char* source;
+  // Absolute path in the new root.
+  const char* target;
+  // kTmpfs: mount data ("size=...,mode=...").
+  const char* tmpfs_data;
+  bool writable;
+  // kBind: whether the source is a directory (else a file is the mount
+  // point).
+  bool source_is_dir;
+};
+
+struct ChildRlimit {
+  int resource;
+  struct rlimit64 value;
+};
+
+// Everything the child needs, prepared by the parent as plain memory.
+struct ChildPlan {
+  bool new_user_ns = false;
+  bool new_mount_ns = false;
+  bool new_pid_ns = false;
+  bool new_net_ns = false;
+  bool new_uts_ns = false;
+  bool new_cgroup_ns = false;
+  // Drop supplementary groups (possible when a privileged parent wrote the
+  // gid map without denying setgroups).
+  bool clear_groups = false;
+
+  // Filesystem (new_mount_ns only).
+  const char* root_tmpfs_data = nullptr;
+  const ChildMount* mounts = nullptr;
+  size_t mount_count = 0;
+  bool mount_proc = false;
+  bool mount_dev = false;
+  bool writable_root = false;
+  const char* cwd = "/";
+
+  const char* hostname = nullptr;  // null: keep
+
+  // Credentials of the sandboxee, as seen inside its namespace.
+  uid_t uid = 0;
+  gid_t gid = 0;
+  // Highest capability number the kernel knows.
+  int last_cap = 0;
+  // An empty libcap capability set (cap_t), allocated by the parent.
+  ::_cap_struct* empty_caps = nullptr;
+
+  const ChildRlimit* rlimits = nullptr;
+  size_t rlimit_count = 0;
+
+  // fds of the sandboxee: fd_targets[i] becomes a copy of fd_sources[i];
+  // everything else is closed. Targets are below bootstrap_fd.
+  const int* fd_sources = nullptr;
+  const int* fd_targets = nullptr;
+  size_t fd_count = 0;
+  // Where the sync socket sits while the seccomp filter is installed; see
+  // seccomp_compiler.h.
+  int bootstrap_fd = -1;
+  // The host's hard RLIMIT_NOFILE; the soft limit is raised to it so that
+  // the bootstrap fd number can be reached.
+  rlim_t host_nofile_hard = 0;
+
+  const struct sock_fprog* filter = nullptr;  // null: no filter
+  bool filter_notify = false;
+
+  // Candidate paths for the program (a PATH search done ahead), argv, envp.
+  const char* const* exec_candidates = nullptr;
+  size_t exec_candidate_count = 0;
+  char* const* argv = nullptr;
+  char* const* envp = nullptr;
+};
+
+// Runs the setup steps and execs the program; never returns. `sync_fd` is
+// the child's end of the SOCK_SEQPACKET sync socket, `parent_end` the
+// parent's end, which the child closes first. The parent, after
+// clone, writes the id maps, places the child in its cgroup and then sends
+// one byte; the child waits for it before anything else.
+[[noreturn]] void RunChild(const ChildPlan& plan, int sync_fd, int parent_end);
+
+}  // namespace sandbox::internal
+
+#endif  // SANDBOX_CHILD_SETUP_H_

@@ -1,0 +1,615 @@
+#include "sandbox/policy_builder.h"
+
+#include <sys/resource.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/text_format.h"
+#include "sandbox/status_macros.h"
+#include "sandbox/util.h"
+
+namespace sandbox {
+namespace {
+
+using google::protobuf::Descriptor;
+using google::protobuf::FieldDescriptor;
+using google::protobuf::TextFormat;
+
+constexpr uint64_t kDefaultNofile = 1024;
+constexpr uint64_t kMaxNofile = 65536;
+constexpr uint32_t kDefaultInsideId = 1000;
+constexpr uint32_t kDefaultOutsideId = 65534;  // nobody
+constexpr char kDefaultRootSize[] = "1M";
+constexpr char kDefaultHostname[] = "sandbox";
+constexpr uint32_t kDefaultTmpfsMode = 01777;
+
+// A validation failure at a field path such as "filesystem.mounts[2].source".
+absl::Status FieldError(absl::string_view path, absl::string_view message) {
+  return absl::InvalidArgumentError(absl::StrCat(path, ": ", message));
+}
+
+// Checks an absolute path without "." or ".." components and returns it
+// without duplicate or trailing slashes.
+absl::StatusOr<std::string> NormalizeAbsolutePath(absl::string_view path,
+                                                  absl::string_view field) {
+  if (path.empty()) return FieldError(field, "must not be empty");
+  if (path[0] != '/') {
+    return FieldError(field,
+                      absl::StrCat("must be an absolute path, got '", path, "'"));
+  }
+  if (path.find('\0') != absl::string_view::npos) {
+    return FieldError(field, "must not contain a NUL byte");
+  }
+  std::string normalized;
+  for (absl::string_view part : absl::StrSplit(path, '/', absl::SkipEmpty())) {
+    if (part == "." || part == "..") {
+      return FieldError(field, absl::StrCat("must not contain '", part,
+                                            "' components, got '", path, "'"));
+    }
+    absl::StrAppend(&normalized, "/", part);
+  }
+  if (normalized.empty()) normalized = "/";
+  if (normalized.size() >= 4000) return FieldError(field, "path is too long");
+  return normalized;
+}
+
+absl::StatusOr<uint64_t> ParseSizeField(absl::string_view text,
+                                        absl::string_view field) {
+  absl::StatusOr<uint64_t> size = ParseSize(text);
+  if (!size.ok()) return FieldError(field, size.status().message());
+  return *size;
+}
+
+void FillNamespaceDefaults(proto::Namespaces& ns) {
+  if (!ns.has_user()) ns.set_user(true);
+  if (!ns.has_pid()) ns.set_pid(true);
+  if (!ns.has_net()) ns.set_net(true);
+  if (!ns.has_ipc()) ns.set_ipc(true);
+  if (!ns.has_uts()) ns.set_uts(true);
+  if (!ns.has_mount()) ns.set_mount(true);
+  if (!ns.has_cgroup()) ns.set_cgroup(true);
+}
+
+absl::Status ValidateUser(proto::Policy& policy) {
+  proto::User& user = *policy.mutable_user();
+  if (!user.has_uid()) user.set_uid(kDefaultInsideId);
+  if (!user.has_gid()) user.set_gid(kDefaultInsideId);
+  if (!policy.namespaces().user() &&
+      (user.has_outside_uid() || user.has_outside_gid())) {
+    return FieldError("user.outside_uid",
+                      "only applies with a user namespace (namespaces.user)");
+  }
+  if (user.has_outside_uid() && user.outside_uid() == 0) {
+    return FieldError("user.outside_uid",
+                      "must not be 0: the sandboxee never runs as host root");
+  }
+  if (user.has_outside_gid() && user.outside_gid() == 0) {
+    return FieldError("user.outside_gid",
+                      "must not be 0: the sandboxee never runs as host root");
+  }
+  if (user.uid() == static_cast<uint32_t>(-1) ||
+      user.gid() == static_cast<uint32_t>(-1)) {
+    return FieldError("user.uid", "-1 is not a valid id");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateFilesystem(proto::Policy& policy, ResolvedLimits& limits) {
+  proto::Filesystem& fs = *policy.mutable_filesystem();
+  const proto::Namespaces& ns = policy.namespaces();
+  if (!fs.has_proc()) fs.set_proc(ns.mount() && ns.pid());
+  if (!fs.has_dev()) fs.set_dev(ns.mount());
+  if (fs.root_size().empty()) fs.set_root_size(kDefaultRootSize);
+  SBX_ASSIGN_OR_RETURN(limits.root_size,
+                       ParseSizeField(fs.root_size(), "filesystem.root_size"));
+  if (limits.root_size == 0) {
+    return FieldError("filesystem.root_size", "must be greater than 0");
+  }
+  if (fs.cwd().empty()) fs.set_cwd("/");
+  SBX_ASSIGN_OR_RETURN(std::string cwd,
+                       NormalizeAbsolutePath(fs.cwd(), "filesystem.cwd"));
+  fs.set_cwd(cwd);
+
+  if (!ns.mount()) {
+    if (fs.mounts_size() > 0) {
+      return FieldError("filesystem.mounts",
+                        "needs the mount namespace (namespaces.mount)");
+    }
+    if (fs.proc()) {
+      return FieldError("filesystem.proc",
+                        "needs the mount namespace (namespaces.mount)");
+    }
+    if (fs.dev()) {
+      return FieldError("filesystem.dev",
+                        "needs the mount namespace (namespaces.mount)");
+    }
+    if (fs.writable_root()) {
+      return FieldError("filesystem.writable_root",
+                        "needs the mount namespace (namespaces.mount)");
+    }
+  }
+  if (fs.proc() && !ns.pid()) {
+    return FieldError("filesystem.proc",
+                      "needs the pid namespace (namespaces.pid): a /proc "
+                      "without it would show every host process");
+  }
+
+  limits.tmpfs_sizes.assign(fs.mounts_size(), 0);
+  for (int i = 0; i < fs.mounts_size(); ++i) {
+    proto::Mount& mount = *fs.mutable_mounts(i);
+    const std::string field = absl::StrCat("filesystem.mounts[", i, "]");
+    std::string target;
+    switch (mount.kind_case()) {
+      case proto::Mount::kBind: {
+        proto::BindMount& bind = *mount.mutable_bind();
+        SBX_ASSIGN_OR_RETURN(
+            std::string source,
+            NormalizeAbsolutePath(bind.source(), field + ".bind.source"));
+        bind.set_source(source);
+        if (bind.target().empty()) bind.set_target(source);
+        SBX_ASSIGN_OR_RETURN(target, NormalizeAbsolutePath(
+                                         bind.target(), field + ".bind.target"));
+        bind.set_target(target);
+        if (target == "/") {
+          return FieldError(field + ".bind.target",
+                            "cannot replace the root; bind below it");
+        }
+        break;
+      }
+      case proto::Mount::kTmpfs: {
+        proto::TmpfsMount& tmpfs = *mount.mutable_tmpfs();
+        SBX_ASSIGN_OR_RETURN(target, NormalizeAbsolutePath(
+                                         tmpfs.target(), field + ".tmpfs.target"));
+        tmpfs.set_target(target);
+        if (target == "/") {
+          return FieldError(field + ".tmpfs.target",
+                            "use filesystem.root_size for the root");
+        }
+        if (tmpfs.size().empty()) {
+          return FieldError(field + ".tmpfs.size",
+                            "is required: every writable tmpfs has a size");
+        }
+        SBX_ASSIGN_OR_RETURN(limits.tmpfs_sizes[i],
+                             ParseSizeField(tmpfs.size(), field + ".tmpfs.size"));
+        if (limits.tmpfs_sizes[i] == 0) {
+          return FieldError(field + ".tmpfs.size", "must be greater than 0");
+        }
+        if (!tmpfs.has_mode()) tmpfs.set_mode(kDefaultTmpfsMode);
+        if (tmpfs.mode() > 07777) {
+          return FieldError(field + ".tmpfs.mode",
+                            absl::StrFormat("0%o is not a permission mode",
+                                            tmpfs.mode()));
+        }
+        break;
+      }
+      case proto::Mount::KIND_NOT_SET:
+        return FieldError(field, "needs either bind or tmpfs");
+    }
+    // /proc and /dev are built by the sandbox itself.
+    for (const char* reserved : {"/proc", "/dev"}) {
+      const bool owned = absl::string_view(reserved) == "/proc" ? fs.proc()
+                                                                : fs.dev();
+      if (owned && (target == reserved ||
+                    absl::StartsWith(target, absl::StrCat(reserved, "/")))) {
+        return FieldError(
+            field, absl::StrCat("target ", target, " is inside ", reserved,
+                                ", which the sandbox builds itself (set "
+                                "filesystem.", reserved + 1, ": false to "
+                                "supply your own)"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateLimits(proto::Policy& policy, ResolvedLimits& limits) {
+  proto::Limits& l = *policy.mutable_limits();
+  if (!(l.wall_time_seconds() >= 0) || std::isinf(l.wall_time_seconds())) {
+    return FieldError("limits.wall_time_seconds",
+                      "must be a finite number >= 0 (0: no limit)");
+  }
+  if (l.nofile() == 0) l.set_nofile(kDefaultNofile);
+  if (l.nofile() < 8 || l.nofile() > kMaxNofile) {
+    return FieldError("limits.nofile",
+                      absl::StrCat(l.nofile(), " is outside 8..", kMaxNofile));
+  }
+  limits.nofile = l.nofile();
+  if (!l.file_size().empty()) {
+    SBX_ASSIGN_OR_RETURN(limits.file_size,
+                         ParseSizeField(l.file_size(), "limits.file_size"));
+  }
+  if (!l.address_space().empty()) {
+    SBX_ASSIGN_OR_RETURN(limits.address_space,
+                         ParseSizeField(l.address_space(), "limits.address_space"));
+    if (limits.address_space < (16u << 20)) {
+      return FieldError("limits.address_space",
+                        "below 16M no program can start");
+    }
+  }
+  if (!l.memory().empty()) {
+    SBX_ASSIGN_OR_RETURN(limits.memory,
+                         ParseSizeField(l.memory(), "limits.memory"));
+    if (limits.memory < (1u << 20)) {
+      return FieldError("limits.memory", "must be at least 1M");
+    }
+  }
+  if (!(l.cpus() >= 0) || std::isinf(l.cpus())) {
+    return FieldError("limits.cpus", "must be a finite number >= 0 (0: no cap)");
+  }
+  if (l.cpus() > 0 && l.cpus() < 0.01) {
+    return FieldError("limits.cpus", "must be at least 0.01");
+  }
+  if (l.allow_swap() && l.memory().empty()) {
+    return FieldError("limits.allow_swap", "only applies with limits.memory");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateEnv(const proto::Policy& policy) {
+  for (int i = 0; i < policy.env_size(); ++i) {
+    const std::string& entry = policy.env(i);
+    const size_t eq = entry.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return FieldError(absl::StrCat("env[", i, "]"),
+                        absl::StrCat("expected KEY=VALUE, got '", entry, "'"));
+    }
+    if (entry.find('\0') != std::string::npos) {
+      return FieldError(absl::StrCat("env[", i, "]"), "contains a NUL byte");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateHostname(proto::Policy& policy) {
+  if (!policy.namespaces().uts()) {
+    if (!policy.hostname().empty()) {
+      return FieldError("hostname", "needs the UTS namespace (namespaces.uts)");
+    }
+    return absl::OkStatus();
+  }
+  if (policy.hostname().empty()) policy.set_hostname(kDefaultHostname);
+  const std::string& name = policy.hostname();
+  if (name.size() > 64) return FieldError("hostname", "longer than 64 bytes");
+  for (char c : name) {
+    if (!(absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_')) {
+      return FieldError("hostname",
+                        absl::StrCat("'", name, "' has a character outside "
+                                     "[A-Za-z0-9._-]"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateNamespaces(const proto::Namespaces& ns) {
+  if (!ns.user()) {
+    // Without a user namespace only root can create the others; that is
+    // checked at spawn time, where the host's privilege is known.
+    return absl::OkStatus();
+  }
+  return absl::OkStatus();
+}
+
+// Splits "a.b[2].c" into {{"a",-1},{"b",2},{"c",-1}}.
+std::vector<std::pair<std::string, int>> ParseFieldPath(absl::string_view path) {
+  std::vector<std::pair<std::string, int>> parts;
+  for (absl::string_view part : absl::StrSplit(path, '.')) {
+    int index = -1;
+    const size_t bracket = part.find('[');
+    if (bracket != absl::string_view::npos && part.back() == ']') {
+      if (!absl::SimpleAtoi(
+              part.substr(bracket + 1, part.size() - bracket - 2), &index)) {
+        return {};
+      }
+      part = part.substr(0, bracket);
+    }
+    parts.emplace_back(std::string(part), index);
+  }
+  return parts;
+}
+
+}  // namespace
+
+// Where each field of a text policy stands, for line:column in errors.
+struct PolicyBuilder::TextSource {
+  std::string name;
+  TextFormat::ParseInfoTree tree;
+};
+
+// --- Arg ---
+
+proto::ArgCondition Arg::Make(proto::ArgCondition::Op op, uint64_t value) const {
+  proto::ArgCondition condition;
+  condition.set_arg(index_);
+  condition.set_op(op);
+  condition.set_value(value);
+  return condition;
+}
+proto::ArgCondition Arg::operator==(uint64_t v) const {
+  return Make(proto::ArgCondition::EQ, v);
+}
+proto::ArgCondition Arg::operator!=(uint64_t v) const {
+  return Make(proto::ArgCondition::NE, v);
+}
+proto::ArgCondition Arg::operator<(uint64_t v) const {
+  return Make(proto::ArgCondition::LT, v);
+}
+proto::ArgCondition Arg::operator<=(uint64_t v) const {
+  return Make(proto::ArgCondition::LE, v);
+}
+proto::ArgCondition Arg::operator>(uint64_t v) const {
+  return Make(proto::ArgCondition::GT, v);
+}
+proto::ArgCondition Arg::operator>=(uint64_t v) const {
+  return Make(proto::ArgCondition::GE, v);
+}
+proto::ArgCondition Arg::MaskedEq(uint64_t mask, uint64_t value) const {
+  proto::ArgCondition condition = Make(proto::ArgCondition::MASKED_EQ, value);
+  condition.set_mask(mask);
+  return condition;
+}
+
+// --- PolicyBuilder ---
+
+PolicyBuilder::PolicyBuilder() = default;
+PolicyBuilder::~PolicyBuilder() = default;
+PolicyBuilder::PolicyBuilder(PolicyBuilder&&) noexcept = default;
+PolicyBuilder& PolicyBuilder::operator=(PolicyBuilder&&) noexcept = default;
+
+PolicyBuilder PolicyBuilder::FromProto(proto::Policy policy) {
+  PolicyBuilder builder;
+  builder.proto_ = std::move(policy);
+  return builder;
+}
+
+absl::StatusOr<PolicyBuilder> PolicyBuilder::FromTextFile(
+    const std::string& path) {
+  std::ifstream file(path);
+  if (!file) {
+    const int saved_errno = errno;
+    return absl::ErrnoToStatus(saved_errno,
+                               absl::StrCat("cannot open policy ", path));
+  }
+  std::stringstream text;
+  text << file.rdbuf();
+  return FromText(text.str(), path);
+}
+
+absl::StatusOr<PolicyBuilder> PolicyBuilder::FromText(
+    absl::string_view text, absl::string_view source_name) {
+  class Collector : public google::protobuf::io::ErrorCollector {
+   public:
+    void AddError(int line, int column, const std::string& message) override {
+      if (first_error.empty()) {
+        first_error = absl::StrCat(line + 1, ":", column + 1, ": ", message);
+      }
+    }
+    std::string first_error;
+  };
+  Collector collector;
+  auto source = std::make_shared<TextSource>();
+  source->name = std::string(source_name);
+  TextFormat::Parser parser;
+  parser.RecordErrorsTo(&collector);
+  parser.WriteLocationsTo(&source->tree);
+  PolicyBuilder builder;
+  if (!parser.ParseFromString(std::string(text), &builder.proto_)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source_name, ":", collector.first_error));
+  }
+  builder.text_source_ = std::move(source);
+  return builder;
+}
+
+PolicyBuilder& PolicyBuilder::SetName(std::string name) {
+  proto_.set_name(std::move(name));
+  return *this;
+}
+PolicyBuilder& PolicyBuilder::UseHostNetwork() {
+  proto_.mutable_namespaces()->set_net(false);
+  return *this;
+}
+PolicyBuilder& PolicyBuilder::SetHostname(std::string hostname) {
+  proto_.set_hostname(std::move(hostname));
+  return *this;
+}
+PolicyBuilder& PolicyBuilder::SetUser(uint32_t uid, uint32_t gid) {
+  proto_.mutable_user()->set_uid(uid);
+  proto_.mutable_user()->set_gid(gid);
+  return *this;
+}
+PolicyBuilder& PolicyBuilder::SetOutsideUser(uint32_t uid, uint32_t gid) {
+  proto_.mutable_user()->set_outside_uid(uid);
+  proto_.mutable_user()->set_outside_gid(gid);
+  return *this;
+}
+
+PolicyBuilder& PolicyBuilder::AddBind(std::string source, MountMode mode) {
+  std::string target = source;
+  return AddBind(std::move(source), std::move(target), mode);
+}
+PolicyBuilder& PolicyBuilder::AddBind(std::string source, std::string target,
+                                      MountMode mode) {
+  proto::BindMount& bind =
+      *proto_.mutable_filesystem()->add_mounts()->mutable_bind();
+  bind.set_source(std::move(source));
+  bind.set_target(std::move(target));
+  bind.set_writable(mode == MountMode::kReadWrite);
+  return *this;
+}
+PolicyBuilder& PolicyBuilder::AddBindIfExists(std::string source,
+                                              MountMode mode) {
+  AddBind(std::move(source), mode);
+  proto_.mutable_filesystem()->mutable_mounts()->rbegin()->mutable_bind()
+      ->set_optional(true);
+  return *this;
+}
+PolicyBuilder& PolicyBuilder::AddTmpfs(std::string target, uint64_t size_bytes) {
+  proto::TmpfsMount& tmpfs =
+      *proto_.mutable_filesystem()->add_mounts()->mutable_tmpfs();
+  tmpfs.set_target(std::move(target));
+  tmpfs.set_size(absl::StrCat(size_bytes));
+  return *this;
+}
+PolicyBuilder& PolicyBuilder::SetRootMode(MountMode mode) {
+  proto_.mutable_filesystem()->set_writable_root(mode == MountMode::kReadWrite);
+  return *this;
+}
+PolicyBuilder& PolicyBuilder::SetCwd(std::string cwd) {
+  proto_.mutable_filesystem()->set_cwd(std::move(cwd));
+  return *this;
+}
+
+PolicyBuilder& PolicyBuilder::AllowSyscall(
+    std::string name, std::vector<proto::ArgCondition> conditions) {
+  proto::SyscallRule rule;
+  rule.add_syscalls(std::move(name));
+  rule.set_action(proto::SyscallRule::ALLOW);
+  for (proto::ArgCondition& condition : conditions) {
+    *rule.add_args() = std::move(condition);
+  }
+  return AddSyscallRule(std::move(rule));
+}
+PolicyBuilder& PolicyBuilder::AllowSyscalls(
+    std::initializer_list<absl::string_view> names) {
+  proto::SyscallRule rule;
+  for (absl::string_view name : names) rule.add_syscalls(std::string(name));
+  rule.set_action(proto::SyscallRule::ALLOW);
+  return AddSyscallRule(std::move(rule));
+}
+PolicyBuilder& PolicyBuilder::BlockSyscallWithErrno(std::string name,
+                                                    int errno_value) {
+  proto::SyscallRule rule;
+  rule.add_syscalls(std::move(name));
+  rule.set_action(proto::SyscallRule::ERRNO);
+  rule.set_error(absl::StrCat(errno_value));
+  return AddSyscallRule(std::move(rule));
+}
+PolicyBuilder& PolicyBuilder::LogSyscall(std::string name) {
+  proto::SyscallRule rule;
+  rule.add_syscalls(std::move(name));
+  rule.set_action(proto::SyscallRule::LOG);
+  return AddSyscallRule(std::move(rule));
+}
+PolicyBuilder& PolicyBuilder::AllowDangerousSyscall(std::string name) {
+  proto_.mutable_seccomp()->add_dangerous_allow(name);
+  return AllowSyscall(std::move(name));
+}
+PolicyBuilder& PolicyBuilder::SetDefaultErrno(int errno_value) {
+  proto_.mutable_seccomp()->set_default_action(proto::Seccomp::ERRNO);
+  proto_.mutable_seccomp()->set_default_errno(absl::StrCat(errno_value));
+  return *this;
+}
+PolicyBuilder& PolicyBuilder::AddSyscallRule(proto::SyscallRule rule) {
+  *proto_.mutable_seccomp()->add_rules() = std::move(rule);
+  return *this;
+}
+
+PolicyBuilder& PolicyBuilder::SetWallTime(absl::Duration limit) {
+  proto_.mutable_limits()->set_wall_time_seconds(absl::ToDoubleSeconds(limit));
+  return *this;
+}
+PolicyBuilder& PolicyBuilder::SetCpuTime(absl::Duration limit) {
+  proto_.mutable_limits()->set_cpu_time_seconds(
+      static_cast<uint64_t>(absl::ToInt64Seconds(absl::Ceil(limit, absl::Seconds(1)))));
+  return *this;
+}
+PolicyBuilder& PolicyBuilder::SetMaxOpenFiles(uint64_t count) {
+  proto_.mutable_limits()->set_nofile(count);
+  return *this;
+}
+PolicyBuilder& PolicyBuilder::SetMaxProcesses(uint64_t count) {
+  proto_.mutable_limits()->set_nproc(count);
+  return *this;
+}
+PolicyBuilder& PolicyBuilder::SetMaxFileSize(uint64_t bytes) {
+  proto_.mutable_limits()->set_file_size(absl::StrCat(bytes));
+  return *this;
+}
+PolicyBuilder& PolicyBuilder::SetAddressSpace(uint64_t bytes) {
+  proto_.mutable_limits()->set_address_space(absl::StrCat(bytes));
+  return *this;
+}
+PolicyBuilder& PolicyBuilder::SetMemory(uint64_t bytes) {
+  proto_.mutable_limits()->set_memory(absl::StrCat(bytes));
+  return *this;
+}
+PolicyBuilder& PolicyBuilder::SetPids(uint32_t count) {
+  proto_.mutable_limits()->set_pids(count);
+  return *this;
+}
+PolicyBuilder& PolicyBuilder::SetCpus(double cpus) {
+  proto_.mutable_limits()->set_cpus(cpus);
+  return *this;
+}
+PolicyBuilder& PolicyBuilder::AddEnv(std::string key_value) {
+  proto_.add_env(std::move(key_value));
+  return *this;
+}
+
+absl::StatusOr<Policy> PolicyBuilder::Build() const {
+  auto impl = std::make_shared<Policy::Impl>();
+  impl->proto = proto_;
+  proto::Policy& policy = impl->proto;
+  FillNamespaceDefaults(*policy.mutable_namespaces());
+
+  absl::Status status = ValidateNamespaces(policy.namespaces());
+  if (status.ok()) status = ValidateUser(policy);
+  if (status.ok()) status = ValidateFilesystem(policy, impl->limits);
+  if (status.ok()) status = ValidateLimits(policy, impl->limits);
+  if (status.ok()) status = ValidateEnv(policy);
+  if (status.ok()) status = ValidateHostname(policy);
+  if (status.ok()) {
+    absl::StatusOr<SeccompProgram> program = CompileSeccomp(
+        policy.seccomp(),
+        SeccompCompileOptions{.bootstrap_fd = static_cast<int>(impl->limits.nofile)});
+    if (program.ok()) {
+      impl->seccomp = *std::move(program);
+    } else {
+      status = program.status();
+    }
+  }
+  if (!status.ok()) {
+    if (text_source_ == nullptr || status.code() != absl::StatusCode::kInvalidArgument) {
+      return status;
+    }
+    // Prefix "<file>:<line>:<column>: " of the deepest field of the path
+    // that the file spells out.
+    absl::string_view message = status.message();
+    const size_t colon = message.find(": ");
+    std::string location;
+    if (colon != absl::string_view::npos) {
+      const Descriptor* descriptor = proto::Policy::descriptor();
+      const TextFormat::ParseInfoTree* tree = &text_source_->tree;
+      for (const auto& [name, index] : ParseFieldPath(message.substr(0, colon))) {
+        if (descriptor == nullptr || tree == nullptr) break;
+        const FieldDescriptor* field = descriptor->FindFieldByName(name);
+        if (field == nullptr) break;
+        const int tree_index = field->is_repeated() ? std::max(index, 0) : -1;
+        TextFormat::ParseLocation where = tree->GetLocation(field, tree_index);
+        if (where.line < 0) break;
+        location = absl::StrCat(where.line + 1, ":", where.column + 1);
+        if (field->message_type() == nullptr) break;
+        tree = tree->GetTreeForNested(field, tree_index);
+        descriptor = field->message_type();
+      }
+    }
+    if (location.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(text_source_->name, ": ", message));
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat(text_source_->name, ":", location, ": ", message));
+  }
+  return Policy(std::move(impl));
+}
+
+}  // namespace sandbox

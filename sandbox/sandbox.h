@@ -1,0 +1,133 @@
+// Running a program in a sandbox: Spawn() a Sandbox for a Policy and a
+// Command, then Wait() for its Result; or Run() for both at once.
+//
+//   SBX_ASSIGN_OR_RETURN(Policy policy,
+//                        PolicyBuilder::FromTextFile(path)->Build());
+//   Command command{.argv = {"/usr/bin/file", "-"}};
+//   SBX_ASSIGN_OR_RETURN(proto::Result result, Run(policy, command));
+//   if (result.status() == proto::Result::VIOLATION) {
+//     LOG(...) << result.violation().syscall();
+//   }
+//
+// What the sandboxee did (exit code, crash, violation, timeout, setup
+// failure inside the child) comes back as an OK Result. A failed Status means
+// the host could not even try: bad command, missing kernel feature,
+// unwritable id maps.
+
+#ifndef SANDBOX_SANDBOX_H_
+#define SANDBOX_SANDBOX_H_
+
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "sandbox/fd.h"
+#include "sandbox/policy.h"
+#include "sandbox/result.pb.h"
+
+namespace sandbox {
+
+struct FdMapping {
+  // Descriptor in the host process; the sandbox gets a copy.
+  int host_fd;
+  // Number it has in the sandbox. Must be below limits.nofile.
+  int sandbox_fd;
+};
+
+struct Command {
+  // argv[0] is the program: a path inside the sandbox, or a name looked up
+  // in the PATH of the sandbox's environment (default
+  // /usr/local/bin:/usr/bin:/bin).
+  std::vector<std::string> argv;
+  // "KEY=VALUE" added to the policy's environment (same key: this wins).
+  // Nothing else of the host environment is passed.
+  std::vector<std::string> env;
+  // Working directory; empty: the policy's.
+  std::string cwd;
+  // The sandbox gets the host's 0, 1 and 2 unless `inherit_stdio` is false,
+  // plus these (a mapping for 0, 1 or 2 replaces the inherited one). Every
+  // other descriptor is closed.
+  bool inherit_stdio = true;
+  std::vector<FdMapping> fds;
+};
+
+namespace internal {
+struct PreparedSpawn;
+}  // namespace internal
+
+// A running (or finished) sandbox. Destroying it kills the sandbox if it is
+// still running and reaps it. Wait() and WaitFor() are for one thread at a
+// time; Kill() may be called from any thread.
+class Sandbox {
+ public:
+  // Creates the sandboxed process. Returns InvalidArgument for a bad
+  // command, FailedPrecondition when the host lacks what the policy needs
+  // (user namespaces, root for namespaces.user: false, cgroup delegation),
+  // or the errno of a failed host-side step.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Sandbox>> Spawn(
+      const Policy& policy, const Command& command);
+
+  ~Sandbox();
+  Sandbox(const Sandbox&) = delete;
+  Sandbox& operator=(const Sandbox&) = delete;
+
+  // Blocks until the sandbox has ended and returns its Result.
+  [[nodiscard]] absl::StatusOr<proto::Result> Wait();
+  // As Wait, but returns nullopt if still running after `timeout`.
+  [[nodiscard]] absl::StatusOr<std::optional<proto::Result>> WaitFor(
+      absl::Duration timeout);
+  // Kills every process of the sandbox; its Result becomes KILLED unless it
+  // had already ended otherwise.
+  absl::Status Kill();
+
+  // Host pid of the sandbox's first process (its init with a pid
+  // namespace); -1 if it never started.
+  pid_t pid() const { return pid_; }
+  // pidfd of that process, for the host's own event loop (readable when it
+  // exits); -1 if it never started.
+  int pidfd() const { return pidfd_.get(); }
+
+ private:
+  Sandbox() = default;
+  absl::StatusOr<std::optional<proto::Result>> WaitUntil(absl::Time deadline);
+  void ReadChildMessages();
+  void ReadNotification();
+  void Reap(bool block);
+  void Finish();
+  void KillNow();
+
+  std::optional<Policy> policy_;
+  std::unique_ptr<internal::PreparedSpawn> prepared_;
+  pid_t pid_ = -1;
+  UniqueFd pidfd_;
+  UniqueFd sync_;
+  UniqueFd notify_;
+  absl::Time start_;
+  absl::Time wall_deadline_ = absl::InfiniteFuture();
+
+  std::atomic<bool> kill_requested_{false};
+  bool timed_out_ = false;
+  bool exit_status_received_ = false;
+  int payload_wait_status_ = 0;
+  bool reaped_ = false;
+  int wait_status_ = 0;
+  struct rusage rusage_ = {};
+  std::optional<proto::SetupError> setup_error_;
+  std::optional<proto::Violation> violation_;
+  std::optional<proto::Result> result_;
+};
+
+// Spawn + Wait.
+[[nodiscard]] absl::StatusOr<proto::Result> Run(const Policy& policy,
+                                                const Command& command);
+
+}  // namespace sandbox
+
+#endif  // SANDBOX_SANDBOX_H_

@@ -1,0 +1,272 @@
+// sandbox-run: runs one program in a sandbox from the command line. Flags
+// are written into the same policy message a text file fills, and the result
+// goes through the same PolicyBuilder::Build() validation.
+
+#include <limits.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/util/json_util.h"
+#include "sandbox/policy_builder.h"
+#include "sandbox/sandbox.h"
+#include "sandbox/util.h"
+
+namespace sandbox {
+namespace {
+
+constexpr int kExitTimeout = 124;
+constexpr int kExitSetupFailed = 125;
+constexpr int kExitNotExecutable = 126;
+constexpr int kExitNotFound = 127;
+constexpr char kDefaultTmpfsSize[] = "64M";
+
+constexpr char kUsage[] = R"USAGE(Usage: sandbox-run [OPTIONS] -- PROGRAM [ARGS...]
+
+Runs PROGRAM in a sandbox: its own user, pid, net, ipc, uts, mount and cgroup
+namespaces, a read-only tmpfs root with only the listed host paths, no
+capabilities, no_new_privs, and a seccomp allow-list. Without --policy the
+shipped policies/default.textproto is used; flags override the file.
+
+Options:
+  --policy FILE        policy in protobuf text format (sandbox/policy.proto)
+  --ro-bind SRC[:DST]  bind host path SRC read-only at DST (default: SRC)
+  --bind SRC[:DST]     bind host path SRC writable at DST (default: SRC)
+  --tmpfs DST[:SIZE]   writable tmpfs at DST, SIZE like 64M (default 64M)
+  --memory BYTES       cgroup memory cap (not yet supported: exits 125)
+  --pids N             cgroup cap on processes (not yet supported: exits 125)
+  --cpu-time SEC       RLIMIT_CPU: SIGXCPU after SEC seconds of CPU
+  --timeout SEC        wall-clock limit; the sandbox is killed after SEC
+  --net none|host      none: an empty network namespace with loopback
+                       (default); host: the host's network
+  --hostname NAME      hostname inside the sandbox
+  --env K=V            set an environment variable (repeatable); nothing of
+                       the host's environment is passed otherwise
+  --cwd DIR            working directory inside the sandbox
+  --result-json FILE   write the Result as JSON (protobuf field names)
+  -v, --verbose        print the Result on stderr
+  -h, --help           this text
+
+Exit status:
+  N        the program exited with N
+  128+N    the program was killed by signal N
+  159      the program made a forbidden system call (128+SIGSYS); stderr
+           has one line "sandbox-run: violation: <syscall>(<args>)"
+  124      the wall-clock limit (--timeout) was reached
+  125      the sandbox could not be set up, or the policy or flags are
+           invalid (stderr says what and why)
+  126      PROGRAM is not executable
+  127      PROGRAM was not found
+)USAGE";
+
+struct Options {
+  std::string policy_path;
+  std::string result_json;
+  bool verbose = false;
+  std::vector<std::string> argv;
+};
+
+[[noreturn]] void Die(absl::string_view message) {
+  std::cerr << "sandbox-run: " << message << "\n";
+  std::exit(kExitSetupFailed);
+}
+
+// The shipped default policy, relative to this executable: build/bin and
+// <prefix>/bin both have ../share/sandbox/policies beside them.
+std::string DefaultPolicyPath() {
+  char self[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n <= 0) Die("cannot find own executable (/proc/self/exe)");
+  std::string dir(self, n);
+  dir.resize(dir.rfind('/'));
+  return dir + "/../share/sandbox/policies/default.textproto";
+}
+
+std::pair<std::string, std::string> SplitPair(absl::string_view value) {
+  const size_t colon = value.find(':');
+  if (colon == absl::string_view::npos) {
+    return {std::string(value), std::string()};
+  }
+  return {std::string(value.substr(0, colon)),
+          std::string(value.substr(colon + 1))};
+}
+
+double ParseSeconds(absl::string_view flag, absl::string_view value) {
+  double seconds = 0;
+  if (!absl::SimpleAtod(value, &seconds) || !(seconds > 0)) {
+    Die(absl::StrCat(flag, ": expected a number of seconds > 0, got '", value,
+                     "'"));
+  }
+  return seconds;
+}
+
+// Parses argv into options and edits of the policy message. Returns the
+// edits as a function applied once the policy file is loaded.
+Options ParseFlags(int argc, char** argv, proto::Policy& overrides,
+                   std::vector<proto::Mount>& extra_mounts) {
+  Options options;
+  int i = 1;
+  auto value_of = [&](absl::string_view flag) -> std::string {
+    if (i + 1 >= argc) Die(absl::StrCat(flag, " needs a value"));
+    return argv[++i];
+  };
+  for (; i < argc; ++i) {
+    const absl::string_view arg = argv[i];
+    if (arg == "--") {
+      ++i;
+      break;
+    }
+    if (arg == "-h" || arg == "--help") {
+      std::cout << kUsage;
+      std::exit(0);
+    } else if (arg == "-v" || arg == "--verbose") {
+      options.verbose = true;
+    } else if (arg == "--policy") {
+      options.policy_path = value_of(arg);
+    } else if (arg == "--ro-bind" || arg == "--bind") {
+      auto [source, target] = SplitPair(value_of(arg));
+      proto::Mount mount;
+      mount.mutable_bind()->set_source(source);
+      mount.mutable_bind()->set_target(target);
+      mount.mutable_bind()->set_writable(arg == "--bind");
+      extra_mounts.push_back(std::move(mount));
+    } else if (arg == "--tmpfs") {
+      auto [target, size] = SplitPair(value_of(arg));
+      proto::Mount mount;
+      mount.mutable_tmpfs()->set_target(target);
+      mount.mutable_tmpfs()->set_size(size.empty() ? kDefaultTmpfsSize : size);
+      extra_mounts.push_back(std::move(mount));
+    } else if (arg == "--memory" || arg == "--pids") {
+      value_of(arg);
+      Die(absl::StrCat(arg,
+                       ": cgroup limits are not supported yet; refusing to "
+                       "run without the limit you asked for"));
+    } else if (arg == "--cpu-time") {
+      const double seconds = ParseSeconds(arg, value_of(arg));
+      overrides.mutable_limits()->set_cpu_time_seconds(
+          static_cast<uint64_t>(seconds + 0.999));
+    } else if (arg == "--timeout") {
+      overrides.mutable_limits()->set_wall_time_seconds(
+          ParseSeconds(arg, value_of(arg)));
+    } else if (arg == "--net") {
+      const std::string mode = value_of(arg);
+      if (mode != "none" && mode != "host") {
+        Die(absl::StrCat("--net: expected none or host, got '", mode, "'"));
+      }
+      overrides.mutable_namespaces()->set_net(mode == "none");
+    } else if (arg == "--hostname") {
+      overrides.set_hostname(value_of(arg));
+    } else if (arg == "--env") {
+      overrides.add_env(value_of(arg));
+    } else if (arg == "--cwd") {
+      overrides.mutable_filesystem()->set_cwd(value_of(arg));
+    } else if (arg == "--result-json") {
+      options.result_json = value_of(arg);
+    } else {
+      Die(absl::StrCat("unknown option '", arg, "' (see --help)"));
+    }
+  }
+  for (; i < argc; ++i) options.argv.push_back(argv[i]);
+  if (options.argv.empty()) Die("no program given (see --help)");
+  return options;
+}
+
+std::string FormatViolation(const proto::Violation& violation) {
+  std::vector<std::string> args;
+  for (uint64_t arg : violation.args()) {
+    args.push_back(absl::StrCat("0x", absl::Hex(arg)));
+  }
+  return absl::StrCat(violation.syscall(), "(", absl::StrJoin(args, ", "), ")");
+}
+
+int ExitStatusFor(const proto::Result& result) {
+  switch (result.status()) {
+    case proto::Result::OK:
+      return result.exit_code();
+    case proto::Result::SIGNALED:
+      return 128 + result.signal();
+    case proto::Result::VIOLATION:
+      std::cerr << "sandbox-run: violation: "
+                << FormatViolation(result.violation()) << "\n";
+      return 128 + SIGSYS;
+    case proto::Result::TIMEOUT:
+      std::cerr << "sandbox-run: timeout: the wall-clock limit was reached\n";
+      return kExitTimeout;
+    case proto::Result::SETUP_ERROR: {
+      const proto::SetupError& error = result.setup_error();
+      std::cerr << "sandbox-run: setup failed: " << error.message() << "\n";
+      if (error.step() == "execve") {
+        if (error.errno_value() == ENOENT || error.errno_value() == ENOTDIR) {
+          return kExitNotFound;
+        }
+        return kExitNotExecutable;
+      }
+      return kExitSetupFailed;
+    }
+    case proto::Result::MEMORY_LIMIT:
+      std::cerr << "sandbox-run: memory limit reached\n";
+      return 128 + SIGKILL;
+    case proto::Result::PIDS_LIMIT:
+      std::cerr << "sandbox-run: process limit reached\n";
+      return 128 + SIGKILL;
+    case proto::Result::KILLED:
+      return 128 + SIGKILL;
+    default:
+      return kExitSetupFailed;
+  }
+}
+
+int Main(int argc, char** argv) {
+  proto::Policy overrides;
+  std::vector<proto::Mount> extra_mounts;
+  Options options = ParseFlags(argc, argv, overrides, extra_mounts);
+  const std::string path = options.policy_path.empty() ? DefaultPolicyPath()
+                                                       : options.policy_path;
+  absl::StatusOr<PolicyBuilder> builder = PolicyBuilder::FromTextFile(path);
+  if (!builder.ok()) Die(builder.status().ToString());
+  // Flags override the file: scalar fields replace, mounts and env add.
+  proto::Policy& policy = builder->mutable_proto();
+  policy.MergeFrom(overrides);
+  for (proto::Mount& mount : extra_mounts) {
+    *policy.mutable_filesystem()->add_mounts() = std::move(mount);
+  }
+  absl::StatusOr<Policy> built = builder->Build();
+  if (!built.ok()) Die(built.status().ToString());
+
+  Command command;
+  command.argv = options.argv;
+  absl::StatusOr<proto::Result> result = Run(*built, command);
+  if (!result.ok()) Die(result.status().ToString());
+
+  if (options.verbose || !options.result_json.empty()) {
+    google::protobuf::util::JsonPrintOptions print;
+    print.preserve_proto_field_names = true;
+    std::string json;
+    if (!google::protobuf::util::MessageToJsonString(*result, &json, print)
+             .ok()) {
+      Die("cannot print the result as JSON");
+    }
+    if (options.verbose) std::cerr << "sandbox-run: result: " << json << "\n";
+    if (!options.result_json.empty()) {
+      std::ofstream out(options.result_json);
+      out << json << "\n";
+      if (!out) Die(absl::StrCat("cannot write ", options.result_json));
+    }
+  }
+  return ExitStatusFor(*result);
+}
+
+}  // namespace
+}  // namespace sandbox
+
+int main(int argc, char** argv) { return sandbox::Main(argc, argv); }

@@ -1,0 +1,349 @@
+#include "sandbox/seccomp_compiler.h"
+
+#include <linux/audit.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <memory>
+#include "absl/strings/string_view.h"
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "sandbox/fd.h"
+#include "sandbox/status_macros.h"
+#include "sandbox/util.h"
+
+namespace sandbox {
+namespace {
+
+// Clone flags that create namespaces. `clone` is only ever allowed with
+// none of them set, whatever the policy says (unless it names clone in
+// dangerous_allow).
+constexpr uint64_t kNamespaceCloneFlags =
+    CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |
+    CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWTIME;
+
+// Each entry lets code leave or weaken the sandbox, or reach kernel state
+// that namespaces do not cover.
+constexpr const char* kFixedDenyList[] = {
+    // Debugging other processes, reading or writing their memory.
+    "ptrace", "process_vm_readv", "process_vm_writev",
+    // Kernel programs and tracing.
+    "bpf", "perf_event_open",
+    // New or other namespaces.
+    "unshare", "setns", "clone3",
+    // The mount family: rearranging the filesystem view.
+    "mount", "umount2", "pivot_root", "chroot", "move_mount", "open_tree",
+    "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
+    // Kernels and modules.
+    "kexec_load", "kexec_file_load", "init_module", "finit_module",
+    "delete_module",
+    // The kernel keyring is not namespaced.
+    "keyctl", "add_key", "request_key",
+    // Page-fault handling from user space widens every kernel race.
+    "userfaultfd",
+    // io_uring performs system calls the filter never sees.
+    "io_uring_setup", "io_uring_enter", "io_uring_register",
+    // File handles bypass path-based confinement (the "shocker" escape).
+    "open_by_handle_at",
+    // Host-wide switches.
+    "reboot", "swapon", "swapoff", "acct", "quotactl", "syslog",
+    "settimeofday", "clock_settime", "adjtimex", "clock_adjtime",
+    "iopl", "ioperm", "lookup_dcookie", "vhangup",
+};
+
+struct ScmpFilterDeleter {
+  void operator()(void* ctx) const { seccomp_release(ctx); }
+};
+using ScmpFilter = std::unique_ptr<void, ScmpFilterDeleter>;
+
+absl::Status FieldError(absl::string_view field, absl::string_view message) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", message));
+}
+
+absl::StatusOr<scmp_compare> ToScmpOp(proto::ArgCondition::Op op,
+                                      absl::string_view field) {
+  switch (op) {
+    case proto::ArgCondition::EQ:
+      return SCMP_CMP_EQ;
+    case proto::ArgCondition::NE:
+      return SCMP_CMP_NE;
+    case proto::ArgCondition::LT:
+      return SCMP_CMP_LT;
+    case proto::ArgCondition::LE:
+      return SCMP_CMP_LE;
+    case proto::ArgCondition::GT:
+      return SCMP_CMP_GT;
+    case proto::ArgCondition::GE:
+      return SCMP_CMP_GE;
+    case proto::ArgCondition::MASKED_EQ:
+      return SCMP_CMP_MASKED_EQ;
+    default:
+      return FieldError(absl::StrCat(field, ".op"),
+                        "must be one of EQ, NE, LT, LE, GT, GE, MASKED_EQ");
+  }
+}
+
+absl::StatusOr<uint32_t> RuleAction(const proto::SyscallRule& rule,
+                                    absl::string_view field) {
+  switch (rule.action()) {
+    case proto::SyscallRule::ALLOW:
+      return SCMP_ACT_ALLOW;
+    case proto::SyscallRule::LOG:
+      return SCMP_ACT_LOG;
+    case proto::SyscallRule::KILL:
+      return SCMP_ACT_NOTIFY;
+    case proto::SyscallRule::ERRNO: {
+      if (rule.error().empty()) {
+        return FieldError(absl::StrCat(field, ".error"),
+                          "is required for action ERRNO");
+      }
+      absl::StatusOr<int> value = ParseErrno(rule.error());
+      if (!value.ok()) {
+        return FieldError(absl::StrCat(field, ".error"),
+                          value.status().message());
+      }
+      return SCMP_ACT_ERRNO(static_cast<uint32_t>(*value));
+    }
+    default:
+      return FieldError(absl::StrCat(field, ".action"),
+                        "must be one of ALLOW, ERRNO, KILL, LOG");
+  }
+}
+
+bool Grants(uint32_t action) {
+  return action == SCMP_ACT_ALLOW || action == SCMP_ACT_LOG;
+}
+
+absl::Status AddRule(scmp_filter_ctx ctx, uint32_t action, int nr,
+                     const std::vector<scmp_arg_cmp>& args,
+                     absl::string_view field, absl::string_view name) {
+  const int rc = seccomp_rule_add_exact_array(
+      ctx, action, nr, static_cast<unsigned>(args.size()), args.data());
+  if (rc == -EEXIST) {
+    return FieldError(field, absl::StrCat("conflicts with an earlier rule for '",
+                                          name, "' (same arguments, another "
+                                          "action)"));
+  }
+  if (rc < 0) {
+    return FieldError(field, absl::StrCat("libseccomp rejected the rule for '",
+                                          name, "': ", ErrnoName(-rc)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<sock_filter>> Export(scmp_filter_ctx ctx) {
+  UniqueFd memfd(memfd_create("seccomp-bpf", MFD_CLOEXEC));
+  if (!memfd) return ErrnoStatus("memfd_create(seccomp-bpf)");
+  const int rc = seccomp_export_bpf(ctx, memfd.get());
+  if (rc < 0) {
+    return absl::InternalError(
+        absl::StrCat("seccomp_export_bpf: ", ErrnoName(-rc)));
+  }
+  const off_t size = lseek(memfd.get(), 0, SEEK_END);
+  if (size < 0) return ErrnoStatus("lseek(seccomp-bpf)");
+  if (size % sizeof(sock_filter) != 0 || size == 0) {
+    return absl::InternalError("seccomp_export_bpf wrote a partial program");
+  }
+  std::vector<sock_filter> program(size / sizeof(sock_filter));
+  if (pread(memfd.get(), program.data(), size, 0) != size) {
+    return ErrnoStatus("pread(seccomp-bpf)");
+  }
+  if (program.size() > BPF_MAXINSNS) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("seccomp: the compiled filter has ", program.size(),
+                     " instructions, more than the kernel's ", BPF_MAXINSNS));
+  }
+  return program;
+}
+
+}  // namespace
+
+absl::Span<const char* const> FixedDenyList() { return kFixedDenyList; }
+
+absl::StatusOr<SeccompProgram> CompileSeccomp(
+    const proto::Seccomp& seccomp, const SeccompCompileOptions& options) {
+  uint32_t default_action = SCMP_ACT_NOTIFY;
+  if (seccomp.default_action() == proto::Seccomp::ERRNO) {
+    if (seccomp.default_errno().empty()) {
+      return FieldError("seccomp.default_errno",
+                        "is required for default_action ERRNO");
+    }
+    absl::StatusOr<int> value = ParseErrno(seccomp.default_errno());
+    if (!value.ok()) {
+      return FieldError("seccomp.default_errno", value.status().message());
+    }
+    default_action = SCMP_ACT_ERRNO(static_cast<uint32_t>(*value));
+  } else if (!seccomp.default_errno().empty()) {
+    return FieldError("seccomp.default_errno",
+                      "only applies with default_action ERRNO");
+  }
+
+  const uint32_t native_arch = seccomp_arch_native();
+  absl::flat_hash_set<absl::string_view> deny(std::begin(kFixedDenyList),
+                                             std::end(kFixedDenyList));
+  absl::flat_hash_set<std::string> dangerous;
+  for (int i = 0; i < seccomp.dangerous_allow_size(); ++i) {
+    const std::string& name = seccomp.dangerous_allow(i);
+    const std::string field = absl::StrCat("seccomp.dangerous_allow[", i, "]");
+    if (seccomp_syscall_resolve_name_arch(native_arch, name.c_str()) ==
+        __NR_SCMP_ERROR) {
+      return FieldError(field, absl::StrCat("unknown system call '", name, "'"));
+    }
+    if (!deny.contains(name)) {
+      return FieldError(field, absl::StrCat("'", name,
+                                            "' is not on the fixed deny list; "
+                                            "allow it with a rule"));
+    }
+    dangerous.insert(name);
+  }
+
+  ScmpFilter ctx(seccomp_init(default_action));
+  if (ctx == nullptr) return absl::InternalError("seccomp_init failed");
+  // Foreign ABIs (i386 int 0x80; x32 numbers on x86-64, which libseccomp
+  // sends to the bad-arch action too) are killed outright: the policy's
+  // names were resolved for the native ABI only.
+  if (seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH,
+                       SCMP_ACT_KILL_PROCESS) < 0 ||
+      // The child sets no_new_privs itself, in its own step.
+      seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0) < 0 ||
+      // Binary tree of syscall numbers: lookup cost grows with log(rules).
+      seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2) < 0) {
+    return absl::InternalError("seccomp_attr_set failed");
+  }
+
+  SeccompProgram program;
+  program.uses_notify = default_action == SCMP_ACT_NOTIFY;
+  bool clone_allowed = false;
+  for (int r = 0; r < seccomp.rules_size(); ++r) {
+    const proto::SyscallRule& rule = seccomp.rules(r);
+    const std::string field = absl::StrCat("seccomp.rules[", r, "]");
+    SBX_ASSIGN_OR_RETURN(const uint32_t action, RuleAction(rule, field));
+    if (action == SCMP_ACT_NOTIFY) program.uses_notify = true;
+    if (rule.syscalls().empty()) {
+      return FieldError(field + ".syscalls", "names no system call");
+    }
+    std::vector<scmp_arg_cmp> args;
+    bool conditions_on_arg0 = false;
+    for (int a = 0; a < rule.args_size(); ++a) {
+      const proto::ArgCondition& condition = rule.args(a);
+      const std::string arg_field = absl::StrCat(field, ".args[", a, "]");
+      if (condition.arg() > 5) {
+        return FieldError(arg_field + ".arg",
+                          absl::StrCat(condition.arg(), " is not 0..5"));
+      }
+      SBX_ASSIGN_OR_RETURN(const scmp_compare op,
+                           ToScmpOp(condition.op(), arg_field));
+      if (op != SCMP_CMP_MASKED_EQ && condition.mask() != 0) {
+        return FieldError(arg_field + ".mask", "only applies to MASKED_EQ");
+      }
+      for (const scmp_arg_cmp& other : args) {
+        if (other.arg == condition.arg()) {
+          return FieldError(arg_field,
+                            absl::StrCat("a second condition on argument ",
+                                         condition.arg(),
+                                         "; use one rule per alternative"));
+        }
+      }
+      if (condition.arg() == 0) conditions_on_arg0 = true;
+      if (op == SCMP_CMP_MASKED_EQ) {
+        args.push_back(SCMP_CMP64(condition.arg(), op, condition.mask(),
+                                  condition.value()));
+      } else {
+        args.push_back(SCMP_CMP64(condition.arg(), op, condition.value()));
+      }
+    }
+    for (int s = 0; s < rule.syscalls_size(); ++s) {
+      const std::string& name = rule.syscalls(s);
+      const std::string name_field = absl::StrCat(field, ".syscalls[", s, "]");
+      const int nr =
+          seccomp_syscall_resolve_name_arch(native_arch, name.c_str());
+      if (nr == __NR_SCMP_ERROR) {
+        return FieldError(name_field,
+                          absl::StrCat("unknown system call '", name, "'"));
+      }
+      if (nr < 0) {
+        return FieldError(name_field,
+                          absl::StrCat("'", name, "' does not exist on ",
+                                       ArchName(AUDIT_ARCH_X86_64)));
+      }
+      if (Grants(action) && deny.contains(name) && !dangerous.contains(name)) {
+        return FieldError(
+            name_field,
+            absl::StrCat("'", name,
+                         "' is on the fixed deny list; name it in "
+                         "seccomp.dangerous_allow to allow it"));
+      }
+      std::vector<scmp_arg_cmp> rule_args = args;
+      if (name == "clone" && Grants(action) && !dangerous.contains("clone")) {
+        if (conditions_on_arg0) {
+          return FieldError(field + ".args",
+                            "clone's flags (argument 0) are checked by the "
+                            "sandbox itself: no namespace flags");
+        }
+        rule_args.push_back(
+            SCMP_CMP64(0, SCMP_CMP_MASKED_EQ, kNamespaceCloneFlags, 0));
+        clone_allowed = true;
+      }
+      SBX_RETURN_IF_ERROR(
+          AddRule(ctx.get(), action, nr, rule_args, name_field, name));
+    }
+  }
+  // clone3 passes its flags behind a pointer the filter cannot read: fail it
+  // with ENOSYS so that libc falls back to clone, whose flags it can.
+  if (clone_allowed && !dangerous.contains("clone3")) {
+    SBX_RETURN_IF_ERROR(AddRule(ctx.get(), SCMP_ACT_ERRNO(ENOSYS),
+                                SCMP_SYS(clone3), {}, "seccomp", "clone3"));
+  }
+  if (options.bootstrap_fd >= 0) {
+    SBX_RETURN_IF_ERROR(AddRule(
+        ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(sendmsg),
+        {SCMP_CMP64(0, SCMP_CMP_EQ, static_cast<uint64_t>(options.bootstrap_fd))},
+        "seccomp", "sendmsg"));
+  }
+  SBX_ASSIGN_OR_RETURN(program.instructions, Export(ctx.get()));
+  return program;
+}
+
+std::string SyscallName(uint32_t arch, int nr) {
+  uint32_t token = 0;
+  switch (arch) {
+    case AUDIT_ARCH_X86_64:
+      token = SCMP_ARCH_X86_64;
+      break;
+    case AUDIT_ARCH_I386:
+      token = SCMP_ARCH_X86;
+      break;
+    default:
+      token = arch;
+  }
+  // x32 numbers carry bit 30 on the x86-64 audit arch.
+  if (arch == AUDIT_ARCH_X86_64 && (nr & 0x40000000) != 0) {
+    token = SCMP_ARCH_X32;
+  }
+  char* name = seccomp_syscall_resolve_num_arch(token, nr);
+  if (name == nullptr) return absl::StrCat("syscall_", nr);
+  std::string result(name);
+  free(name);
+  return result;
+}
+
+std::string ArchName(uint32_t arch) {
+  switch (arch) {
+    case AUDIT_ARCH_X86_64:
+      return "x86_64";
+    case AUDIT_ARCH_I386:
+      return "i386";
+    case AUDIT_ARCH_AARCH64:
+      return "aarch64";
+    default:
+      return absl::StrCat("arch_0x", absl::Hex(arch));
+  }
+}
+
+}  // namespace sandbox

@@ -1,0 +1,70 @@
+// Compiles the seccomp section of a policy into a classic BPF program with
+// libseccomp, once per policy, in the parent. The child only installs the
+// exported instructions.
+//
+//   SBX_ASSIGN_OR_RETURN(SeccompProgram program,
+//                        CompileSeccomp(policy.seccomp(), {.bootstrap_fd = 1024}));
+//
+// Every program, whatever the policy says:
+//  - kills foreign ABIs (i386 `int 0x80`, x32 system call numbers);
+//  - denies the fixed deny list (FixedDenyList()) unless a syscall is named in
+//    seccomp.dangerous_allow; a rule allowing one that is not named there is
+//    an InvalidArgument error;
+//  - allows `clone` only without namespace-creating flags, and fails `clone3`
+//    with ENOSYS (its flags sit behind a pointer the filter cannot read), so
+//    that libc falls back to clone;
+//  - allows sendmsg(bootstrap_fd, ...) so that the child can hand the seccomp
+//    notification fd to its supervisor after installing the filter. The
+//    caller picks a descriptor number the sandboxee can never hold again (at
+//    or above its RLIMIT_NOFILE hard limit);
+//  - sends every call no rule matches to the default action: KILL becomes
+//    SECCOMP_RET_USER_NOTIF (the supervisor reports the call and kills the
+//    sandbox), ERRNO fails it.
+// Rule action KILL is also a user notification, so the report names the call.
+
+#ifndef SANDBOX_SECCOMP_COMPILER_H_
+#define SANDBOX_SECCOMP_COMPILER_H_
+
+#include <linux/filter.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "sandbox/policy.pb.h"
+
+namespace sandbox {
+
+struct SeccompCompileOptions {
+  // See above; -1 for no bootstrap hole (tests of pure policy evaluation).
+  int bootstrap_fd = -1;
+};
+
+struct SeccompProgram {
+  std::vector<sock_filter> instructions;
+  // True when some action is SECCOMP_RET_USER_NOTIF, so the child must
+  // install the filter with SECCOMP_FILTER_FLAG_NEW_LISTENER.
+  bool uses_notify = false;
+};
+
+// Validates and compiles `seccomp`. Errors are InvalidArgument naming the
+// field, e.g. "seccomp.rules[2].syscalls[0]: unknown system call 'opne'".
+[[nodiscard]] absl::StatusOr<SeccompProgram> CompileSeccomp(
+    const proto::Seccomp& seccomp, const SeccompCompileOptions& options);
+
+// The system calls a policy cannot allow without naming them in
+// seccomp.dangerous_allow.
+absl::Span<const char* const> FixedDenyList();
+
+// Name of system call `nr` for audit architecture `arch` (AUDIT_ARCH_*), via
+// libseccomp; "syscall_<nr>" if unknown.
+std::string SyscallName(uint32_t arch, int nr);
+
+// Short name of an audit architecture, e.g. "x86_64", "i386", "x32".
+std::string ArchName(uint32_t arch);
+
+}  // namespace sandbox
+
+#endif  // SANDBOX_SECCOMP_COMPILER_H_

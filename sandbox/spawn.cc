@@ -1,0 +1,476 @@
+#include "sandbox/spawn.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "sandbox/kernel_abi.h"
+#include "sandbox/sandbox.h"
+#include "sandbox/status_macros.h"
+#include "sandbox/util.h"
+
+namespace sandbox::internal {
+namespace {
+
+constexpr char kDefaultPath[] = "/usr/local/bin:/usr/bin:/bin";
+constexpr char kOldRootPrefix[] = "/.oldroot";
+constexpr uint32_t kNobody = 65534;
+
+const char* Keep(PreparedSpawn& prepared, std::string value) {
+  return prepared.strings.emplace_back(std::move(value)).c_str();
+}
+
+const char* RlimitName(int resource) {
+  switch (resource) {
+    case RLIMIT_NOFILE:
+      return "RLIMIT_NOFILE";
+    case RLIMIT_CPU:
+      return "RLIMIT_CPU";
+    case RLIMIT_FSIZE:
+      return "RLIMIT_FSIZE";
+    case RLIMIT_AS:
+      return "RLIMIT_AS";
+    case RLIMIT_NPROC:
+      return "RLIMIT_NPROC";
+    case RLIMIT_CORE:
+      return "RLIMIT_CORE";
+    default:
+      return "rlimit";
+  }
+}
+
+// "KEY=VALUE" entries, later ones replacing earlier ones with the same key,
+// in first-seen order.
+std::vector<std::string> MergeEnv(const proto::Policy& policy,
+                                  const Command& command) {
+  std::vector<std::string> merged;
+  std::map<std::string, size_t> index;
+  auto add = [&](const std::string& entry) {
+    const std::string key = entry.substr(0, entry.find('='));
+    auto [it, inserted] = index.emplace(key, merged.size());
+    if (inserted) {
+      merged.push_back(entry);
+    } else {
+      merged[it->second] = entry;
+    }
+  };
+  for (const std::string& entry : policy.env()) add(entry);
+  for (const std::string& entry : command.env) add(entry);
+  return merged;
+}
+
+absl::Status PrepareMounts(const Policy& policy, PreparedSpawn& prepared) {
+  const proto::Filesystem& fs = policy.proto().filesystem();
+  for (int i = 0; i < fs.mounts_size(); ++i) {
+    const proto::Mount& mount = fs.mounts(i);
+    ChildMount child = {};
+    if (mount.has_tmpfs()) {
+      const proto::TmpfsMount& tmpfs = mount.tmpfs();
+      child.kind = ChildMount::Kind::kTmpfs;
+      child.target = Keep(prepared, tmpfs.target());
+      child.tmpfs_data = Keep(
+          prepared, absl::StrFormat("size=%d,mode=0%o",
+                                    policy.limits().tmpfs_sizes[i], tmpfs.mode()));
+      child.writable = true;
+      prepared.mount_descriptions.push_back(
+          absl::StrCat("tmpfs ", tmpfs.target(), " (size ", tmpfs.size(), ")"));
+      prepared.mounts.push_back(child);
+      continue;
+    }
+    const proto::BindMount& bind = mount.bind();
+    const std::string description = absl::StrCat(
+        bind.writable() ? "bind " : "ro-bind ", bind.source(), " -> ",
+        bind.target());
+    // Resolved on the host now: after pivot_root an absolute symlink in the
+    // source would resolve inside the new root instead.
+    char resolved[PATH_MAX];
+    struct stat st;
+    if (realpath(bind.source().c_str(), resolved) == nullptr ||
+        stat(resolved, &st) != 0) {
+      const int error = errno;
+      if (bind.optional() && (error == ENOENT || error == ENOTDIR)) continue;
+      proto::SetupError failure;
+      failure.set_step("bind");
+      failure.set_errno_value(error);
+      failure.set_errno_name(ErrnoName(error));
+      failure.set_message(absl::StrCat(description, ": source ",
+                                       bind.source(), ": ", strerror(error),
+                                       " (", ErrnoName(error), ")"));
+      prepared.early_failure = std::move(failure);
+      return absl::OkStatus();
+    }
+    child.kind = ChildMount::Kind::kBind;
+    child.source = Keep(prepared, absl::StrCat(kOldRootPrefix, resolved));
+    child.target = Keep(prepared, bind.target());
+    child.writable = bind.writable();
+    child.source_is_dir = S_ISDIR(st.st_mode);
+    prepared.mount_descriptions.push_back(description);
+    prepared.mounts.push_back(child);
+  }
+  prepared.plan.mounts = prepared.mounts.data();
+  prepared.plan.mount_count = prepared.mounts.size();
+  return absl::OkStatus();
+}
+
+absl::Status PrepareFds(const Policy& policy, const Command& command,
+                        PreparedSpawn& prepared) {
+  std::map<int, int> by_target;  // sorted: the child relies on it
+  if (command.inherit_stdio) {
+    for (int fd = 0; fd <= 2; ++fd) {
+      if (fcntl(fd, F_GETFD) >= 0) by_target[fd] = fd;
+    }
+  }
+  std::map<int, bool> seen;
+  for (const FdMapping& mapping : command.fds) {
+    if (mapping.sandbox_fd < 0 ||
+        static_cast<uint64_t>(mapping.sandbox_fd) >= policy.limits().nofile) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "command.fds: sandbox fd ", mapping.sandbox_fd,
+          " is outside 0..limits.nofile-1 (", policy.limits().nofile - 1, ")"));
+    }
+    if (!seen.emplace(mapping.sandbox_fd, true).second) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "command.fds: sandbox fd ", mapping.sandbox_fd, " is mapped twice"));
+    }
+    if (fcntl(mapping.host_fd, F_GETFD) < 0) {
+      return ErrnoStatus(absl::StrCat("command.fds: host fd ", mapping.host_fd));
+    }
+    by_target[mapping.sandbox_fd] = mapping.host_fd;
+  }
+  if (by_target.size() > 64) {
+    return absl::InvalidArgumentError("command.fds: more than 64 descriptors");
+  }
+  for (const auto& [target, source] : by_target) {
+    prepared.fd_targets.push_back(target);
+    prepared.fd_sources.push_back(source);
+  }
+  prepared.plan.fd_sources = prepared.fd_sources.data();
+  prepared.plan.fd_targets = prepared.fd_targets.data();
+  prepared.plan.fd_count = prepared.fd_targets.size();
+  return absl::OkStatus();
+}
+
+void PrepareRlimits(const Policy& policy, PreparedSpawn& prepared) {
+  const proto::Limits& limits = policy.proto().limits();
+  const ResolvedLimits& resolved = policy.limits();
+  auto add = [&](int resource, uint64_t soft, uint64_t hard) {
+    ChildRlimit limit = {};
+    limit.resource = resource;
+    limit.value.rlim_cur = soft;
+    limit.value.rlim_max = hard;
+    prepared.rlimits.push_back(limit);
+  };
+  add(RLIMIT_NOFILE, resolved.nofile, resolved.nofile);
+  add(RLIMIT_CORE, 0, 0);
+  if (limits.cpu_time_seconds() > 0) {
+    // SIGXCPU at the limit, SIGKILL a second later if it is ignored.
+    add(RLIMIT_CPU, limits.cpu_time_seconds(), limits.cpu_time_seconds() + 1);
+  }
+  if (resolved.file_size > 0) {
+    add(RLIMIT_FSIZE, resolved.file_size, resolved.file_size);
+  }
+  if (resolved.address_space > 0) {
+    add(RLIMIT_AS, resolved.address_space, resolved.address_space);
+  }
+  if (limits.nproc() > 0) add(RLIMIT_NPROC, limits.nproc(), limits.nproc());
+  prepared.plan.rlimits = prepared.rlimits.data();
+  prepared.plan.rlimit_count = prepared.rlimits.size();
+}
+
+absl::Status PrepareIdentity(const Policy& policy, PreparedSpawn& prepared) {
+  const proto::Policy& p = policy.proto();
+  const bool root = geteuid() == 0;
+  ChildPlan& plan = prepared.plan;
+  plan.uid = p.user().uid();
+  plan.gid = p.user().gid();
+  if (!p.namespaces().user()) {
+    if (!root) {
+      return absl::FailedPreconditionError(
+          "namespaces.user: false needs a root host: without a user namespace "
+          "only root may create the other namespaces");
+    }
+    if (plan.uid == 0 || plan.gid == 0) {
+      return absl::InvalidArgumentError(
+          "user.uid: without a user namespace the sandboxee would be host "
+          "root; pick a non-zero id");
+    }
+    plan.clear_groups = true;
+    return absl::OkStatus();
+  }
+  prepared.write_id_maps = true;
+  uint32_t outside_uid = 0;
+  uint32_t outside_gid = 0;
+  if (root) {
+    outside_uid = p.user().has_outside_uid() ? p.user().outside_uid() : kNobody;
+    outside_gid = p.user().has_outside_gid() ? p.user().outside_gid() : kNobody;
+    // A privileged writer may leave setgroups allowed; the child then drops
+    // the supplementary groups it inherited from root.
+    prepared.deny_setgroups = false;
+    plan.clear_groups = true;
+  } else {
+    if (p.user().has_outside_uid() || p.user().has_outside_gid()) {
+      return absl::FailedPreconditionError(
+          "user.outside_uid/outside_gid: an unprivileged host can only map its "
+          "own ids; leave them unset");
+    }
+    outside_uid = geteuid();
+    outside_gid = getegid();
+    prepared.deny_setgroups = true;
+  }
+  prepared.uid_map = absl::StrCat(plan.uid, " ", outside_uid, " 1\n");
+  prepared.gid_map = absl::StrCat(plan.gid, " ", outside_gid, " 1\n");
+  return absl::OkStatus();
+}
+
+void PrepareExec(const Policy& policy, const Command& command,
+                 PreparedSpawn& prepared) {
+  const std::vector<std::string> env = MergeEnv(policy.proto(), command);
+  std::string path = kDefaultPath;
+  for (const std::string& entry : env) {
+    if (entry.rfind("PATH=", 0) == 0) path = entry.substr(5);
+  }
+  const std::string& program = command.argv[0];
+  if (program.find('/') != std::string::npos) {
+    prepared.exec_candidates.push_back(Keep(prepared, program));
+  } else {
+    for (absl::string_view dir : absl::StrSplit(path, ':', absl::SkipEmpty())) {
+      prepared.exec_candidates.push_back(
+          Keep(prepared, absl::StrCat(dir, "/", program)));
+    }
+  }
+  for (const std::string& arg : command.argv) {
+    prepared.argv.push_back(const_cast<char*>(Keep(prepared, arg)));
+  }
+  prepared.argv.push_back(nullptr);
+  for (const std::string& entry : env) {
+    prepared.envp.push_back(const_cast<char*>(Keep(prepared, entry)));
+  }
+  prepared.envp.push_back(nullptr);
+  ChildPlan& plan = prepared.plan;
+  plan.exec_candidates = prepared.exec_candidates.data();
+  plan.exec_candidate_count = prepared.exec_candidates.size();
+  plan.argv = prepared.argv.data();
+  plan.envp = prepared.envp.data();
+}
+
+absl::Status WriteProcFile(pid_t pid, const char* name,
+                           const std::string& text) {
+  const std::string path = absl::StrCat("/proc/", pid, "/", name);
+  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) return ErrnoStatus(absl::StrCat("open(", path, ")"));
+  if (write(fd.get(), text.data(), text.size()) !=
+      static_cast<ssize_t>(text.size())) {
+    return ErrnoStatus(absl::StrCat("write(", path, ", \"", text, "\")"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+PreparedSpawn::~PreparedSpawn() {
+  if (empty_caps != nullptr) cap_free(empty_caps);
+}
+
+absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
+    const Policy& policy, const Command& command) {
+  if (command.argv.empty() || command.argv[0].empty()) {
+    return absl::InvalidArgumentError("command.argv: names no program");
+  }
+  for (const std::string& entry : command.env) {
+    const size_t eq = entry.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("command.env: expected KEY=VALUE, got '", entry, "'"));
+    }
+  }
+  auto prepared = std::make_unique<PreparedSpawn>();
+  const proto::Policy& p = policy.proto();
+  const proto::Namespaces& ns = p.namespaces();
+  ChildPlan& plan = prepared->plan;
+  plan.new_user_ns = ns.user();
+  plan.new_mount_ns = ns.mount();
+  plan.new_pid_ns = ns.pid();
+  plan.new_net_ns = ns.net();
+  plan.new_uts_ns = ns.uts();
+  plan.new_cgroup_ns = ns.cgroup();
+  prepared->clone_flags = (ns.user() ? CLONE_NEWUSER : 0) |
+                          (ns.mount() ? CLONE_NEWNS : 0) |
+                          (ns.pid() ? CLONE_NEWPID : 0) |
+                          (ns.net() ? CLONE_NEWNET : 0) |
+                          (ns.ipc() ? CLONE_NEWIPC : 0) |
+                          (ns.uts() ? CLONE_NEWUTS : 0);
+  SBX_RETURN_IF_ERROR(PrepareIdentity(policy, *prepared));
+
+  if (ns.mount()) {
+    plan.root_tmpfs_data = Keep(
+        *prepared, absl::StrCat("size=", policy.limits().root_size, ",mode=0755"));
+    plan.mount_proc = p.filesystem().proc();
+    plan.mount_dev = p.filesystem().dev();
+    plan.writable_root = p.filesystem().writable_root();
+    SBX_RETURN_IF_ERROR(PrepareMounts(policy, *prepared));
+  }
+  plan.cwd = Keep(*prepared,
+                  command.cwd.empty() ? p.filesystem().cwd() : command.cwd);
+  if (ns.uts()) plan.hostname = Keep(*prepared, p.hostname());
+
+  plan.last_cap = static_cast<int>(cap_max_bits()) - 1;
+  prepared->empty_caps = cap_init();
+  if (prepared->empty_caps == nullptr) return ErrnoStatus("cap_init");
+  plan.empty_caps = prepared->empty_caps;
+
+  PrepareRlimits(policy, *prepared);
+  SBX_RETURN_IF_ERROR(PrepareFds(policy, command, *prepared));
+  struct rlimit nofile;
+  if (getrlimit(RLIMIT_NOFILE, &nofile) != 0) {
+    return ErrnoStatus("getrlimit(RLIMIT_NOFILE)");
+  }
+  plan.bootstrap_fd = policy.bootstrap_fd();
+  if (nofile.rlim_max != RLIM_INFINITY &&
+      nofile.rlim_max <= static_cast<rlim_t>(plan.bootstrap_fd)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "limits.nofile: ", plan.bootstrap_fd,
+        " needs the host's hard RLIMIT_NOFILE above it, but it is ",
+        nofile.rlim_max));
+  }
+  plan.host_nofile_hard = nofile.rlim_max == RLIM_INFINITY
+                              ? static_cast<rlim_t>(plan.bootstrap_fd) + 1
+                              : nofile.rlim_max;
+
+  const SeccompProgram& program = policy.seccomp_program();
+  prepared->filter.len = static_cast<unsigned short>(program.instructions.size());
+  prepared->filter.filter = const_cast<sock_filter*>(program.instructions.data());
+  plan.filter = &prepared->filter;
+  plan.filter_notify = program.uses_notify;
+
+  PrepareExec(policy, command, *prepared);
+  return prepared;
+}
+
+absl::StatusOr<SpawnedProcess> StartChild(const PreparedSpawn& prepared,
+                                          const CgroupPlacement& placement) {
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+    return ErrnoStatus("socketpair(sync)");
+  }
+  UniqueFd parent_end(pair[0]);
+  UniqueFd child_end(pair[1]);
+
+  int pidfd = -1;
+  CloneArgs args = {};
+  args.flags = kClonePidfd | static_cast<uint64_t>(prepared.clone_flags);
+  args.pidfd = reinterpret_cast<uintptr_t>(&pidfd);
+  args.exit_signal = SIGCHLD;
+  if (placement.clone_into_fd >= 0) {
+    args.flags |= kCloneIntoCgroup;
+    args.cgroup = static_cast<uint64_t>(placement.clone_into_fd);
+  }
+  const long pid = syscall(SYS_clone3, &args, sizeof(args));
+  if (pid < 0) {
+    const int error = errno;
+    if (error == EPERM || error == ENOSPC || error == EUSERS) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "clone3 with new namespaces: ", strerror(error), " (",
+          ErrnoName(error),
+          "); user namespaces may be disabled or exhausted on this host "
+          "(see /proc/sys/user/max_user_namespaces)"));
+    }
+    return ErrnoStatus("clone3", error);
+  }
+  if (pid == 0) {
+    RunChild(prepared.plan, child_end.get(), parent_end.get());
+  }
+  SpawnedProcess process;
+  process.pid = static_cast<pid_t>(pid);
+  process.pidfd.reset(pidfd);
+  process.sync = std::move(parent_end);
+  child_end.reset();
+
+  absl::Status status;
+  if (prepared.write_id_maps) {
+    if (prepared.deny_setgroups) {
+      status = WriteProcFile(process.pid, "setgroups", "deny");
+    }
+    if (status.ok()) status = WriteProcFile(process.pid, "uid_map", prepared.uid_map);
+    if (status.ok()) status = WriteProcFile(process.pid, "gid_map", prepared.gid_map);
+  }
+  if (status.ok() && placement.add_process) {
+    status = placement.add_process(process.pid);
+  }
+  if (status.ok()) {
+    const char go = 1;
+    if (send(process.sync.get(), &go, 1, MSG_NOSIGNAL) != 1) {
+      status = ErrnoStatus("send(sync, go)");
+    }
+  }
+  if (!status.ok()) {
+    syscall(SYS_pidfd_send_signal, process.pidfd.get(), SIGKILL, nullptr, 0);
+    siginfo_t info;
+    waitid(P_PID, process.pid, &info, WEXITED);
+    return status;
+  }
+  return process;
+}
+
+proto::SetupError DescribeSetupFailure(const PreparedSpawn& prepared,
+                                       const ChildMessage& message) {
+  proto::SetupError error;
+  error.set_step(SetupStepName(message.step));
+  error.set_errno_value(message.error);
+  error.set_errno_name(ErrnoName(message.error));
+  std::string what;
+  switch (message.step) {
+    case SetupStep::kMkdir:
+    case SetupStep::kBind:
+    case SetupStep::kBindAttributes:
+    case SetupStep::kTmpfs:
+      if (message.detail >= 0 &&
+          static_cast<size_t>(message.detail) <
+              prepared.mount_descriptions.size()) {
+        what = prepared.mount_descriptions[message.detail];
+      }
+      break;
+    case SetupStep::kMaskProc:
+      what = ProcCoverPath(message.detail);
+      break;
+    case SetupStep::kSetRlimit:
+      what = RlimitName(message.detail);
+      break;
+    case SetupStep::kMapFds:
+    case SetupStep::kCloseFds:
+      if (message.detail >= 0) what = absl::StrCat("fd ", message.detail);
+      break;
+    case SetupStep::kExec:
+      what = prepared.argv.empty() || prepared.argv[0] == nullptr
+                 ? ""
+                 : prepared.argv[0];
+      break;
+    case SetupStep::kChdir:
+      what = prepared.plan.cwd;
+      break;
+    default:
+      break;
+  }
+  error.set_message(absl::StrCat(SetupStepName(message.step),
+                                 what.empty() ? "" : " ", what, ": ",
+                                 strerror(message.error), " (",
+                                 ErrnoName(message.error), ")"));
+  return error;
+}
+
+}  // namespace sandbox::internal
