@@ -5,17 +5,17 @@
 
 #include <fcntl.h>
 #include <linux/prctl.h>
-#include <linux/securebits.h>
 #include <linux/seccomp.h>
+#include <linux/securebits.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/capability.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/capability.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -40,18 +40,21 @@ constexpr char kShmData[] = "size=64M,mode=1777";
 // with capabilities in its own user namespace could otherwise still reach
 // knobs that are not namespaced.
 constexpr const char* kProcReadOnly[] = {
-    "/proc/sys", "/proc/bus", "/proc/fs", "/proc/irq",
+    "/proc/sys",
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
 };
 // Hidden outright (a file gets /dev/null on top, a directory an empty
 // read-only tmpfs): kernel memory, key material, timing side channels,
 // hardware and the magic SysRq trigger.
 constexpr const char* kProcMasked[] = {
-    "/proc/kcore",        "/proc/keys",         "/proc/key-users",
-    "/proc/timer_list",   "/proc/sched_debug",  "/proc/latency_stats",
+    "/proc/kcore",         "/proc/keys",        "/proc/key-users",
+    "/proc/timer_list",    "/proc/sched_debug", "/proc/latency_stats",
     "/proc/sysrq-trigger", "/proc/kallsyms",    "/proc/kmsg",
-    "/proc/acpi",         "/proc/scsi",         "/proc/asound",
-    "/proc/firmware",     "/proc/driver",       "/proc/tty",
-    "/proc/interrupts",   "/proc/vmallocinfo",  "/proc/pagetypeinfo",
+    "/proc/acpi",          "/proc/scsi",        "/proc/asound",
+    "/proc/firmware",      "/proc/driver",      "/proc/tty",
+    "/proc/interrupts",    "/proc/vmallocinfo", "/proc/pagetypeinfo",
     "/proc/slabinfo",
 };
 // Device nodes of the minimal /dev, bound from the host's /dev (a user
@@ -95,9 +98,9 @@ void SendMessage(const ChildMessage& message, int fd_to_pass) {
 }
 
 // Runs `result` check: a negative return fails `step` with errno.
-#define SBX_CHILD_CHECK(expr, step, detail)                  \
-  do {                                                       \
-    if ((expr) < 0) Fail(SetupStep::step, errno, (detail));  \
+#define SBX_CHILD_CHECK(expr, step, detail)                 \
+  do {                                                      \
+    if ((expr) < 0) Fail(SetupStep::step, errno, (detail)); \
   } while (false)
 
 // mkdir -p for an absolute path, in a stack buffer.
@@ -182,10 +185,9 @@ void BuildFilesystem(const ChildPlan& plan) {
                       kMountDev, -1);
       // Device nodes need "dev"; read-only changes nothing for them.
       SBX_CHILD_CHECK(
-          SetMountAttributes(target,
-                             MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-                                 MOUNT_ATTR_NOEXEC,
-                             false),
+          SetMountAttributes(
+              target, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
+              false),
           kMountDev, -1);
     }
     SBX_CHILD_CHECK(symlink("/proc/self/fd", "/dev/fd"), kMountDev, -1);
@@ -205,9 +207,9 @@ void BuildFilesystem(const ChildPlan& plan) {
     const int detail = static_cast<int>(i);
     if (m.kind == ChildMount::Kind::kTmpfs) {
       SBX_CHILD_CHECK(MakeDirs(m.target, true), kMkdir, detail);
-      SBX_CHILD_CHECK(mount("tmpfs", m.target, "tmpfs", MS_NOSUID | MS_NODEV,
-                            m.tmpfs_data),
-                      kTmpfs, detail);
+      SBX_CHILD_CHECK(
+          mount("tmpfs", m.target, "tmpfs", MS_NOSUID | MS_NODEV, m.tmpfs_data),
+          kTmpfs, detail);
       continue;
     }
     if (m.source_is_dir) {
@@ -215,8 +217,9 @@ void BuildFilesystem(const ChildPlan& plan) {
     } else {
       SBX_CHILD_CHECK(MakeFile(m.target), kMkdir, detail);
     }
-    SBX_CHILD_CHECK(mount(m.source, m.target, nullptr, MS_BIND | MS_REC, nullptr),
-                    kBind, detail);
+    SBX_CHILD_CHECK(
+        mount(m.source, m.target, nullptr, MS_BIND | MS_REC, nullptr), kBind,
+        detail);
     // Right after the bind, before anything else can be created below it:
     // read-only (recursively, so submounts too) unless asked, never suid or
     // device files.
@@ -243,11 +246,12 @@ void BuildFilesystem(const ChildPlan& plan) {
       }
       SBX_CHILD_CHECK(mount(path, path, nullptr, MS_BIND | MS_REC, nullptr),
                       kMaskProc, index);
-      SBX_CHILD_CHECK(SetMountAttributes(path,
-                                         MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-                                             MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
-                                         true),
-                      kMaskProc, index);
+      SBX_CHILD_CHECK(
+          SetMountAttributes(path,
+                             MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+                                 MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+                             true),
+          kMaskProc, index);
     }
     for (const char* path : kProcMasked) {
       ++index;
@@ -265,10 +269,9 @@ void BuildFilesystem(const ChildPlan& plan) {
         SBX_CHILD_CHECK(mount(kHostDevNull, path, nullptr, MS_BIND, nullptr),
                         kMaskProc, index);
         SBX_CHILD_CHECK(
-            SetMountAttributes(path,
-                               MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-                                   MOUNT_ATTR_NOEXEC,
-                               false),
+            SetMountAttributes(
+                path, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
+                false),
             kMaskProc, index);
       }
     }
@@ -318,8 +321,9 @@ void DropPrivileges(const ChildPlan& plan) {
   // uid 0 gains nothing by exec, and no one can undo that.
   SBX_CHILD_CHECK(
       prctl(PR_SET_SECUREBITS,
-            SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP_LOCKED |
-                SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE |
+            SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
+                SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
+                SECBIT_NO_CAP_AMBIENT_RAISE |
                 SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
             0, 0, 0),
       kSecurebits, -1);
@@ -348,9 +352,11 @@ void ArrangeFds(const ChildPlan& plan) {
   // Sources first move above every target, so that no dup2 clobbers a
   // source still to be copied.
   int moved[64];
-  if (plan.fd_count > sizeof(moved) / sizeof(moved[0])) Fail(SetupStep::kMapFds, E2BIG);
+  if (plan.fd_count > sizeof(moved) / sizeof(moved[0]))
+    Fail(SetupStep::kMapFds, E2BIG);
   for (size_t i = 0; i < plan.fd_count; ++i) {
-    moved[i] = fcntl(plan.fd_sources[i], F_DUPFD_CLOEXEC, plan.bootstrap_fd + 1);
+    moved[i] =
+        fcntl(plan.fd_sources[i], F_DUPFD_CLOEXEC, plan.bootstrap_fd + 1);
     SBX_CHILD_CHECK(moved[i], kMapFds, plan.fd_sources[i]);
   }
   for (size_t i = 0; i < plan.fd_count; ++i) {
@@ -438,7 +444,8 @@ void ResetSignals() {
 }  // namespace
 
 const char* ProcCoverPath(int index) {
-  constexpr int kReadOnlyCount = sizeof(kProcReadOnly) / sizeof(kProcReadOnly[0]);
+  constexpr int kReadOnlyCount =
+      sizeof(kProcReadOnly) / sizeof(kProcReadOnly[0]);
   constexpr int kMaskedCount = sizeof(kProcMasked) / sizeof(kProcMasked[0]);
   if (index < 0) return "/proc";
   if (index < kReadOnlyCount) return kProcReadOnly[index];
@@ -450,40 +457,74 @@ const char* ProcCoverPath(int index) {
 
 const char* SetupStepName(SetupStep step) {
   switch (step) {
-    case SetupStep::kWaitForParent: return "wait_for_parent";
-    case SetupStep::kSetgroups: return "setgroups";
-    case SetupStep::kSetsid: return "setsid";
-    case SetupStep::kMakeMountsPrivate: return "make_mounts_private";
-    case SetupStep::kMountRoot: return "mount_root_tmpfs";
-    case SetupStep::kPivotRoot: return "pivot_root";
-    case SetupStep::kMkdir: return "mkdir";
-    case SetupStep::kBind: return "bind";
-    case SetupStep::kBindAttributes: return "bind_attributes";
-    case SetupStep::kTmpfs: return "tmpfs";
-    case SetupStep::kMountProc: return "mount_proc";
-    case SetupStep::kMaskProc: return "mask_proc";
-    case SetupStep::kMountDev: return "mount_dev";
-    case SetupStep::kDetachOldRoot: return "detach_old_root";
-    case SetupStep::kRootReadOnly: return "root_read_only";
-    case SetupStep::kChdir: return "chdir";
-    case SetupStep::kSetHostname: return "sethostname";
-    case SetupStep::kLoopbackUp: return "loopback_up";
-    case SetupStep::kCgroupNamespace: return "cgroup_namespace";
-    case SetupStep::kDropBoundingSet: return "drop_bounding_set";
-    case SetupStep::kSecurebits: return "securebits";
-    case SetupStep::kSetresgid: return "setresgid";
-    case SetupStep::kSetresuid: return "setresuid";
-    case SetupStep::kDropCapabilities: return "drop_capabilities";
-    case SetupStep::kNoNewPrivs: return "no_new_privs";
-    case SetupStep::kParentDeathSignal: return "parent_death_signal";
-    case SetupStep::kForkPayload: return "fork_payload";
-    case SetupStep::kMapFds: return "map_fds";
-    case SetupStep::kCloseFds: return "close_fds";
-    case SetupStep::kSetRlimit: return "setrlimit";
-    case SetupStep::kResetSignals: return "reset_signals";
-    case SetupStep::kInstallSeccomp: return "install_seccomp";
-    case SetupStep::kSendNotifyFd: return "send_notify_fd";
-    case SetupStep::kExec: return "execve";
+    case SetupStep::kWaitForParent:
+      return "wait_for_parent";
+    case SetupStep::kSetgroups:
+      return "setgroups";
+    case SetupStep::kSetsid:
+      return "setsid";
+    case SetupStep::kMakeMountsPrivate:
+      return "make_mounts_private";
+    case SetupStep::kMountRoot:
+      return "mount_root_tmpfs";
+    case SetupStep::kPivotRoot:
+      return "pivot_root";
+    case SetupStep::kMkdir:
+      return "mkdir";
+    case SetupStep::kBind:
+      return "bind";
+    case SetupStep::kBindAttributes:
+      return "bind_attributes";
+    case SetupStep::kTmpfs:
+      return "tmpfs";
+    case SetupStep::kMountProc:
+      return "mount_proc";
+    case SetupStep::kMaskProc:
+      return "mask_proc";
+    case SetupStep::kMountDev:
+      return "mount_dev";
+    case SetupStep::kDetachOldRoot:
+      return "detach_old_root";
+    case SetupStep::kRootReadOnly:
+      return "root_read_only";
+    case SetupStep::kChdir:
+      return "chdir";
+    case SetupStep::kSetHostname:
+      return "sethostname";
+    case SetupStep::kLoopbackUp:
+      return "loopback_up";
+    case SetupStep::kCgroupNamespace:
+      return "cgroup_namespace";
+    case SetupStep::kDropBoundingSet:
+      return "drop_bounding_set";
+    case SetupStep::kSecurebits:
+      return "securebits";
+    case SetupStep::kSetresgid:
+      return "setresgid";
+    case SetupStep::kSetresuid:
+      return "setresuid";
+    case SetupStep::kDropCapabilities:
+      return "drop_capabilities";
+    case SetupStep::kNoNewPrivs:
+      return "no_new_privs";
+    case SetupStep::kParentDeathSignal:
+      return "parent_death_signal";
+    case SetupStep::kForkPayload:
+      return "fork_payload";
+    case SetupStep::kMapFds:
+      return "map_fds";
+    case SetupStep::kCloseFds:
+      return "close_fds";
+    case SetupStep::kSetRlimit:
+      return "setrlimit";
+    case SetupStep::kResetSignals:
+      return "reset_signals";
+    case SetupStep::kInstallSeccomp:
+      return "install_seccomp";
+    case SetupStep::kSendNotifyFd:
+      return "send_notify_fd";
+    case SetupStep::kExec:
+      return "execve";
   }
   return "unknown";
 }
@@ -536,7 +577,8 @@ void RunChild(const ChildPlan& plan, int sync_fd, int parent_end) {
   if (plan.new_pid_ns) {
     // Nothing in the sandbox may read or write our memory.
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    const long payload = syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, 0);
+    const long payload =
+        syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, 0);
     SBX_CHILD_CHECK(payload, kForkPayload, -1);
     if (payload > 0) RunInit(static_cast<pid_t>(payload));
     // Die with init, which is the one the host watches.

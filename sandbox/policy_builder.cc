@@ -43,8 +43,8 @@ absl::StatusOr<std::string> NormalizeAbsolutePath(absl::string_view path,
                                                   absl::string_view field) {
   if (path.empty()) return FieldError(field, "must not be empty");
   if (path[0] != '/') {
-    return FieldError(field,
-                      absl::StrCat("must be an absolute path, got '", path, "'"));
+    return FieldError(
+        field, absl::StrCat("must be an absolute path, got '", path, "'"));
   }
   if (path.find('\0') != absl::string_view::npos) {
     return FieldError(field, "must not contain a NUL byte");
@@ -156,8 +156,9 @@ absl::Status ValidateFilesystem(proto::Policy& policy, ResolvedLimits& limits) {
             NormalizeAbsolutePath(bind.source(), field + ".bind.source"));
         bind.set_source(source);
         if (bind.target().empty()) bind.set_target(source);
-        SBX_ASSIGN_OR_RETURN(target, NormalizeAbsolutePath(
-                                         bind.target(), field + ".bind.target"));
+        SBX_ASSIGN_OR_RETURN(
+            target,
+            NormalizeAbsolutePath(bind.target(), field + ".bind.target"));
         bind.set_target(target);
         if (target == "/") {
           return FieldError(field + ".bind.target",
@@ -167,8 +168,9 @@ absl::Status ValidateFilesystem(proto::Policy& policy, ResolvedLimits& limits) {
       }
       case proto::Mount::kTmpfs: {
         proto::TmpfsMount& tmpfs = *mount.mutable_tmpfs();
-        SBX_ASSIGN_OR_RETURN(target, NormalizeAbsolutePath(
-                                         tmpfs.target(), field + ".tmpfs.target"));
+        SBX_ASSIGN_OR_RETURN(
+            target,
+            NormalizeAbsolutePath(tmpfs.target(), field + ".tmpfs.target"));
         tmpfs.set_target(target);
         if (target == "/") {
           return FieldError(field + ".tmpfs.target",
@@ -178,16 +180,17 @@ absl::Status ValidateFilesystem(proto::Policy& policy, ResolvedLimits& limits) {
           return FieldError(field + ".tmpfs.size",
                             "is required: every writable tmpfs has a size");
         }
-        SBX_ASSIGN_OR_RETURN(limits.tmpfs_sizes[i],
-                             ParseSizeField(tmpfs.size(), field + ".tmpfs.size"));
+        SBX_ASSIGN_OR_RETURN(
+            limits.tmpfs_sizes[i],
+            ParseSizeField(tmpfs.size(), field + ".tmpfs.size"));
         if (limits.tmpfs_sizes[i] == 0) {
           return FieldError(field + ".tmpfs.size", "must be greater than 0");
         }
         if (!tmpfs.has_mode()) tmpfs.set_mode(kDefaultTmpfsMode);
         if (tmpfs.mode() > 07777) {
-          return FieldError(field + ".tmpfs.mode",
-                            absl::StrFormat("0%o is not a permission mode",
-                                            tmpfs.mode()));
+          return FieldError(
+              field + ".tmpfs.mode",
+              absl::StrFormat("0%o is not a permission mode", tmpfs.mode()));
         }
         break;
       }
@@ -196,14 +199,16 @@ absl::Status ValidateFilesystem(proto::Policy& policy, ResolvedLimits& limits) {
     }
     // /proc and /dev are built by the sandbox itself.
     for (const char* reserved : {"/proc", "/dev"}) {
-      const bool owned = absl::string_view(reserved) == "/proc" ? fs.proc()
-                                                                : fs.dev();
+      const bool owned =
+          absl::string_view(reserved) == "/proc" ? fs.proc() : fs.dev();
       if (owned && (target == reserved ||
                     absl::StartsWith(target, absl::StrCat(reserved, "/")))) {
         return FieldError(
             field, absl::StrCat("target ", target, " is inside ", reserved,
                                 ", which the sandbox builds itself (set "
-                                "filesystem.", reserved + 1, ": false to "
+                                "filesystem.",
+                                reserved + 1,
+                                ": false to "
                                 "supply your own)"));
       }
     }
@@ -228,8 +233,9 @@ absl::Status ValidateLimits(proto::Policy& policy, ResolvedLimits& limits) {
                          ParseSizeField(l.file_size(), "limits.file_size"));
   }
   if (!l.address_space().empty()) {
-    SBX_ASSIGN_OR_RETURN(limits.address_space,
-                         ParseSizeField(l.address_space(), "limits.address_space"));
+    SBX_ASSIGN_OR_RETURN(
+        limits.address_space,
+        ParseSizeField(l.address_space(), "limits.address_space"));
     if (limits.address_space < (16u << 20)) {
       return FieldError("limits.address_space",
                         "below 16M no program can start");
@@ -243,7 +249,8 @@ absl::Status ValidateLimits(proto::Policy& policy, ResolvedLimits& limits) {
     }
   }
   if (!(l.cpus() >= 0) || std::isinf(l.cpus())) {
-    return FieldError("limits.cpus", "must be a finite number >= 0 (0: no cap)");
+    return FieldError("limits.cpus",
+                      "must be a finite number >= 0 (0: no cap)");
   }
   if (l.cpus() > 0 && l.cpus() < 0.01) {
     return FieldError("limits.cpus", "must be at least 0.01");
@@ -281,9 +288,9 @@ absl::Status ValidateHostname(proto::Policy& policy) {
   if (name.size() > 64) return FieldError("hostname", "longer than 64 bytes");
   for (char c : name) {
     if (!(absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_')) {
-      return FieldError("hostname",
-                        absl::StrCat("'", name, "' has a character outside "
-                                     "[A-Za-z0-9._-]"));
+      return FieldError("hostname", absl::StrCat("'", name,
+                                                 "' has a character outside "
+                                                 "[A-Za-z0-9._-]"));
     }
   }
   return absl::OkStatus();
@@ -299,14 +306,15 @@ absl::Status ValidateNamespaces(const proto::Namespaces& ns) {
 }
 
 // Splits "a.b[2].c" into {{"a",-1},{"b",2},{"c",-1}}.
-std::vector<std::pair<std::string, int>> ParseFieldPath(absl::string_view path) {
+std::vector<std::pair<std::string, int>> ParseFieldPath(
+    absl::string_view path) {
   std::vector<std::pair<std::string, int>> parts;
   for (absl::string_view part : absl::StrSplit(path, '.')) {
     int index = -1;
     const size_t bracket = part.find('[');
     if (bracket != absl::string_view::npos && part.back() == ']') {
-      if (!absl::SimpleAtoi(
-              part.substr(bracket + 1, part.size() - bracket - 2), &index)) {
+      if (!absl::SimpleAtoi(part.substr(bracket + 1, part.size() - bracket - 2),
+                            &index)) {
         return {};
       }
       part = part.substr(0, bracket);
@@ -326,7 +334,8 @@ struct PolicyBuilder::TextSource {
 
 // --- Arg ---
 
-proto::ArgCondition Arg::Make(proto::ArgCondition::Op op, uint64_t value) const {
+proto::ArgCondition Arg::Make(proto::ArgCondition::Op op,
+                              uint64_t value) const {
   proto::ArgCondition condition;
   condition.set_arg(index_);
   condition.set_op(op);
@@ -448,11 +457,15 @@ PolicyBuilder& PolicyBuilder::AddBind(std::string source, std::string target,
 PolicyBuilder& PolicyBuilder::AddBindIfExists(std::string source,
                                               MountMode mode) {
   AddBind(std::move(source), mode);
-  proto_.mutable_filesystem()->mutable_mounts()->rbegin()->mutable_bind()
+  proto_.mutable_filesystem()
+      ->mutable_mounts()
+      ->rbegin()
+      ->mutable_bind()
       ->set_optional(true);
   return *this;
 }
-PolicyBuilder& PolicyBuilder::AddTmpfs(std::string target, uint64_t size_bytes) {
+PolicyBuilder& PolicyBuilder::AddTmpfs(std::string target,
+                                       uint64_t size_bytes) {
   proto::TmpfsMount& tmpfs =
       *proto_.mutable_filesystem()->add_mounts()->mutable_tmpfs();
   tmpfs.set_target(std::move(target));
@@ -518,8 +531,8 @@ PolicyBuilder& PolicyBuilder::SetWallTime(absl::Duration limit) {
   return *this;
 }
 PolicyBuilder& PolicyBuilder::SetCpuTime(absl::Duration limit) {
-  proto_.mutable_limits()->set_cpu_time_seconds(
-      static_cast<uint64_t>(absl::ToInt64Seconds(absl::Ceil(limit, absl::Seconds(1)))));
+  proto_.mutable_limits()->set_cpu_time_seconds(static_cast<uint64_t>(
+      absl::ToInt64Seconds(absl::Ceil(limit, absl::Seconds(1)))));
   return *this;
 }
 PolicyBuilder& PolicyBuilder::SetMaxOpenFiles(uint64_t count) {
@@ -570,7 +583,8 @@ absl::StatusOr<Policy> PolicyBuilder::Build() const {
   if (status.ok()) {
     absl::StatusOr<SeccompProgram> program = CompileSeccomp(
         policy.seccomp(),
-        SeccompCompileOptions{.bootstrap_fd = static_cast<int>(impl->limits.nofile)});
+        SeccompCompileOptions{.bootstrap_fd =
+                                  static_cast<int>(impl->limits.nofile)});
     if (program.ok()) {
       impl->seccomp = *std::move(program);
     } else {
@@ -578,7 +592,8 @@ absl::StatusOr<Policy> PolicyBuilder::Build() const {
     }
   }
   if (!status.ok()) {
-    if (text_source_ == nullptr || status.code() != absl::StatusCode::kInvalidArgument) {
+    if (text_source_ == nullptr ||
+        status.code() != absl::StatusCode::kInvalidArgument) {
       return status;
     }
     // Prefix "<file>:<line>:<column>: " of the deepest field of the path
@@ -589,7 +604,8 @@ absl::StatusOr<Policy> PolicyBuilder::Build() const {
     if (colon != absl::string_view::npos) {
       const Descriptor* descriptor = proto::Policy::descriptor();
       const TextFormat::ParseInfoTree* tree = &text_source_->tree;
-      for (const auto& [name, index] : ParseFieldPath(message.substr(0, colon))) {
+      for (const auto& [name, index] :
+           ParseFieldPath(message.substr(0, colon))) {
         if (descriptor == nullptr || tree == nullptr) break;
         const FieldDescriptor* field = descriptor->FindFieldByName(name);
         if (field == nullptr) break;

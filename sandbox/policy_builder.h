@@ -29,10 +29,10 @@
 #include <initializer_list>
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "sandbox/policy.h"
 #include "sandbox/policy.pb.h"
@@ -95,8 +95,10 @@ class PolicyBuilder {
 
   // --- Filesystem ---
   // Binds host `source` at `target` (default: the same path).
-  PolicyBuilder& AddBind(std::string source, MountMode mode = MountMode::kReadOnly);
-  PolicyBuilder& AddBind(std::string source, std::string target, MountMode mode);
+  PolicyBuilder& AddBind(std::string source,
+                         MountMode mode = MountMode::kReadOnly);
+  PolicyBuilder& AddBind(std::string source, std::string target,
+                         MountMode mode);
   // As AddBind, but a missing source is skipped.
   PolicyBuilder& AddBindIfExists(std::string source,
                                  MountMode mode = MountMode::kReadOnly);

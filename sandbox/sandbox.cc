@@ -24,8 +24,8 @@ namespace sandbox {
 
 using internal::ChildMessage;
 
-absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Spawn(const Policy& policy,
-                                                         const Command& command) {
+absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Spawn(
+    const Policy& policy, const Command& command) {
   SBX_ASSIGN_OR_RETURN(std::unique_ptr<internal::PreparedSpawn> prepared,
                        internal::PrepareSpawn(policy, command));
   std::unique_ptr<Sandbox> sandbox(new Sandbox());
@@ -95,14 +95,14 @@ absl::StatusOr<std::optional<proto::Result>> Sandbox::WaitUntil(
       timed_out_ = true;
       KillNow();
     }
-    const absl::Time until = std::min(deadline, timed_out_ ? absl::InfiniteFuture()
-                                                           : wall_deadline_);
+    const absl::Time until = std::min(
+        deadline, timed_out_ ? absl::InfiniteFuture() : wall_deadline_);
     if (now >= deadline && until == deadline) return std::nullopt;
     int timeout_ms = -1;
     if (until != absl::InfiniteFuture()) {
-      timeout_ms = static_cast<int>(std::max<int64_t>(
-          0, absl::ToInt64Milliseconds(absl::Ceil(until - now,
-                                                  absl::Milliseconds(1)))));
+      timeout_ms = static_cast<int>(
+          std::max<int64_t>(0, absl::ToInt64Milliseconds(absl::Ceil(
+                                   until - now, absl::Milliseconds(1)))));
     }
     struct pollfd fds[3] = {
         {pidfd_.get(), POLLIN, 0},
@@ -186,7 +186,8 @@ void Sandbox::ReadNotification() {
     proto::Violation violation;
     violation.set_nr(notification.data.nr);
     violation.set_arch(ArchName(notification.data.arch));
-    violation.set_syscall(SyscallName(notification.data.arch, notification.data.nr));
+    violation.set_syscall(
+        SyscallName(notification.data.arch, notification.data.nr));
     for (uint64_t arg : notification.data.args) violation.add_args(arg);
     violation.set_pid(static_cast<int32_t>(notification.pid));
     violation_ = std::move(violation);
@@ -194,7 +195,8 @@ void Sandbox::ReadNotification() {
   // The call stays blocked until the kill lands: it never runs.
   KillNow();
   if (!policy_->proto().namespaces().pid() && notification.pid != 0 &&
-      ioctl(notify_.get(), SECCOMP_IOCTL_NOTIF_ID_VALID, &notification.id) == 0) {
+      ioctl(notify_.get(), SECCOMP_IOCTL_NOTIF_ID_VALID, &notification.id) ==
+          0) {
     // Without a pid namespace the caller may be a grandchild of ours.
     kill(static_cast<pid_t>(notification.pid), SIGKILL);
   }
@@ -230,7 +232,8 @@ void Sandbox::Finish() {
 
   // With a pid namespace the payload's status comes from our init; if init
   // itself died first (killed), its own status stands.
-  const int status = exit_status_received_ ? payload_wait_status_ : wait_status_;
+  const int status =
+      exit_status_received_ ? payload_wait_status_ : wait_status_;
   if (setup_error_.has_value()) {
     result.set_status(proto::Result::SETUP_ERROR);
     *result.mutable_setup_error() = *setup_error_;
@@ -256,7 +259,8 @@ void Sandbox::Finish() {
   sync_.reset();
 }
 
-absl::StatusOr<proto::Result> Run(const Policy& policy, const Command& command) {
+absl::StatusOr<proto::Result> Run(const Policy& policy,
+                                  const Command& command) {
   SBX_ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> sandbox,
                        Sandbox::Spawn(policy, command));
   return sandbox->Wait();

@@ -31,7 +31,8 @@ constexpr int kExitNotExecutable = 126;
 constexpr int kExitNotFound = 127;
 constexpr char kDefaultTmpfsSize[] = "64M";
 
-constexpr char kUsage[] = R"USAGE(Usage: sandbox-run [OPTIONS] -- PROGRAM [ARGS...]
+constexpr char kUsage[] =
+    R"USAGE(Usage: sandbox-run [OPTIONS] -- PROGRAM [ARGS...]
 
 Runs PROGRAM in a sandbox: its own user, pid, net, ipc, uts, mount and cgroup
 namespaces, a read-only tmpfs root with only the listed host paths, no
@@ -230,8 +231,8 @@ int Main(int argc, char** argv) {
   proto::Policy overrides;
   std::vector<proto::Mount> extra_mounts;
   Options options = ParseFlags(argc, argv, overrides, extra_mounts);
-  const std::string path = options.policy_path.empty() ? DefaultPolicyPath()
-                                                       : options.policy_path;
+  const std::string path =
+      options.policy_path.empty() ? DefaultPolicyPath() : options.policy_path;
   absl::StatusOr<PolicyBuilder> builder = PolicyBuilder::FromTextFile(path);
   if (!builder.ok()) Die(builder.status().ToString());
   // Flags override the file: scalar fields replace, mounts and env add.

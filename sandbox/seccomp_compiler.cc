@@ -9,11 +9,11 @@
 #include <cerrno>
 #include <cstdlib>
 #include <memory>
-#include "absl/strings/string_view.h"
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "sandbox/fd.h"
 #include "sandbox/status_macros.h"
 #include "sandbox/util.h"
@@ -32,29 +32,61 @@ constexpr uint64_t kNamespaceCloneFlags =
 // that namespaces do not cover.
 constexpr const char* kFixedDenyList[] = {
     // Debugging other processes, reading or writing their memory.
-    "ptrace", "process_vm_readv", "process_vm_writev",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
     // Kernel programs and tracing.
-    "bpf", "perf_event_open",
+    "bpf",
+    "perf_event_open",
     // New or other namespaces.
-    "unshare", "setns", "clone3",
+    "unshare",
+    "setns",
+    "clone3",
     // The mount family: rearranging the filesystem view.
-    "mount", "umount2", "pivot_root", "chroot", "move_mount", "open_tree",
-    "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
+    "mount",
+    "umount2",
+    "pivot_root",
+    "chroot",
+    "move_mount",
+    "open_tree",
+    "fsopen",
+    "fsconfig",
+    "fsmount",
+    "fspick",
+    "mount_setattr",
     // Kernels and modules.
-    "kexec_load", "kexec_file_load", "init_module", "finit_module",
+    "kexec_load",
+    "kexec_file_load",
+    "init_module",
+    "finit_module",
     "delete_module",
     // The kernel keyring is not namespaced.
-    "keyctl", "add_key", "request_key",
+    "keyctl",
+    "add_key",
+    "request_key",
     // Page-fault handling from user space widens every kernel race.
     "userfaultfd",
     // io_uring performs system calls the filter never sees.
-    "io_uring_setup", "io_uring_enter", "io_uring_register",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
     // File handles bypass path-based confinement (the "shocker" escape).
     "open_by_handle_at",
     // Host-wide switches.
-    "reboot", "swapon", "swapoff", "acct", "quotactl", "syslog",
-    "settimeofday", "clock_settime", "adjtimex", "clock_adjtime",
-    "iopl", "ioperm", "lookup_dcookie", "vhangup",
+    "reboot",
+    "swapon",
+    "swapoff",
+    "acct",
+    "quotactl",
+    "syslog",
+    "settimeofday",
+    "clock_settime",
+    "adjtimex",
+    "clock_adjtime",
+    "iopl",
+    "ioperm",
+    "lookup_dcookie",
+    "vhangup",
 };
 
 struct ScmpFilterDeleter {
@@ -126,9 +158,10 @@ absl::Status AddRule(scmp_filter_ctx ctx, uint32_t action, int nr,
   const int rc = seccomp_rule_add_exact_array(
       ctx, action, nr, static_cast<unsigned>(args.size()), args.data());
   if (rc == -EEXIST) {
-    return FieldError(field, absl::StrCat("conflicts with an earlier rule for '",
-                                          name, "' (same arguments, another "
-                                          "action)"));
+    return FieldError(field,
+                      absl::StrCat("conflicts with an earlier rule for '", name,
+                                   "' (same arguments, another "
+                                   "action)"));
   }
   if (rc < 0) {
     return FieldError(field, absl::StrCat("libseccomp rejected the rule for '",
@@ -186,16 +219,19 @@ absl::StatusOr<SeccompProgram> CompileSeccomp(
 
   const uint32_t native_arch = seccomp_arch_native();
   absl::flat_hash_set<absl::string_view> deny(std::begin(kFixedDenyList),
-                                             std::end(kFixedDenyList));
+                                              std::end(kFixedDenyList));
   absl::flat_hash_set<std::string> dangerous;
   for (int i = 0; i < seccomp.dangerous_allow_size(); ++i) {
     const std::string& name = seccomp.dangerous_allow(i);
     const std::string field = absl::StrCat("seccomp.dangerous_allow[", i, "]");
     if (seccomp_syscall_resolve_name_arch(native_arch, name.c_str()) ==
         __NR_SCMP_ERROR) {
-      return FieldError(field, absl::StrCat("unknown system call '", name, "'"));
+      return FieldError(field,
+                        absl::StrCat("unknown system call '", name, "'"));
     }
-    if (!deny.contains(name)) {
+    // Namespace-creating clone is on the deny list too: naming clone lifts
+    // the flags check below.
+    if (!deny.contains(name) && name != "clone") {
       return FieldError(field, absl::StrCat("'", name,
                                             "' is not on the fixed deny list; "
                                             "allow it with a rule"));
@@ -215,6 +251,17 @@ absl::StatusOr<SeccompProgram> CompileSeccomp(
       // Binary tree of syscall numbers: lookup cost grows with log(rules).
       seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2) < 0) {
     return absl::InternalError("seccomp_attr_set failed");
+  }
+
+  // The actions the rules give each system call, for rules whose action is
+  // the default one (below). Rules with errors are reported in the loop.
+  absl::flat_hash_map<std::string, absl::flat_hash_set<uint32_t>> actions;
+  for (int r = 0; r < seccomp.rules_size(); ++r) {
+    absl::StatusOr<uint32_t> action = RuleAction(seccomp.rules(r), "");
+    if (!action.ok()) continue;
+    for (const std::string& name : seccomp.rules(r).syscalls()) {
+      actions[name].insert(*action);
+    }
   }
 
   SeccompProgram program;
@@ -244,10 +291,10 @@ absl::StatusOr<SeccompProgram> CompileSeccomp(
       }
       for (const scmp_arg_cmp& other : args) {
         if (other.arg == condition.arg()) {
-          return FieldError(arg_field,
-                            absl::StrCat("a second condition on argument ",
-                                         condition.arg(),
-                                         "; use one rule per alternative"));
+          return FieldError(
+              arg_field,
+              absl::StrCat("a second condition on argument ", condition.arg(),
+                           "; use one rule per alternative"));
         }
       }
       if (condition.arg() == 0) conditions_on_arg0 = true;
@@ -274,12 +321,31 @@ absl::StatusOr<SeccompProgram> CompileSeccomp(
       }
       if (Grants(action) && deny.contains(name) && !dangerous.contains(name)) {
         return FieldError(
-            name_field,
-            absl::StrCat("'", name,
-                         "' is on the fixed deny list; name it in "
-                         "seccomp.dangerous_allow to allow it"));
+            name_field, absl::StrCat("'", name,
+                                     "' is on the fixed deny list; name it in "
+                                     "seccomp.dangerous_allow to allow it"));
+      }
+      // libseccomp refuses a rule with the default action (EACCES). Alone it
+      // changes nothing; next to rules with other actions for the same call,
+      // dropping it could let them allow what it was written to stop.
+      if (action == default_action) {
+        if (actions[name].size() > 1) {
+          return FieldError(
+              name_field,
+              absl::StrCat("a rule with the default action cannot be combined "
+                           "with rules of other actions for '",
+                           name, "'"));
+        }
+        continue;
       }
       std::vector<scmp_arg_cmp> rule_args = args;
+      // An unconditional rule for sendmsg would swallow the bootstrap hole
+      // below (libseccomp lets it override conditional rules).
+      if (name == "sendmsg" && !Grants(action) && options.bootstrap_fd >= 0 &&
+          !conditions_on_arg0) {
+        rule_args.push_back(SCMP_CMP64(
+            0, SCMP_CMP_NE, static_cast<uint64_t>(options.bootstrap_fd)));
+      }
       if (name == "clone" && Grants(action) && !dangerous.contains("clone")) {
         if (conditions_on_arg0) {
           return FieldError(field + ".args",
@@ -288,8 +354,8 @@ absl::StatusOr<SeccompProgram> CompileSeccomp(
         }
         rule_args.push_back(
             SCMP_CMP64(0, SCMP_CMP_MASKED_EQ, kNamespaceCloneFlags, 0));
-        clone_allowed = true;
       }
+      if (name == "clone" && Grants(action)) clone_allowed = true;
       SBX_RETURN_IF_ERROR(
           AddRule(ctx.get(), action, nr, rule_args, name_field, name));
     }
@@ -301,10 +367,11 @@ absl::StatusOr<SeccompProgram> CompileSeccomp(
                                 SCMP_SYS(clone3), {}, "seccomp", "clone3"));
   }
   if (options.bootstrap_fd >= 0) {
-    SBX_RETURN_IF_ERROR(AddRule(
-        ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(sendmsg),
-        {SCMP_CMP64(0, SCMP_CMP_EQ, static_cast<uint64_t>(options.bootstrap_fd))},
-        "seccomp", "sendmsg"));
+    SBX_RETURN_IF_ERROR(
+        AddRule(ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(sendmsg),
+                {SCMP_CMP64(0, SCMP_CMP_EQ,
+                            static_cast<uint64_t>(options.bootstrap_fd))},
+                "seccomp", "sendmsg"));
   }
   SBX_ASSIGN_OR_RETURN(program.instructions, Export(ctx.get()));
   return program;

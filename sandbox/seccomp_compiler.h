@@ -3,7 +3,8 @@
 // exported instructions.
 //
 //   SBX_ASSIGN_OR_RETURN(SeccompProgram program,
-//                        CompileSeccomp(policy.seccomp(), {.bootstrap_fd = 1024}));
+//                        CompileSeccomp(policy.seccomp(), {.bootstrap_fd =
+//                        1024}));
 //
 // Every program, whatever the policy says:
 //  - kills foreign ABIs (i386 `int 0x80`, x32 system call numbers);

@@ -84,9 +84,10 @@ absl::Status PrepareMounts(const Policy& policy, PreparedSpawn& prepared) {
       const proto::TmpfsMount& tmpfs = mount.tmpfs();
       child.kind = ChildMount::Kind::kTmpfs;
       child.target = Keep(prepared, tmpfs.target());
-      child.tmpfs_data = Keep(
-          prepared, absl::StrFormat("size=%d,mode=0%o",
-                                    policy.limits().tmpfs_sizes[i], tmpfs.mode()));
+      child.tmpfs_data =
+          Keep(prepared,
+               absl::StrFormat("size=%d,mode=0%o",
+                               policy.limits().tmpfs_sizes[i], tmpfs.mode()));
       child.writable = true;
       prepared.mount_descriptions.push_back(
           absl::StrCat("tmpfs ", tmpfs.target(), " (size ", tmpfs.size(), ")"));
@@ -94,9 +95,9 @@ absl::Status PrepareMounts(const Policy& policy, PreparedSpawn& prepared) {
       continue;
     }
     const proto::BindMount& bind = mount.bind();
-    const std::string description = absl::StrCat(
-        bind.writable() ? "bind " : "ro-bind ", bind.source(), " -> ",
-        bind.target());
+    const std::string description =
+        absl::StrCat(bind.writable() ? "bind " : "ro-bind ", bind.source(),
+                     " -> ", bind.target());
     // Resolved on the host now: after pivot_root an absolute symlink in the
     // source would resolve inside the new root instead.
     char resolved[PATH_MAX];
@@ -109,9 +110,9 @@ absl::Status PrepareMounts(const Policy& policy, PreparedSpawn& prepared) {
       failure.set_step("bind");
       failure.set_errno_value(error);
       failure.set_errno_name(ErrnoName(error));
-      failure.set_message(absl::StrCat(description, ": source ",
-                                       bind.source(), ": ", strerror(error),
-                                       " (", ErrnoName(error), ")"));
+      failure.set_message(absl::StrCat(description, ": source ", bind.source(),
+                                       ": ", strerror(error), " (",
+                                       ErrnoName(error), ")"));
       prepared.early_failure = std::move(failure);
       return absl::OkStatus();
     }
@@ -149,7 +150,8 @@ absl::Status PrepareFds(const Policy& policy, const Command& command,
           "command.fds: sandbox fd ", mapping.sandbox_fd, " is mapped twice"));
     }
     if (fcntl(mapping.host_fd, F_GETFD) < 0) {
-      return ErrnoStatus(absl::StrCat("command.fds: host fd ", mapping.host_fd));
+      return ErrnoStatus(
+          absl::StrCat("command.fds: host fd ", mapping.host_fd));
     }
     by_target[mapping.sandbox_fd] = mapping.host_fd;
   }
@@ -309,24 +311,23 @@ absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
   plan.new_net_ns = ns.net();
   plan.new_uts_ns = ns.uts();
   plan.new_cgroup_ns = ns.cgroup();
-  prepared->clone_flags = (ns.user() ? CLONE_NEWUSER : 0) |
-                          (ns.mount() ? CLONE_NEWNS : 0) |
-                          (ns.pid() ? CLONE_NEWPID : 0) |
-                          (ns.net() ? CLONE_NEWNET : 0) |
-                          (ns.ipc() ? CLONE_NEWIPC : 0) |
-                          (ns.uts() ? CLONE_NEWUTS : 0);
+  prepared->clone_flags =
+      (ns.user() ? CLONE_NEWUSER : 0) | (ns.mount() ? CLONE_NEWNS : 0) |
+      (ns.pid() ? CLONE_NEWPID : 0) | (ns.net() ? CLONE_NEWNET : 0) |
+      (ns.ipc() ? CLONE_NEWIPC : 0) | (ns.uts() ? CLONE_NEWUTS : 0);
   SBX_RETURN_IF_ERROR(PrepareIdentity(policy, *prepared));
 
   if (ns.mount()) {
-    plan.root_tmpfs_data = Keep(
-        *prepared, absl::StrCat("size=", policy.limits().root_size, ",mode=0755"));
+    plan.root_tmpfs_data =
+        Keep(*prepared,
+             absl::StrCat("size=", policy.limits().root_size, ",mode=0755"));
     plan.mount_proc = p.filesystem().proc();
     plan.mount_dev = p.filesystem().dev();
     plan.writable_root = p.filesystem().writable_root();
     SBX_RETURN_IF_ERROR(PrepareMounts(policy, *prepared));
   }
-  plan.cwd = Keep(*prepared,
-                  command.cwd.empty() ? p.filesystem().cwd() : command.cwd);
+  plan.cwd =
+      Keep(*prepared, command.cwd.empty() ? p.filesystem().cwd() : command.cwd);
   if (ns.uts()) plan.hostname = Keep(*prepared, p.hostname());
 
   plan.last_cap = static_cast<int>(cap_max_bits()) - 1;
@@ -353,8 +354,10 @@ absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
                               : nofile.rlim_max;
 
   const SeccompProgram& program = policy.seccomp_program();
-  prepared->filter.len = static_cast<unsigned short>(program.instructions.size());
-  prepared->filter.filter = const_cast<sock_filter*>(program.instructions.data());
+  prepared->filter.len =
+      static_cast<unsigned short>(program.instructions.size());
+  prepared->filter.filter =
+      const_cast<sock_filter*>(program.instructions.data());
   plan.filter = &prepared->filter;
   plan.filter_notify = program.uses_notify;
 
@@ -406,8 +409,10 @@ absl::StatusOr<SpawnedProcess> StartChild(const PreparedSpawn& prepared,
     if (prepared.deny_setgroups) {
       status = WriteProcFile(process.pid, "setgroups", "deny");
     }
-    if (status.ok()) status = WriteProcFile(process.pid, "uid_map", prepared.uid_map);
-    if (status.ok()) status = WriteProcFile(process.pid, "gid_map", prepared.gid_map);
+    if (status.ok())
+      status = WriteProcFile(process.pid, "uid_map", prepared.uid_map);
+    if (status.ok())
+      status = WriteProcFile(process.pid, "gid_map", prepared.gid_map);
   }
   if (status.ok() && placement.add_process) {
     status = placement.add_process(process.pid);
@@ -439,9 +444,8 @@ proto::SetupError DescribeSetupFailure(const PreparedSpawn& prepared,
     case SetupStep::kBind:
     case SetupStep::kBindAttributes:
     case SetupStep::kTmpfs:
-      if (message.detail >= 0 &&
-          static_cast<size_t>(message.detail) <
-              prepared.mount_descriptions.size()) {
+      if (message.detail >= 0 && static_cast<size_t>(message.detail) <
+                                     prepared.mount_descriptions.size()) {
         what = prepared.mount_descriptions[message.detail];
       }
       break;
@@ -466,10 +470,9 @@ proto::SetupError DescribeSetupFailure(const PreparedSpawn& prepared,
     default:
       break;
   }
-  error.set_message(absl::StrCat(SetupStepName(message.step),
-                                 what.empty() ? "" : " ", what, ": ",
-                                 strerror(message.error), " (",
-                                 ErrnoName(message.error), ")"));
+  error.set_message(absl::StrCat(
+      SetupStepName(message.step), what.empty() ? "" : " ", what, ": ",
+      strerror(message.error), " (", ErrnoName(message.error), ")"));
   return error;
 }
 

@@ -9,10 +9,10 @@
 #define SANDBOX_STATUS_MACROS_H_
 
 #include <cerrno>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace sandbox {
 
@@ -28,17 +28,18 @@ inline absl::Status ErrnoStatus(absl::string_view what,
 #define SBX_STATUS_CONCAT_INNER_(x, y) x##y
 #define SBX_STATUS_CONCAT_(x, y) SBX_STATUS_CONCAT_INNER_(x, y)
 
-#define SBX_RETURN_IF_ERROR(expr)                     \
-  do {                                                \
-    ::absl::Status sbx_status_ = (expr);              \
-    if (!sbx_status_.ok()) return sbx_status_;        \
+#define SBX_RETURN_IF_ERROR(expr)              \
+  do {                                         \
+    ::absl::Status sbx_status_ = (expr);       \
+    if (!sbx_status_.ok()) return sbx_status_; \
   } while (false)
 
-#define SBX_ASSIGN_OR_RETURN(lhs, expr) \
-  SBX_ASSIGN_OR_RETURN_IMPL_(SBX_STATUS_CONCAT_(sbx_statusor_, __LINE__), lhs, expr)
+#define SBX_ASSIGN_OR_RETURN(lhs, expr)                                        \
+  SBX_ASSIGN_OR_RETURN_IMPL_(SBX_STATUS_CONCAT_(sbx_statusor_, __LINE__), lhs, \
+                             expr)
 
-#define SBX_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, expr) \
-  auto statusor = (expr);                               \
+#define SBX_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, expr)    \
+  auto statusor = (expr);                                  \
   if (!statusor.ok()) return std::move(statusor).status(); \
   lhs = std::move(statusor).value()
 

@@ -19,8 +19,8 @@ absl::StatusOr<uint64_t> ParseSize(absl::string_view text) {
   digits = digits.substr(0, end);
   uint64_t value = 0;
   if (digits.empty() || !absl::SimpleAtoi(digits, &value)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("invalid size '", text, "': expected e.g. 4096, 64K, 256M, 2G"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "invalid size '", text, "': expected e.g. 4096, 64K, 256M, 2G"));
   }
   std::string unit = absl::AsciiStrToUpper(suffix);
   if (unit.size() > 1 && (unit.substr(1) == "B" || unit.substr(1) == "IB")) {
@@ -38,11 +38,13 @@ absl::StatusOr<uint64_t> ParseSize(absl::string_view text) {
   } else if (unit == "T") {
     shift = 40;
   } else {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "invalid size '", text, "': unknown unit '", suffix, "' (use K, M, G or T)"));
+    return absl::InvalidArgumentError(absl::StrCat("invalid size '", text,
+                                                   "': unknown unit '", suffix,
+                                                   "' (use K, M, G or T)"));
   }
   if (shift > 0 && value > (std::numeric_limits<uint64_t>::max() >> shift)) {
-    return absl::InvalidArgumentError(absl::StrCat("size '", text, "' is too large"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("size '", text, "' is too large"));
   }
   return value << shift;
 }

@@ -1,0 +1,258 @@
+// The sandbox-run command line: flags, the default policy, and the exit
+// status contract, run as a real process.
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/test_util.h"
+
+extern char** environ;
+
+namespace sandbox {
+namespace {
+
+using ::sandbox::testing::BinDir;
+using ::sandbox::testing::SourceDir;
+using ::sandbox::testing::TesteePath;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+struct CliRun {
+  int exit_status = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string ReadAll(int fd) {
+  std::string text;
+  char buffer[4096];
+  off_t offset = 0;
+  ssize_t n;
+  while ((n = pread(fd, buffer, sizeof(buffer), offset)) > 0) {
+    text.append(buffer, n);
+    offset += n;
+  }
+  return text;
+}
+
+CliRun RunCli(std::vector<std::string> args) {
+  CliRun run;
+  char out_path[] = "/tmp/sandbox-cli-out-XXXXXX";
+  char err_path[] = "/tmp/sandbox-cli-err-XXXXXX";
+  const int out = mkstemp(out_path);
+  const int err = mkstemp(err_path);
+  unlink(out_path);
+  unlink(err_path);
+  args.insert(args.begin(), BinDir() + "/sandbox-run");
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out, 1);
+  posix_spawn_file_actions_adddup2(&actions, err, 2);
+  pid_t pid;
+  EXPECT_EQ(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ),
+            0);
+  posix_spawn_file_actions_destroy(&actions);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  run.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+  run.out = ReadAll(out);
+  run.err = ReadAll(err);
+  close(out);
+  close(err);
+  return run;
+}
+
+std::vector<std::string> WithTestee(std::vector<std::string> testee_args,
+                                    std::vector<std::string> flags = {}) {
+  flags.push_back("--ro-bind");
+  flags.push_back(TesteePath() + ":/testee");
+  flags.push_back("--");
+  flags.push_back("/testee");
+  flags.insert(flags.end(), testee_args.begin(), testee_args.end());
+  return flags;
+}
+
+TEST(CliTest, ExitCodePassesThrough) {
+  CliRun run = RunCli(WithTestee({"exit", "42"}));
+  EXPECT_EQ(run.exit_status, 42) << run.err;
+}
+
+TEST(CliTest, SignalIs128PlusN) {
+  CliRun run = RunCli(WithTestee({"signal", "11"}));
+  EXPECT_EQ(run.exit_status, 128 + 11) << run.err;
+}
+
+TEST(CliTest, ViolationExits159AndNamesTheCall) {
+  char json_path[] = "/tmp/sandbox-cli-json-XXXXXX";
+  close(mkstemp(json_path));
+  CliRun run = RunCli(WithTestee({"ptrace"}, {"--result-json", json_path}));
+  EXPECT_EQ(run.exit_status, 159);
+  EXPECT_THAT(run.err, HasSubstr("sandbox-run: violation: ptrace(0x0, "));
+  std::ifstream in(json_path);
+  std::stringstream json;
+  json << in.rdbuf();
+  unlink(json_path);
+  EXPECT_THAT(json.str(), HasSubstr("\"status\":\"VIOLATION\""));
+  EXPECT_THAT(json.str(), HasSubstr("\"syscall\":\"ptrace\""));
+  EXPECT_THAT(json.str(), HasSubstr("\"nr\":101"));
+  EXPECT_THAT(json.str(), HasSubstr("\"wall_time_seconds\""));
+}
+
+TEST(CliTest, TimeoutExits124) {
+  CliRun run = RunCli(WithTestee({"sleep", "60"}, {"--timeout", "0.3"}));
+  EXPECT_EQ(run.exit_status, 124) << run.err;
+}
+
+TEST(CliTest, NotFoundExits127) {
+  CliRun run = RunCli({"--", "/usr/bin/no-such-program"});
+  EXPECT_EQ(run.exit_status, 127);
+  EXPECT_THAT(run.err, HasSubstr("no-such-program"));
+}
+
+TEST(CliTest, NotExecutableExits126) {
+  CliRun run = RunCli({"--", "/etc/ld.so.cache"});
+  EXPECT_EQ(run.exit_status, 126) << run.err;
+}
+
+TEST(CliTest, BadFlagOrPolicyExits125WithReason) {
+  CliRun flag = RunCli({"--frobnicate", "--", "/bin/true"});
+  EXPECT_EQ(flag.exit_status, 125);
+  EXPECT_THAT(flag.err, HasSubstr("--frobnicate"));
+
+  char policy_path[] = "/tmp/sandbox-cli-policy-XXXXXX";
+  int fd = mkstemp(policy_path);
+  const std::string text = "name: \"bad\"\nnamespaces { usr: true }\n";
+  ASSERT_EQ(write(fd, text.data(), text.size()),
+            static_cast<ssize_t>(text.size()));
+  close(fd);
+  CliRun policy = RunCli({"--policy", policy_path, "--", "/bin/true"});
+  unlink(policy_path);
+  EXPECT_EQ(policy.exit_status, 125);
+  EXPECT_THAT(policy.err, HasSubstr(absl::StrCat(policy_path, ":2:")));
+  EXPECT_THAT(policy.err, HasSubstr("usr"));
+
+  CliRun bind = RunCli({"--ro-bind", "relative/path", "--", "/bin/true"});
+  EXPECT_EQ(bind.exit_status, 125);
+  EXPECT_THAT(bind.err, HasSubstr("absolute"));
+}
+
+TEST(CliTest, CgroupLimitsAreRefusedNotIgnored) {
+  for (const char* flag : {"--memory", "--pids"}) {
+    CliRun run = RunCli({flag, "64", "--", "/bin/true"});
+    EXPECT_EQ(run.exit_status, 125) << flag;
+    EXPECT_THAT(run.err, HasSubstr(flag));
+  }
+}
+
+TEST(CliTest, HelpDocumentsEveryFlagAndExitStatus) {
+  CliRun run = RunCli({"--help"});
+  EXPECT_EQ(run.exit_status, 0);
+  for (const char* flag :
+       {"--policy", "--ro-bind",  "--bind",        "--tmpfs", "--memory",
+        "--pids",   "--cpu-time", "--timeout",     "--net",   "--hostname",
+        "--env",    "--cwd",      "--result-json", "-v",      "124",
+        "125",      "126",        "127",           "159",     "128+N"}) {
+    EXPECT_THAT(run.out, HasSubstr(flag));
+  }
+}
+
+TEST(CliTest, ShadowIsNotVisible) {
+  CliRun run = RunCli({"--", "/bin/cat", "/etc/shadow"});
+  EXPECT_NE(run.exit_status, 0);
+  EXPECT_THAT(run.err, HasSubstr("No such file"));
+}
+
+TEST(CliTest, RealProgramsRunUnderTheDefaultPolicy) {
+  CliRun run = RunCli(
+      {"--", "/bin/sh", "-c",
+       "ls /usr/bin | sort | head -3 | wc -l; echo hi | sha256sum | cut -c1-8;"
+       " awk 'BEGIN{print 6*7}'; hostname; echo $$; tar --version | head -1;"
+       " grep -c . /proc/self/status >/dev/null && echo proc-ok"});
+  EXPECT_EQ(run.exit_status, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("3\n"));
+  EXPECT_THAT(run.out, HasSubstr("98ea6e4f"));  // sha256("hi\n")
+  EXPECT_THAT(run.out, HasSubstr("42\n"));
+  EXPECT_THAT(run.out, HasSubstr("sandbox\n"));
+  EXPECT_THAT(run.out, HasSubstr("tar (GNU tar)"));
+  EXPECT_THAT(run.out, HasSubstr("proc-ok"));
+}
+
+TEST(CliTest, FlagsOverrideThePolicy) {
+  char dir[] = "/tmp/sandbox-cli-bind-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  chmod(dir, 0777);
+  CliRun run = RunCli(
+      {"--hostname", "box7", "--env", "GREETING=hello", "--cwd", "/data",
+       "--bind", absl::StrCat(dir, ":/data"), "--tmpfs", "/scratch:1M", "--",
+       "/bin/sh", "-c",
+       "hostname; echo $GREETING; pwd; echo x > out; echo y > /scratch/y &&"
+       " echo scratch-ok; env | grep -c ."});
+  EXPECT_EQ(run.exit_status, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("box7\nhello\n/data\nscratch-ok\n"));
+  struct stat st;
+  const std::string out_file = absl::StrCat(dir, "/out");
+  EXPECT_EQ(stat(out_file.c_str(), &st), 0);
+  unlink(out_file.c_str());
+  rmdir(dir);
+}
+
+TEST(CliTest, HostNetworkFlag) {
+  CliRun isolated = RunCli({"--", "/bin/cat", "/proc/net/dev"});
+  CliRun host = RunCli({"--net", "host", "--", "/bin/cat", "/proc/net/dev"});
+  EXPECT_EQ(isolated.exit_status, 0) << isolated.err;
+  EXPECT_EQ(host.exit_status, 0) << host.err;
+  // Two header lines plus one line per interface: only lo when isolated.
+  auto count_lines = [](const std::string& text) {
+    return std::count(text.begin(), text.end(), '\n');
+  };
+  EXPECT_EQ(count_lines(isolated.out), 3) << isolated.out;
+  EXPECT_THAT(isolated.out, HasSubstr("lo:"));
+  std::ifstream host_dev("/proc/net/dev");
+  std::stringstream host_text;
+  host_text << host_dev.rdbuf();
+  EXPECT_EQ(count_lines(host.out), count_lines(host_text.str()));
+}
+
+TEST(CliTest, ResultJsonForASuccessfulRun) {
+  char json_path[] = "/tmp/sandbox-cli-json-XXXXXX";
+  close(mkstemp(json_path));
+  CliRun run = RunCli({"--result-json", json_path, "--", "/bin/true"});
+  EXPECT_EQ(run.exit_status, 0) << run.err;
+  std::ifstream in(json_path);
+  std::stringstream json;
+  json << in.rdbuf();
+  unlink(json_path);
+  EXPECT_THAT(json.str(), HasSubstr("\"status\":\"OK\""));
+  EXPECT_THAT(json.str(), Not(HasSubstr("violation")));
+}
+
+TEST(CliTest, ExampleCallingPtraceExits159) {
+  // examples/forbidden_syscall, a dynamically linked Debian-built program.
+  char json_path[] = "/tmp/sandbox-cli-json-XXXXXX";
+  close(mkstemp(json_path));
+  CliRun run = RunCli({"--result-json", json_path, "--ro-bind",
+                       BinDir() + "/forbidden_syscall:/prog", "--", "/prog"});
+  EXPECT_EQ(run.exit_status, 159) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("calling ptrace"));
+  EXPECT_THAT(run.out, Not(HasSubstr("succeeded")));
+  std::ifstream in(json_path);
+  std::stringstream json;
+  json << in.rdbuf();
+  unlink(json_path);
+  EXPECT_THAT(json.str(), HasSubstr("\"syscall\":\"ptrace\""));
+}
+
+}  // namespace
+}  // namespace sandbox

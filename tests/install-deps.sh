@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what building and testing the project needs, from Debian 12's
+# packages, when it is missing. Needs root (or sudo) only if something is
+# missing.
+set -euo pipefail
+
+packages=(
+  cmake make g++ pkg-config
+  libabsl-dev libprotobuf-dev protobuf-compiler
+  libseccomp-dev libcap-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  util-linux  # setpriv, for the unprivileged test pass
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+    missing+=("$p")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+  "${missing[@]}" >/dev/null

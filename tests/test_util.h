@@ -1,0 +1,83 @@
+// Test helpers: gmock matchers for absl::Status (Debian 12's Abseil has none),
+// paths the build passes in, and running the static testee in a sandbox.
+//
+//   EXPECT_THAT(builder.Build(), IsOk());
+//   EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument,
+//                                HasSubstr("filesystem.mounts[0]")));
+//   TesteeRun run = RunTestee(policy, {"ns", "report"});
+//   EXPECT_EQ(run.values["hostname"], "sandbox");
+
+#ifndef SANDBOX_TESTS_TEST_UTIL_H_
+#define SANDBOX_TESTS_TEST_UTIL_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "gmock/gmock.h"
+#include "sandbox/policy_builder.h"
+#include "sandbox/result.pb.h"
+
+namespace sandbox::testing {
+
+inline const absl::Status& GetStatus(const absl::Status& status) {
+  return status;
+}
+template <typename T>
+const absl::Status& GetStatus(const absl::StatusOr<T>& status_or) {
+  return status_or.status();
+}
+
+MATCHER(IsOk, "is OK") {
+  const absl::Status& status = GetStatus(arg);
+  if (!status.ok()) *result_listener << "status is " << status;
+  return status.ok();
+}
+
+MATCHER_P2(StatusIs, code, message_matcher,
+           "has code " + absl::StatusCodeToString(code)) {
+  const absl::Status& status = GetStatus(arg);
+  *result_listener << "status is " << status;
+  return status.code() == code &&
+         ::testing::ExplainMatchResult(
+             message_matcher, std::string(status.message()), result_listener);
+}
+
+// Path of the static testee helper (tests/testee).
+std::string TesteePath();
+// Top of the source tree (policies/, examples/).
+std::string SourceDir();
+// build/bin.
+std::string BinDir();
+
+// Where the testee sits inside the sandbox.
+inline constexpr char kSandboxTestee[] = "/testee";
+
+// The shipped default policy plus the testee bound at /testee.
+PolicyBuilder TesteePolicy();
+
+// One run of the testee: its Result, its stdout, and the key=value lines of
+// its stdout.
+struct TesteeRun {
+  proto::Result result;
+  std::string output;
+  std::map<std::string, std::string> values;
+};
+
+// Runs `/testee args...` under `policy` with stdout captured. Fails the
+// current test (and returns an empty run) if the sandbox cannot be started.
+TesteeRun RunTestee(const Policy& policy, const std::vector<std::string>& args);
+
+// Parses "key=value" lines.
+std::map<std::string, std::string> ParseValues(const std::string& output);
+
+// Inode of /proc/self/ns/<name> of the test process.
+std::string HostNamespaceInode(const std::string& name);
+
+bool IsRoot();
+
+}  // namespace sandbox::testing
+
+#endif  // SANDBOX_TESTS_TEST_UTIL_H_

@@ -1,0 +1,201 @@
+// Seccomp filters enforced by the real kernel: each argument operator on
+// both sides of its boundary, errno versus kill, foreign ABIs, the fixed
+// deny list, and violations reported by name with their arguments.
+//
+// The probe call is sysfs(option, ...): obsolete, harmless, not in the
+// default policy, and any option >= 3 fails with EINVAL when allowed. So an
+// allowed call shows errno=EINVAL and a denied one a VIOLATION naming sysfs.
+
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <termios.h>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "sandbox/policy_builder.h"
+#include "sandbox/sandbox.h"
+#include "tests/test_util.h"
+
+namespace sandbox {
+namespace {
+
+using ::sandbox::testing::IsOk;
+using ::sandbox::testing::RunTestee;
+using ::sandbox::testing::TesteePolicy;
+using ::sandbox::testing::TesteeRun;
+using ::testing::HasSubstr;
+
+Policy Build(const PolicyBuilder& builder) {
+  absl::StatusOr<Policy> policy = builder.Build();
+  EXPECT_THAT(policy, IsOk());
+  return *std::move(policy);
+}
+
+void ExpectAllowed(const TesteeRun& run, const char* errno_name = "EINVAL") {
+  EXPECT_EQ(run.result.status(), proto::Result::OK) << run.result.DebugString();
+  EXPECT_EQ(run.values.at("errno"), errno_name) << run.output;
+}
+
+void ExpectViolation(const TesteeRun& run, const std::string& syscall) {
+  ASSERT_EQ(run.result.status(), proto::Result::VIOLATION)
+      << run.result.DebugString() << run.output;
+  EXPECT_EQ(run.result.violation().syscall(), syscall);
+  EXPECT_EQ(run.result.violation().arch(), "x86_64");
+  EXPECT_EQ(run.result.violation().args_size(), 6);
+}
+
+struct OperatorCase {
+  const char* name;
+  proto::ArgCondition condition;
+  uint64_t allowed;
+  uint64_t denied;
+};
+
+class ArgumentOperatorTest : public ::testing::TestWithParam<OperatorCase> {};
+
+TEST_P(ArgumentOperatorTest, KernelEnforcesTheCondition) {
+  const OperatorCase& c = GetParam();
+  Policy policy = Build(TesteePolicy().AllowSyscall("sysfs", {c.condition}));
+  ExpectAllowed(
+      RunTestee(policy, {"syscall", "sysfs", absl::StrCat(c.allowed)}));
+  TesteeRun denied =
+      RunTestee(policy, {"syscall", "sysfs", absl::StrCat(c.denied)});
+  ExpectViolation(denied, "sysfs");
+  EXPECT_EQ(denied.result.violation().args(0), c.denied);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Operators, ArgumentOperatorTest,
+    ::testing::Values(
+        OperatorCase{"eq", Arg(0) == 7, 7, 8},
+        OperatorCase{"ne", Arg(0) != 7, 8, 7},
+        OperatorCase{"lt", Arg(0) < 10, 9, 10},
+        OperatorCase{"le", Arg(0) <= 10, 10, 11},
+        OperatorCase{"gt", Arg(0) > 10, 11, 10},
+        OperatorCase{"ge", Arg(0) >= 10, 10, 9},
+        OperatorCase{"masked_eq", Arg(0).MaskedEq(0xf0, 0x30), 0x3a, 0x4a},
+        // Full 64 bits are compared, not just the low half.
+        OperatorCase{"eq_64bit", Arg(0) == 0x100000007ULL, 0x100000007ULL, 7}),
+    [](const ::testing::TestParamInfo<OperatorCase>& info) {
+      return std::string(info.param.name);
+    });
+
+TEST(ViolationTest, PtraceIsReportedByNameWithArguments) {
+  TesteeRun run = RunTestee(Build(TesteePolicy()), {"ptrace"});
+  ExpectViolation(run, "ptrace");
+  EXPECT_EQ(run.result.violation().nr(), SYS_ptrace);
+  EXPECT_EQ(run.result.violation().args(0), 0u);  // PTRACE_TRACEME
+  EXPECT_EQ(run.result.signal(), SIGSYS);
+}
+
+TEST(ViolationTest, ErrnoRuleFailsTheCallAndTheProgramGoesOn) {
+  Policy policy = Build(TesteePolicy().BlockSyscallWithErrno("sysfs", EL2HLT));
+  ExpectAllowed(RunTestee(policy, {"syscall", "sysfs", "5"}), "EL2HLT");
+}
+
+TEST(ViolationTest, DefaultErrnoInsteadOfKill) {
+  PolicyBuilder builder = TesteePolicy();
+  builder.SetDefaultErrno(ENOTSUP);
+  Policy policy = Build(builder);
+  ExpectAllowed(RunTestee(policy, {"syscall", "sysfs", "5"}), "EOPNOTSUPP");
+  // The fixed deny list still fails, with the default errno.
+  TesteeRun ptrace = RunTestee(policy, {"ptrace"});
+  EXPECT_EQ(ptrace.result.status(), proto::Result::OK);
+  EXPECT_EQ(ptrace.values["ptrace"], "error");
+}
+
+TEST(ViolationTest, ExplicitKillRuleIsReported) {
+  proto::SyscallRule rule;
+  rule.add_syscalls("sysfs");
+  rule.set_action(proto::SyscallRule::KILL);
+  Policy policy = Build(TesteePolicy().AddSyscallRule(rule));
+  ExpectViolation(RunTestee(policy, {"syscall", "sysfs", "5"}), "sysfs");
+}
+
+TEST(ViolationTest, ForeignAbisAreKilled) {
+  Policy policy = Build(TesteePolicy());
+  for (const char* abi : {"i386", "x32"}) {
+    TesteeRun run = RunTestee(policy, {abi, "getpid"});
+    EXPECT_EQ(run.result.status(), proto::Result::SIGNALED) << abi;
+    EXPECT_EQ(run.result.signal(), SIGSYS) << abi;
+    EXPECT_THAT(run.output, ::testing::Not(HasSubstr("ret="))) << abi;
+  }
+}
+
+TEST(ViolationTest, NamespaceCreationIsDenied) {
+  Policy policy = Build(TesteePolicy());
+  // clone is allowed, but not with a namespace flag.
+  ExpectViolation(RunTestee(policy, {"clone-ns", "user"}), "clone");
+  ExpectViolation(RunTestee(policy, {"unshare", "net"}), "unshare");
+}
+
+TEST(ViolationTest, DangerousAllowLiftsTheDenyList) {
+  PolicyBuilder builder = TesteePolicy();
+  builder.AllowDangerousSyscall("ptrace");
+  TesteeRun run = RunTestee(Build(builder), {"ptrace"});
+  EXPECT_EQ(run.result.status(), proto::Result::OK) << run.result.DebugString();
+  // The kernel itself may still refuse; the filter let it through.
+  EXPECT_TRUE(run.values.count("ptrace")) << run.output;
+}
+
+TEST(ViolationTest, IssueExamplesAreEnforced) {
+  // ioctl only for TCGETS and FIONREAD.
+  PolicyBuilder ioctl_builder = TesteePolicy();
+  proto::Policy& p = ioctl_builder.mutable_proto();
+  // Replace the default's unconditional ioctl with the two allowed requests.
+  for (proto::SyscallRule& rule : *p.mutable_seccomp()->mutable_rules()) {
+    auto* names = rule.mutable_syscalls();
+    for (int i = 0; i < names->size(); ++i) {
+      if (names->Get(i) == "ioctl") {
+        names->erase(names->begin() + i);
+        break;
+      }
+    }
+  }
+  ioctl_builder.AllowSyscall("ioctl", {Arg(1) == TCGETS})
+      .AllowSyscall("ioctl", {Arg(1) == FIONREAD});
+  Policy ioctl_policy = Build(ioctl_builder);
+  EXPECT_EQ(RunTestee(ioctl_policy, {"ioctl", "TCGETS"}).result.status(),
+            proto::Result::OK);
+  EXPECT_EQ(RunTestee(ioctl_policy, {"ioctl", "FIONREAD"}).result.status(),
+            proto::Result::OK);
+  ExpectViolation(RunTestee(ioctl_policy, {"ioctl", "TIOCSTI"}), "ioctl");
+
+  // socket: the default policy allows unix, inet and inet6 only.
+  Policy policy = Build(TesteePolicy());
+  EXPECT_EQ(RunTestee(policy, {"socket", "unix"}).values["socket"], "ok");
+  TesteeRun netlink = RunTestee(policy, {"socket", "netlink"});
+  EXPECT_EQ(netlink.values["socket"], "error");
+  EXPECT_EQ(netlink.values["errno"], "EAFNOSUPPORT");
+}
+
+TEST(ViolationTest, WriteAndExecNeverTogether) {
+  // mmap/mprotect without PROT_WRITE|PROT_EXEC at once: two alternatives.
+  PolicyBuilder builder = TesteePolicy();
+  proto::Policy& p = builder.mutable_proto();
+  for (proto::SyscallRule& rule : *p.mutable_seccomp()->mutable_rules()) {
+    auto* names = rule.mutable_syscalls();
+    for (int i = names->size() - 1; i >= 0; --i) {
+      if (names->Get(i) == "mmap" || names->Get(i) == "mprotect") {
+        names->erase(names->begin() + i);
+      }
+    }
+  }
+  for (const char* name : {"mmap", "mprotect"}) {
+    builder.AllowSyscall(name, {Arg(2).MaskedEq(PROT_EXEC, 0)})
+        .AllowSyscall(name, {Arg(2).MaskedEq(PROT_WRITE, 0)});
+  }
+  Policy policy = Build(builder);
+  for (const char* call : {"mmap", "mprotect"}) {
+    EXPECT_EQ(RunTestee(policy, {call, "rw"}).values[call], "ok") << call;
+    EXPECT_EQ(RunTestee(policy, {call, "rx"}).values[call], "ok") << call;
+    ExpectViolation(RunTestee(policy, {call, "wx"}), call);
+  }
+}
+
+}  // namespace
+}  // namespace sandbox
