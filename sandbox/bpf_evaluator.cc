@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <optional>
 
 namespace sandbox {
 namespace {
@@ -16,59 +17,52 @@ size_t JumpTarget(size_t pc, uint64_t offset, size_t size) {
   return target < size ? static_cast<size_t>(target) : size;
 }
 
-// Loads the 32-bit word at byte `offset` of `data`, as the kernel does:
+// The 32-bit word at byte `offset` of `data`, if the kernel would load it:
 // only aligned words inside the structure.
-bool LoadWord(const struct seccomp_data& data, uint32_t offset,
-              uint32_t& value) {
+std::optional<uint32_t> LoadWord(const struct seccomp_data& data,
+                                 uint32_t offset) {
   if (offset % sizeof(uint32_t) != 0 ||
       offset > sizeof(data) - sizeof(uint32_t)) {
-    return false;
+    return std::nullopt;
   }
+  uint32_t value = 0;
   std::memcpy(&value, reinterpret_cast<const char*>(&data) + offset,
               sizeof(value));
-  return true;
+  return value;
 }
 
-// A <op> operand for BPF_ALU; false when the result is undefined (division
-// by zero, shift by 32 or more) or the op unknown.
-bool Alu(uint16_t op, uint32_t operand, uint32_t& a) {
+// `a <op> operand` for BPF_ALU; nullopt when the result is undefined
+// (division by zero, shift by 32 or more) or the op unknown.
+std::optional<uint32_t> Alu(uint16_t op, uint32_t a, uint32_t operand) {
   switch (op) {
     case BPF_ADD:
-      a += operand;
-      return true;
+      return a + operand;
     case BPF_SUB:
-      a -= operand;
-      return true;
+      return a - operand;
     case BPF_MUL:
-      a *= operand;
-      return true;
+      return a * operand;
     case BPF_DIV:
-      if (operand == 0) return false;
-      a /= operand;
-      return true;
+      if (operand == 0) return std::nullopt;
+      return a / operand;
     case BPF_MOD:
-      if (operand == 0) return false;
-      a %= operand;
-      return true;
+      if (operand == 0) return std::nullopt;
+      return a % operand;
     case BPF_AND:
-      a &= operand;
-      return true;
+      return a & operand;
     case BPF_OR:
-      a |= operand;
-      return true;
+      return a | operand;
     case BPF_XOR:
-      a ^= operand;
-      return true;
+      return a ^ operand;
     case BPF_LSH:
-      if (operand >= 32) return false;
-      a <<= operand;
-      return true;
+      if (operand >= 32) return std::nullopt;
+      return a << operand;
     case BPF_RSH:
-      if (operand >= 32) return false;
-      a >>= operand;
-      return true;
+      if (operand >= 32) return std::nullopt;
+      return a >> operand;
+    case BPF_NEG:
+      return 0u - a;
     default:
-      return false;
+      return std::nullopt;
   }
 }
 
@@ -94,11 +88,14 @@ uint32_t EvaluateSeccomp(absl::Span<const sock_filter> program,
         if (BPF_SIZE(insn.code) != BPF_W) return kFailClosed;
         uint32_t& dst = BPF_CLASS(insn.code) == BPF_LD ? a : x;
         switch (BPF_MODE(insn.code)) {
-          case BPF_ABS:
+          case BPF_ABS: {
             // BPF_LDX has no absolute load.
             if (BPF_CLASS(insn.code) != BPF_LD) return kFailClosed;
-            if (!LoadWord(data, k, dst)) return kFailClosed;
+            const std::optional<uint32_t> word = LoadWord(data, k);
+            if (!word.has_value()) return kFailClosed;
+            dst = *word;
             break;
+          }
           case BPF_LEN:
             dst = sizeof(data);
             break;
@@ -124,12 +121,12 @@ uint32_t EvaluateSeccomp(absl::Span<const sock_filter> program,
         break;
       case BPF_ALU: {
         const uint16_t op = BPF_OP(insn.code);
-        if (op == BPF_NEG) {
-          if (BPF_SRC(insn.code) != BPF_K) return kFailClosed;
-          a = 0u - a;
-        } else if (!Alu(op, BPF_SRC(insn.code) == BPF_X ? x : k, a)) {
-          return kFailClosed;
-        }
+        // NEG takes no operand, so only its K form exists.
+        if (op == BPF_NEG && BPF_SRC(insn.code) != BPF_K) return kFailClosed;
+        const std::optional<uint32_t> result =
+            Alu(op, a, BPF_SRC(insn.code) == BPF_X ? x : k);
+        if (!result.has_value()) return kFailClosed;
+        a = *result;
         ++pc;
         break;
       }
