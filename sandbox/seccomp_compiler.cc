@@ -256,11 +256,14 @@ absl::StatusOr<SeccompProgram> CompileSeccomp(
   // The actions the rules give each system call, for rules whose action is
   // the default one (below). Rules with errors are reported in the loop.
   absl::flat_hash_map<std::string, absl::flat_hash_set<uint32_t>> actions;
+  // System calls with a rule that has no argument condition.
+  absl::flat_hash_set<std::string> unconditional;
   for (int r = 0; r < seccomp.rules_size(); ++r) {
     absl::StatusOr<uint32_t> action = RuleAction(seccomp.rules(r), "");
     if (!action.ok()) continue;
     for (const std::string& name : seccomp.rules(r).syscalls()) {
       actions[name].insert(*action);
+      if (seccomp.rules(r).args().empty()) unconditional.insert(name);
     }
   }
 
@@ -324,6 +327,18 @@ absl::StatusOr<SeccompProgram> CompileSeccomp(
             name_field, absl::StrCat("'", name,
                                      "' is on the fixed deny list; name it in "
                                      "seccomp.dangerous_allow to allow it"));
+      }
+      // libseccomp lets an unconditional rule override every conditional
+      // rule of the same call: "allow ioctl" next to "kill ioctl if arg1 ==
+      // TIOCSTI" would silently allow TIOCSTI. Refuse the ambiguity.
+      if (unconditional.contains(name) && actions[name].size() > 1) {
+        return FieldError(
+            name_field,
+            absl::StrCat("'", name,
+                         "' has a rule without conditions and rules with "
+                         "other actions; the unconditional one would override "
+                         "them. Give every rule for '",
+                         name, "' conditions, or use one action"));
       }
       // libseccomp refuses a rule with the default action (EACCES). Alone it
       // changes nothing; next to rules with other actions for the same call,

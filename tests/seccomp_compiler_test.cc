@@ -178,8 +178,56 @@ TEST(SeccompCompilerTest, DefaultActionRuleNextToOtherActionsIsAnError) {
                 rules { syscalls: "ioctl" action: KILL }
               )pb"),
               StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("seccomp.rules[0].syscalls[0]"),
+                             HasSubstr("would override"))));
+  // The same with conditions on every rule: still ambiguous.
+  EXPECT_THAT(Compile(R"pb(
+                rules {
+                  syscalls: "ioctl"
+                  action: ALLOW
+                  args { arg: 1 op: EQ value: 0x5401 }
+                }
+                rules {
+                  syscalls: "ioctl"
+                  action: KILL
+                  args { arg: 1 op: EQ value: 0x5412 }
+                }
+              )pb"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
                        AllOf(HasSubstr("seccomp.rules[1].syscalls[0]"),
                              HasSubstr("default action"))));
+}
+
+TEST(SeccompCompilerTest, UnconditionalRuleNextToOtherActionsIsAnError) {
+  // libseccomp would keep only "allow ioctl" and silently allow TIOCSTI.
+  EXPECT_THAT(Compile(R"pb(
+                rules { syscalls: "ioctl" action: ALLOW }
+                rules {
+                  syscalls: "ioctl"
+                  action: ERRNO
+                  error: "EPERM"
+                  args { arg: 1 op: EQ value: 0x5412 }
+                }
+              )pb"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("seccomp.rules[0].syscalls[0]"),
+                             HasSubstr("'ioctl'"), HasSubstr("override"))));
+  // Conditions on every rule are fine: each action keeps its cases.
+  absl::StatusOr<SeccompProgram> program = Compile(R"pb(
+    rules {
+      syscalls: "ioctl"
+      action: ALLOW
+      args { arg: 1 op: NE value: 0x5412 }
+    }
+    rules {
+      syscalls: "ioctl"
+      action: ERRNO
+      error: "EPERM"
+      args { arg: 1 op: EQ value: 0x5412 }
+    }
+  )pb");
+  EXPECT_EQ(Eval(program, Call("ioctl", {0, 0x5401})), SECCOMP_RET_ALLOW);
+  EXPECT_EQ(Eval(program, Call("ioctl", {0, 0x5412})), Errno(EPERM));
 }
 
 TEST(SeccompCompilerTest, LogRuleAllowsAndLogs) {
