@@ -87,12 +87,124 @@ void SendMessage(const ChildMessage& message, int fd_to_pass) {
   }
 }
 
+// A filter the sandboxee installs itself, through LockDown().
+const struct sock_fprog* g_deferred_filter = nullptr;
+bool g_deferred_notify = false;
+
+// Installs `filter`; with `notify`, hands the listener fd to the supervisor
+// on the sync socket (the filter's bootstrap hole allows that sendmsg).
+// Before an execve the listener goes with close-on-exec; without one
+// (`close_listener`) it is closed here, since a sandboxee holding it could
+// answer its own notifications. A policy that does not allow close then
+// kills the sandbox: closed either way.
+int InstallSeccompFilter(const struct sock_fprog* filter, bool notify,
+                         bool close_listener) {
+  const unsigned int flags = notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
+  const long notify_fd =
+      syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, filter);
+  if (notify_fd < 0) return -1;
+  if (notify) {
+    ChildMessage message = {};
+    message.type = ChildMessage::Type::kNotifyFd;
+    SendMessage(message, static_cast<int>(notify_fd));
+    if (close_listener) close(static_cast<int>(notify_fd));
+  }
+  return 0;
+}
+
+const ChildPlan* g_plan = nullptr;
+
+void CopyText(char* out, size_t size, const char* text) {
+  if (text == nullptr) return;
+  size_t i = 0;
+  for (; i + 1 < size && text[i] != '\0'; ++i) out[i] = text[i];
+  out[i] = '\0';
+}
+
+// "fd 12" without snprintf.
+void FormatNumber(char* out, size_t size, const char* prefix, int value) {
+  char digits[16];
+  int n = 0;
+  unsigned int v = value < 0 ? 0u - static_cast<unsigned int>(value)
+                             : static_cast<unsigned int>(value);
+  do {
+    digits[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0 && n < 15);
+  size_t i = 0;
+  for (; prefix[i] != '\0' && i + 1 < size; ++i) out[i] = prefix[i];
+  if (value < 0 && i + 1 < size) out[i++] = '-';
+  while (n > 0 && i + 1 < size) out[i++] = digits[--n];
+  out[i] = '\0';
+}
+
+const char* RlimitName(int resource) {
+  switch (resource) {
+    case RLIMIT_NOFILE:
+      return "RLIMIT_NOFILE";
+    case RLIMIT_CPU:
+      return "RLIMIT_CPU";
+    case RLIMIT_FSIZE:
+      return "RLIMIT_FSIZE";
+    case RLIMIT_AS:
+      return "RLIMIT_AS";
+    case RLIMIT_NPROC:
+      return "RLIMIT_NPROC";
+    case RLIMIT_CORE:
+      return "RLIMIT_CORE";
+    default:
+      return "rlimit";
+  }
+}
+
+// What `step` with `detail` was working on.
+void DescribeWhat(SetupStep step, int detail, char* out, size_t size) {
+  const ChildPlan* plan = g_plan;
+  if (plan == nullptr) return;
+  switch (step) {
+    case SetupStep::kMkdir:
+    case SetupStep::kBind:
+    case SetupStep::kBindAttributes:
+    case SetupStep::kTmpfs:
+      if (detail >= 0 && static_cast<size_t>(detail) < plan->mount_count &&
+          plan->mount_descriptions != nullptr) {
+        CopyText(out, size, plan->mount_descriptions[detail]);
+      }
+      break;
+    case SetupStep::kMaskProc:
+      CopyText(out, size, ProcCoverPath(detail));
+      break;
+    case SetupStep::kSetRlimit:
+      CopyText(out, size, RlimitName(detail));
+      break;
+    case SetupStep::kMapFds:
+    case SetupStep::kCloseFds:
+      if (detail >= 0) FormatNumber(out, size, "fd ", detail);
+      break;
+    case SetupStep::kDropBoundingSet:
+      if (detail >= 0) FormatNumber(out, size, "capability ", detail);
+      break;
+    case SetupStep::kExec:
+      if (plan->argv != nullptr) CopyText(out, size, plan->argv[0]);
+      break;
+    case SetupStep::kChdir:
+      CopyText(out, size, plan->cwd);
+      break;
+    case SetupStep::kSetHostname:
+      CopyText(out, size, plan->hostname);
+      break;
+    default:
+      break;
+  }
+}
+
 [[noreturn]] void Fail(SetupStep step, int error, int detail = -1) {
   ChildMessage message = {};
   message.type = ChildMessage::Type::kSetupError;
   message.step = step;
   message.error = error;
   message.detail = detail;
+  DescribeWhat(step, detail, message.what, sizeof(message.what));
   SendMessage(message, -1);
   _exit(125);
 }
@@ -396,18 +508,19 @@ void ResetSignals() {
   ResetSignals();
   // Last before execve, so the policy need not allow any setup call. From
   // here on only sendmsg on the bootstrap fd is allowed beyond the policy.
-  if (plan.filter != nullptr) {
-    const unsigned int flags =
-        plan.filter_notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
-    const long notify_fd =
-        syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, plan.filter);
-    SBX_CHILD_CHECK(notify_fd, kInstallSeccomp, -1);
-    if (plan.filter_notify) {
-      ChildMessage message = {};
-      message.type = ChildMessage::Type::kNotifyFd;
-      SendMessage(message, static_cast<int>(notify_fd));
-      // The notify fd is close-on-exec; the supervisor holds its copy.
+  if (plan.filter != nullptr && !plan.defer_seccomp) {
+    if (InstallSeccompFilter(plan.filter, plan.filter_notify,
+                             /*close_listener=*/plan.worker_entry != nullptr) <
+        0) {
+      Fail(SetupStep::kInstallSeccomp, errno);
     }
+  }
+  if (plan.worker_entry != nullptr) {
+    if (plan.defer_seccomp) {
+      g_deferred_filter = plan.filter;
+      g_deferred_notify = plan.filter_notify;
+    }
+    _exit(plan.worker_entry(plan.worker_arg));
   }
   int exec_error = ENOENT;
   for (size_t i = 0; i < plan.exec_candidate_count; ++i) {
@@ -442,6 +555,17 @@ void ResetSignals() {
 }
 
 }  // namespace
+
+int LockDownDeferred() {
+  if (g_deferred_filter == nullptr) {
+    errno = EALREADY;
+    return -1;
+  }
+  const struct sock_fprog* filter = g_deferred_filter;
+  g_deferred_filter = nullptr;
+  return InstallSeccompFilter(filter, g_deferred_notify,
+                              /*close_listener=*/true);
+}
 
 const char* ProcCoverPath(int index) {
   constexpr int kReadOnlyCount =
@@ -531,6 +655,7 @@ const char* SetupStepName(SetupStep step) {
 
 void RunChild(const ChildPlan& plan, int sync_fd, int parent_end) {
   g_sync_fd = sync_fd;
+  g_plan = &plan;
   // The parent's end must not stay open here, or the parent's death would
   // go unnoticed.
   close(parent_end);

@@ -85,6 +85,9 @@ struct ChildMessage {
   // Index into ChildPlan::mounts (or proc masks) for mount steps, else -1.
   int32_t detail;
   int32_t wait_status;
+  // What the failing step was working on ("bind /usr -> /usr", a path, an
+  // rlimit), NUL-terminated: the host names it in the SETUP_ERROR.
+  char what[256];
 };
 
 struct ChildMount {
@@ -122,6 +125,8 @@ struct ChildPlan {
   // Filesystem (new_mount_ns only).
   const char* root_tmpfs_data = nullptr;
   const ChildMount* mounts = nullptr;
+  // For messages: "bind /usr -> /usr", parallel to mounts.
+  const char* const* mount_descriptions = nullptr;
   size_t mount_count = 0;
   bool mount_proc = false;
   bool mount_dev = false;
@@ -161,6 +166,14 @@ struct ChildPlan {
   size_t exec_candidate_count = 0;
   char* const* argv = nullptr;
   char* const* envp = nullptr;
+
+  // Zygote mode: called instead of execve, in a child forked from the
+  // single-threaded fork server, once every step (seccomp included, unless
+  // deferred) is done; its return value is the exit code.
+  int (*worker_entry)(const void* arg) = nullptr;
+  const void* worker_arg = nullptr;
+  // The policy defers seccomp until the sandboxee calls LockDown().
+  bool defer_seccomp = false;
 };
 
 // Runs the setup steps and execs the program; never returns. `sync_fd` is
@@ -169,6 +182,11 @@ struct ChildPlan {
 // clone, writes the id maps, places the child in its cgroup and then sends
 // one byte; the child waits for it before anything else.
 [[noreturn]] void RunChild(const ChildPlan& plan, int sync_fd, int parent_end);
+
+// In a zygote worker whose policy defers seccomp: installs the filter now.
+// -1 with errno EALREADY if there is none to install (already done, or not
+// a deferred sandbox).
+int LockDownDeferred();
 
 }  // namespace sandbox::internal
 

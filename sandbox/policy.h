@@ -49,12 +49,17 @@ class Policy {
 
   const std::string& name() const { return impl_->proto.name(); }
 
+  // Unique in this process for each Build() result (copies share it), so
+  // that a fork server can cache what it prepared for a policy.
+  uint64_t id() const { return impl_->id; }
+
  private:
   friend class PolicyBuilder;
   struct Impl {
     proto::Policy proto;
     SeccompProgram seccomp;
     ResolvedLimits limits;
+    uint64_t id = 0;
   };
   explicit Policy(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 

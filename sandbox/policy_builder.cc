@@ -2,6 +2,7 @@
 
 #include <sys/resource.h>
 
+#include <atomic>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -569,7 +570,19 @@ PolicyBuilder& PolicyBuilder::AddEnv(std::string key_value) {
 }
 
 absl::StatusOr<Policy> PolicyBuilder::Build() const {
+  return BuildImpl(nullptr);
+}
+
+absl::StatusOr<Policy> PolicyBuilder::BuildWithProgram(
+    SeccompProgram program) const {
+  return BuildImpl(&program);
+}
+
+absl::StatusOr<Policy> PolicyBuilder::BuildImpl(
+    const SeccompProgram* precompiled) const {
+  static std::atomic<uint64_t> next_id{1};
   auto impl = std::make_shared<Policy::Impl>();
+  impl->id = next_id.fetch_add(1, std::memory_order_relaxed);
   impl->proto = proto_;
   proto::Policy& policy = impl->proto;
   FillNamespaceDefaults(*policy.mutable_namespaces());
@@ -580,7 +593,9 @@ absl::StatusOr<Policy> PolicyBuilder::Build() const {
   if (status.ok()) status = ValidateLimits(policy, impl->limits);
   if (status.ok()) status = ValidateEnv(policy);
   if (status.ok()) status = ValidateHostname(policy);
-  if (status.ok()) {
+  if (status.ok() && precompiled != nullptr) {
+    impl->seccomp = *precompiled;
+  } else if (status.ok()) {
     absl::StatusOr<SeccompProgram> program = CompileSeccomp(
         policy.seccomp(),
         SeccompCompileOptions{.bootstrap_fd =

@@ -145,8 +145,15 @@ class PolicyBuilder {
   // Validates everything, fills in defaults and compiles the seccomp filter.
   [[nodiscard]] absl::StatusOr<Policy> Build() const;
 
+  // As Build(), but takes the seccomp program compiled by an earlier Build()
+  // of the same (normalised) policy instead of compiling it again. For the
+  // fork server, which receives both from the host.
+  [[nodiscard]] absl::StatusOr<Policy> BuildWithProgram(
+      SeccompProgram program) const;
+
  private:
   struct TextSource;
+  absl::StatusOr<Policy> BuildImpl(const SeccompProgram* precompiled) const;
 
   proto::Policy proto_;
   // Where each field came from, when loaded from text.

@@ -15,36 +15,133 @@
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
+#include "sandbox/fork_server.h"
 #include "sandbox/seccomp_compiler.h"
 #include "sandbox/spawn.h"
 #include "sandbox/status_macros.h"
 #include "sandbox/util.h"
+#include "sandbox/worker.h"
 
 namespace sandbox {
 
 using internal::ChildMessage;
 
-absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Spawn(
-    const Policy& policy, const Command& command) {
-  SBX_ASSIGN_OR_RETURN(std::unique_ptr<internal::PreparedSpawn> prepared,
-                       internal::PrepareSpawn(policy, command));
+namespace {
+
+// Host descriptor -> sandbox number, stdio first unless overridden.
+std::vector<std::pair<int, int>> FdPlan(const Command& command) {
+  std::vector<std::pair<int, int>> fds;
+  auto mapped = [&](int target) {
+    for (const FdMapping& m : command.fds) {
+      if (m.sandbox_fd == target) return true;
+    }
+    return false;
+  };
+  if (command.inherit_stdio) {
+    for (int fd = 0; fd <= 2; ++fd) {
+      if (!mapped(fd) && fcntl(fd, F_GETFD) >= 0) fds.emplace_back(fd, fd);
+    }
+  }
+  for (const FdMapping& m : command.fds) {
+    fds.emplace_back(m.host_fd, m.sandbox_fd);
+  }
+  return fds;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Spawn(const Policy& policy,
+                                                        const Command& command,
+                                                        SpawnMode mode) {
+  const bool worker = !command.worker.empty();
+  if (!worker && (command.argv.empty() || command.argv[0].empty())) {
+    return absl::InvalidArgumentError("command.argv: names no program");
+  }
+  internal::ForkServerClient* server = nullptr;
+  if (worker) {
+    server = internal::ZygoteForkServer();
+    if (server == nullptr) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "command.worker '", command.worker,
+          "': zygote workers need sandbox::InitForkServer() in main()"));
+    }
+  } else if (policy.proto().seccomp().defer_until_lockdown()) {
+    return absl::InvalidArgumentError(
+        "seccomp.defer_until_lockdown: only zygote workers (command.worker) "
+        "can lock themselves down");
+  } else if (mode == SpawnMode::kForkServer) {
+    SBX_ASSIGN_OR_RETURN(server, internal::DefaultForkServer());
+  }
+
   std::unique_ptr<Sandbox> sandbox(new Sandbox());
   sandbox->policy_ = policy;
+  sandbox->worker_ = worker;
+  int sync_pair[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_pair) != 0) {
+    return ErrnoStatus("socketpair(sync)");
+  }
+  sandbox->sync_.reset(sync_pair[0]);
+  UniqueFd child_sync(sync_pair[1]);
+  // Credentials of each message: the exit status counts only from our init.
+  const int on = 1;
+  setsockopt(sandbox->sync_.get(), SOL_SOCKET, SO_PASSCRED, &on, sizeof(on));
+
+  std::vector<std::pair<int, int>> fds = FdPlan(command);
+  UniqueFd comms_child;
+  const int comms_target = worker ? kWorkerCommsFd : command.comms_fd;
+  if (comms_target >= 0) {
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+      return ErrnoStatus("socketpair(comms)");
+    }
+    sandbox->comms_ = std::make_unique<Comms>(UniqueFd(pair[0]));
+    comms_child.reset(pair[1]);
+    fds.erase(
+        std::remove_if(fds.begin(), fds.end(),
+                       [&](const auto& f) { return f.second == comms_target; }),
+        fds.end());
+    fds.emplace_back(comms_child.get(), comms_target);
+  }
+
+  internal::SpawnedProcess process;
   sandbox->start_ = absl::Now();
-  if (prepared->early_failure.has_value()) {
+  if (server != nullptr) {
+    internal::ForkServerSpawn request;
+    request.policy = &policy;
+    request.command = &command;
+    request.child_sync_fd = child_sync.get();
+    request.fds = std::move(fds);
+    SBX_ASSIGN_OR_RETURN(process, server->Spawn(request));
+  } else {
+    Command direct = command;
+    direct.inherit_stdio = false;
+    direct.fds.clear();
+    for (const auto& [host_fd, target] : fds) {
+      direct.fds.push_back({host_fd, target});
+    }
+    SBX_ASSIGN_OR_RETURN(std::unique_ptr<internal::PreparedSpawn> prepared,
+                         internal::PrepareSpawn(policy, direct));
+    if (prepared->early_failure.has_value()) {
+      process.early_failure = std::move(prepared->early_failure);
+    } else {
+      SBX_ASSIGN_OR_RETURN(
+          process, internal::StartChild(*prepared, {}, child_sync.get()));
+    }
+  }
+  child_sync.reset();
+  comms_child.reset();
+  if (process.early_failure.has_value()) {
     // Found before any process existed: the program never runs.
-    sandbox->setup_error_ = *prepared->early_failure;
-    sandbox->prepared_ = std::move(prepared);
+    sandbox->setup_error_ = std::move(process.early_failure);
     sandbox->reaped_ = true;
+    sandbox->sync_.reset();
     sandbox->Finish();
     return sandbox;
   }
-  SBX_ASSIGN_OR_RETURN(internal::SpawnedProcess process,
-                       internal::StartChild(*prepared, {}));
-  sandbox->prepared_ = std::move(prepared);
   sandbox->pid_ = process.pid;
   sandbox->pidfd_ = std::move(process.pidfd);
-  sandbox->sync_ = std::move(process.sync);
+  // From here on the destructor kills and reaps the child on any error.
+  SBX_RETURN_IF_ERROR(internal::ReleaseChild(sandbox->sync_.get()));
   if (fcntl(sandbox->sync_.get(), F_SETFL, O_NONBLOCK) != 0) {
     return ErrnoStatus("fcntl(sync, O_NONBLOCK)");
   }
@@ -55,6 +152,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Spawn(
 
 Sandbox::~Sandbox() {
   if (!reaped_ && pidfd_) {
+    // Never released (an error in Spawn) or still running.
     KillNow();
     Reap(/*block=*/true);
   }
@@ -135,7 +233,8 @@ void Sandbox::ReadChildMessages() {
   while (sync_) {
     ChildMessage message = {};
     struct iovec iov = {&message, sizeof(message)};
-    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+    alignas(struct cmsghdr) char
+        control[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))];
     struct msghdr msg = {};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
@@ -150,26 +249,43 @@ void Sandbox::ReadChildMessages() {
       return;
     }
     int passed_fd = -1;
+    pid_t sender = -1;
     for (struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr;
          cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-      if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS) {
+      if (cmsg->cmsg_level != SOL_SOCKET) continue;
+      if (cmsg->cmsg_type == SCM_RIGHTS) {
         memcpy(&passed_fd, CMSG_DATA(cmsg), sizeof(int));
+      } else if (cmsg->cmsg_type == SCM_CREDENTIALS) {
+        struct ucred credentials;
+        memcpy(&credentials, CMSG_DATA(cmsg), sizeof(credentials));
+        sender = credentials.pid;
       }
     }
     UniqueFd passed(passed_fd);
     if (got != sizeof(message)) continue;
+    // A zygote worker keeps the sync socket: what it sends is the
+    // sandboxee's word, trusted only where a lie harms nobody but itself.
     switch (message.type) {
       case ChildMessage::Type::kSetupError:
-        if (!setup_error_.has_value()) {
-          setup_error_ = internal::DescribeSetupFailure(*prepared_, message);
+        // An exec'd program cannot reach the socket (close-on-exec); a
+        // zygote worker can, once its filter is in.
+        if (!setup_error_.has_value() && !(worker_ && notify_received_)) {
+          setup_error_ = internal::DescribeSetupFailure(message);
         }
         break;
       case ChildMessage::Type::kNotifyFd:
-        if (passed) notify_ = std::move(passed);
+        // Once: a second one could only come from the sandboxee.
+        if (passed && !notify_received_) {
+          notify_ = std::move(passed);
+          notify_received_ = true;
+        }
         break;
       case ChildMessage::Type::kExitStatus:
-        exit_status_received_ = true;
-        payload_wait_status_ = message.wait_status;
+        // Only the sandbox's init (the process we cloned) reports this.
+        if (sender == pid_) {
+          exit_status_received_ = true;
+          payload_wait_status_ = message.wait_status;
+        }
         break;
     }
   }

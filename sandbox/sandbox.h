@@ -28,6 +28,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "sandbox/comms.h"
 #include "sandbox/fd.h"
 #include "sandbox/policy.h"
 #include "sandbox/result.pb.h"
@@ -56,11 +57,25 @@ struct Command {
   // other descriptor is closed.
   bool inherit_stdio = true;
   std::vector<FdMapping> fds;
+  // A Comms channel to the sandboxee at this descriptor number (e.g. 3), or
+  // -1 for none. The host's end is Sandbox::comms(). Zygote workers always
+  // get one (kWorkerCommsFd).
+  int comms_fd = -1;
+  // Zygote mode: the name of a worker registered with RegisterWorker(); no
+  // program is executed and argv may be empty.
+  std::string worker;
 };
 
-namespace internal {
-struct PreparedSpawn;
-}  // namespace internal
+// How the sandboxed process is created.
+enum class SpawnMode {
+  // Through the library's fork server (started on first use): the host pays
+  // for a clone of a small process, and may have many threads.
+  kForkServer,
+  // clone3 from the calling process itself: no extra process, for one-shot
+  // tools (sandbox-run). Safe in threaded hosts too (the child makes raw
+  // system calls only), but the clone copies the host's page tables.
+  kDirect,
+};
 
 // A running (or finished) sandbox. Destroying it kills the sandbox if it is
 // still running and reaps it. Wait() and WaitFor() are for one thread at a
@@ -71,8 +86,13 @@ class Sandbox {
   // command, FailedPrecondition when the host lacks what the policy needs
   // (user namespaces, root for namespaces.user: false, cgroup delegation),
   // or the errno of a failed host-side step.
+  //
+  // A zygote worker (command.worker) needs InitForkServer() in main();
+  // without it Spawn returns FailedPrecondition. If the fork server died,
+  // Unavailable (the next Spawn starts a new one).
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<Sandbox>> Spawn(
-      const Policy& policy, const Command& command);
+      const Policy& policy, const Command& command,
+      SpawnMode mode = SpawnMode::kForkServer);
 
   ~Sandbox();
   Sandbox(const Sandbox&) = delete;
@@ -94,6 +114,10 @@ class Sandbox {
   // exits); -1 if it never started.
   int pidfd() const { return pidfd_.get(); }
 
+  // The host's end of the channel to the sandboxee (Command::comms_fd or a
+  // zygote worker); nullptr without one.
+  Comms* comms() { return comms_.get(); }
+
  private:
   Sandbox() = default;
   absl::StatusOr<std::optional<proto::Result>> WaitUntil(absl::Time deadline);
@@ -104,7 +128,7 @@ class Sandbox {
   void KillNow();
 
   std::optional<Policy> policy_;
-  std::unique_ptr<internal::PreparedSpawn> prepared_;
+  std::unique_ptr<Comms> comms_;
   pid_t pid_ = -1;
   UniqueFd pidfd_;
   UniqueFd sync_;
@@ -115,6 +139,8 @@ class Sandbox {
   std::atomic<bool> kill_requested_{false};
   bool timed_out_ = false;
   bool exit_status_received_ = false;
+  bool notify_received_ = false;
+  bool worker_ = false;
   int payload_wait_status_ = 0;
   bool reaped_ = false;
   int wait_status_ = 0;

@@ -36,25 +36,6 @@ const char* Keep(PreparedSpawn& prepared, std::string value) {
   return prepared.strings.emplace_back(std::move(value)).c_str();
 }
 
-const char* RlimitName(int resource) {
-  switch (resource) {
-    case RLIMIT_NOFILE:
-      return "RLIMIT_NOFILE";
-    case RLIMIT_CPU:
-      return "RLIMIT_CPU";
-    case RLIMIT_FSIZE:
-      return "RLIMIT_FSIZE";
-    case RLIMIT_AS:
-      return "RLIMIT_AS";
-    case RLIMIT_NPROC:
-      return "RLIMIT_NPROC";
-    case RLIMIT_CORE:
-      return "RLIMIT_CORE";
-    default:
-      return "rlimit";
-  }
-}
-
 // "KEY=VALUE" entries, later ones replacing earlier ones with the same key,
 // in first-seen order.
 std::vector<std::string> MergeEnv(const proto::Policy& policy,
@@ -124,7 +105,11 @@ absl::Status PrepareMounts(const Policy& policy, PreparedSpawn& prepared) {
     prepared.mount_descriptions.push_back(description);
     prepared.mounts.push_back(child);
   }
+  for (const std::string& description : prepared.mount_descriptions) {
+    prepared.mount_description_ptrs.push_back(description.c_str());
+  }
   prepared.plan.mounts = prepared.mounts.data();
+  prepared.plan.mount_descriptions = prepared.mount_description_ptrs.data();
   prepared.plan.mount_count = prepared.mounts.size();
   return absl::OkStatus();
 }
@@ -247,8 +232,10 @@ void PrepareExec(const Policy& policy, const Command& command,
   for (const std::string& entry : env) {
     if (entry.rfind("PATH=", 0) == 0) path = entry.substr(5);
   }
-  const std::string& program = command.argv[0];
-  if (program.find('/') != std::string::npos) {
+  const std::string program = command.argv.empty() ? "" : command.argv[0];
+  if (!command.worker.empty()) {
+    // Nothing to execute.
+  } else if (program.find('/') != std::string::npos) {
     prepared.exec_candidates.push_back(Keep(prepared, program));
   } else {
     for (absl::string_view dir : absl::StrSplit(path, ':', absl::SkipEmpty())) {
@@ -291,7 +278,8 @@ PreparedSpawn::~PreparedSpawn() {
 
 absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
     const Policy& policy, const Command& command) {
-  if (command.argv.empty() || command.argv[0].empty()) {
+  if (command.worker.empty() &&
+      (command.argv.empty() || command.argv[0].empty())) {
     return absl::InvalidArgumentError("command.argv: names no program");
   }
   for (const std::string& entry : command.env) {
@@ -360,25 +348,35 @@ absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
       const_cast<sock_filter*>(program.instructions.data());
   plan.filter = &prepared->filter;
   plan.filter_notify = program.uses_notify;
+  plan.defer_seccomp = p.seccomp().defer_until_lockdown();
 
   PrepareExec(policy, command, *prepared);
   return prepared;
 }
 
 absl::StatusOr<SpawnedProcess> StartChild(const PreparedSpawn& prepared,
-                                          const CgroupPlacement& placement) {
-  int pair[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
-    return ErrnoStatus("socketpair(sync)");
+                                          const CgroupPlacement& placement,
+                                          int child_sync_fd,
+                                          bool clone_parent) {
+  UniqueFd parent_end;
+  UniqueFd child_end;
+  if (child_sync_fd < 0) {
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+      return ErrnoStatus("socketpair(sync)");
+    }
+    parent_end.reset(pair[0]);
+    child_end.reset(pair[1]);
+    child_sync_fd = child_end.get();
   }
-  UniqueFd parent_end(pair[0]);
-  UniqueFd child_end(pair[1]);
 
   int pidfd = -1;
   CloneArgs args = {};
   args.flags = kClonePidfd | static_cast<uint64_t>(prepared.clone_flags);
   args.pidfd = reinterpret_cast<uintptr_t>(&pidfd);
-  args.exit_signal = SIGCHLD;
+  // With CLONE_PARENT the kernel takes our own exit signal and wants 0.
+  args.exit_signal = clone_parent ? 0 : SIGCHLD;
+  if (clone_parent) args.flags |= CLONE_PARENT;
   if (placement.clone_into_fd >= 0) {
     args.flags |= kCloneIntoCgroup;
     args.cgroup = static_cast<uint64_t>(placement.clone_into_fd);
@@ -396,7 +394,7 @@ absl::StatusOr<SpawnedProcess> StartChild(const PreparedSpawn& prepared,
     return ErrnoStatus("clone3", error);
   }
   if (pid == 0) {
-    RunChild(prepared.plan, child_end.get(), parent_end.get());
+    RunChild(prepared.plan, child_sync_fd, parent_end.get());
   }
   SpawnedProcess process;
   process.pid = static_cast<pid_t>(pid);
@@ -404,74 +402,45 @@ absl::StatusOr<SpawnedProcess> StartChild(const PreparedSpawn& prepared,
   process.sync = std::move(parent_end);
   child_end.reset();
 
-  absl::Status status;
   if (prepared.write_id_maps) {
     if (prepared.deny_setgroups) {
-      status = WriteProcFile(process.pid, "setgroups", "deny");
+      process.failure = WriteProcFile(process.pid, "setgroups", "deny");
     }
-    if (status.ok())
-      status = WriteProcFile(process.pid, "uid_map", prepared.uid_map);
-    if (status.ok())
-      status = WriteProcFile(process.pid, "gid_map", prepared.gid_map);
-  }
-  if (status.ok() && placement.add_process) {
-    status = placement.add_process(process.pid);
-  }
-  if (status.ok()) {
-    const char go = 1;
-    if (send(process.sync.get(), &go, 1, MSG_NOSIGNAL) != 1) {
-      status = ErrnoStatus("send(sync, go)");
+    if (process.failure.ok()) {
+      process.failure = WriteProcFile(process.pid, "uid_map", prepared.uid_map);
+    }
+    if (process.failure.ok()) {
+      process.failure = WriteProcFile(process.pid, "gid_map", prepared.gid_map);
     }
   }
-  if (!status.ok()) {
+  if (!process.failure.ok()) {
     syscall(SYS_pidfd_send_signal, process.pidfd.get(), SIGKILL, nullptr, 0);
+    // Our parent reaps a CLONE_PARENT child; it needs the pid for that.
+    if (clone_parent) return process;
     siginfo_t info;
-    waitid(P_PID, process.pid, &info, WEXITED);
-    return status;
+    waitid(P_PIDFD, process.pidfd.get(), &info, WEXITED);
+    return process.failure;
   }
   return process;
 }
 
-proto::SetupError DescribeSetupFailure(const PreparedSpawn& prepared,
-                                       const ChildMessage& message) {
+absl::Status ReleaseChild(int sync_fd) {
+  const char go = 1;
+  if (send(sync_fd, &go, 1, MSG_NOSIGNAL) != 1) {
+    return ErrnoStatus("send(sync, go)");
+  }
+  return absl::OkStatus();
+}
+
+proto::SetupError DescribeSetupFailure(const ChildMessage& message) {
   proto::SetupError error;
   error.set_step(SetupStepName(message.step));
   error.set_errno_value(message.error);
   error.set_errno_name(ErrnoName(message.error));
-  std::string what;
-  switch (message.step) {
-    case SetupStep::kMkdir:
-    case SetupStep::kBind:
-    case SetupStep::kBindAttributes:
-    case SetupStep::kTmpfs:
-      if (message.detail >= 0 && static_cast<size_t>(message.detail) <
-                                     prepared.mount_descriptions.size()) {
-        what = prepared.mount_descriptions[message.detail];
-      }
-      break;
-    case SetupStep::kMaskProc:
-      what = ProcCoverPath(message.detail);
-      break;
-    case SetupStep::kSetRlimit:
-      what = RlimitName(message.detail);
-      break;
-    case SetupStep::kMapFds:
-    case SetupStep::kCloseFds:
-      if (message.detail >= 0) what = absl::StrCat("fd ", message.detail);
-      break;
-    case SetupStep::kExec:
-      what = prepared.argv.empty() || prepared.argv[0] == nullptr
-                 ? ""
-                 : prepared.argv[0];
-      break;
-    case SetupStep::kChdir:
-      what = prepared.plan.cwd;
-      break;
-    default:
-      break;
-  }
+  char what[sizeof(message.what) + 1] = {};
+  memcpy(what, message.what, sizeof(message.what));
   error.set_message(absl::StrCat(
-      SetupStepName(message.step), what.empty() ? "" : " ", what, ": ",
+      SetupStepName(message.step), what[0] == '\0' ? "" : " ", what, ": ",
       strerror(message.error), " (", ErrnoName(message.error), ")"));
   return error;
 }

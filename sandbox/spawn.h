@@ -46,6 +46,7 @@ struct PreparedSpawn {
   std::optional<proto::SetupError> early_failure;
   // For messages: "bind /usr -> /usr", parallel to plan.mounts.
   std::vector<std::string> mount_descriptions;
+  std::vector<const char*> mount_description_ptrs;
 
   // Storage the plan points into.
   std::deque<std::string> strings;
@@ -70,26 +71,37 @@ struct PreparedSpawn {
 struct SpawnedProcess {
   pid_t pid = -1;
   UniqueFd pidfd;
-  // Parent's end of the sync socket.
+  // Parent's end of the sync socket (when StartChild made the pair).
   UniqueFd sync;
+  // With clone_parent: a step after clone failed and the child was killed.
+  absl::Status failure;
+  // Found before any process existed; pid is -1.
+  std::optional<proto::SetupError> early_failure;
 };
 
-// Hooks for placing the child in its cgroup.
+// Where the child starts: a cgroup v2 directory fd for CLONE_INTO_CGROUP,
+// or -1 (v1 placement is done by the host before ReleaseChild).
 struct CgroupPlacement {
-  // cgroup v2 directory fd for CLONE_INTO_CGROUP, or -1.
   int clone_into_fd = -1;
-  // Called with the child's pid after clone, before it is released (v1).
-  std::function<absl::Status(pid_t)> add_process;
 };
 
-// clone3s the child, writes its id maps, places it and releases it.
+// clone3s the child and writes its id maps. With `clone_parent` (the fork
+// server) the child becomes a child of our parent, the host, which then
+// reaps it and gets its rusage. The child waits until ReleaseChild().
+// `child_sync_fd` is the child's end of a sync socket made by the caller,
+// or -1 to make the pair here (SpawnedProcess::sync is then our end). A
+// failure after clone kills the child; with `clone_parent` it comes back
+// as SpawnedProcess::failure with the pid, for the host to reap.
 [[nodiscard]] absl::StatusOr<SpawnedProcess> StartChild(
-    const PreparedSpawn& prepared, const CgroupPlacement& placement);
+    const PreparedSpawn& prepared, const CgroupPlacement& placement,
+    int child_sync_fd = -1, bool clone_parent = false);
+
+// Lets the child run its setup (after the host placed it in its cgroup).
+[[nodiscard]] absl::Status ReleaseChild(int sync_fd);
 
 // "bind /usr -> /usr: No such file or directory (ENOENT)"-style message for
 // a child's setup failure.
-proto::SetupError DescribeSetupFailure(const PreparedSpawn& prepared,
-                                       const ChildMessage& message);
+proto::SetupError DescribeSetupFailure(const ChildMessage& message);
 
 }  // namespace sandbox::internal
 

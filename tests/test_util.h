@@ -45,6 +45,12 @@ MATCHER_P2(StatusIs, code, message_matcher,
              message_matcher, std::string(status.message()), result_listener);
 }
 
+MATCHER_P(StatusIs, code, "has code " + absl::StatusCodeToString(code)) {
+  const absl::Status& status = GetStatus(arg);
+  *result_listener << "status is " << status;
+  return status.code() == code;
+}
+
 // Path of the static testee helper (tests/testee).
 std::string TesteePath();
 // Top of the source tree (policies/, examples/).

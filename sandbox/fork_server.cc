@@ -1,0 +1,493 @@
+#include "sandbox/fork_server.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "sandbox/fork_server.pb.h"
+#include "sandbox/kernel_abi.h"
+#include "sandbox/policy_builder.h"
+#include "sandbox/sandbox.h"
+#include "sandbox/status_macros.h"
+#include "sandbox/worker.h"
+
+// The helper binary, linked into the library by fork_server_embed.cc.
+extern "C" const char sandbox_forkserver_begin[] __attribute__((weak));
+extern "C" const char sandbox_forkserver_end[] __attribute__((weak));
+
+namespace sandbox::internal {
+namespace {
+
+// Large enough for a policy with every system call listed; the socket's
+// buffer is raised to match.
+constexpr size_t kMaxMessage = 1 << 20;
+// SCM_MAX_FD.
+constexpr size_t kMaxFds = 253;
+
+absl::Status SendWithFds(int socket, const std::string& data,
+                         const std::vector<int>& fds) {
+  struct iovec iov = {const_cast<char*>(data.data()), data.size()};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  std::vector<char> control;
+  if (!fds.empty()) {
+    if (fds.size() > kMaxFds) {
+      return absl::InvalidArgumentError("more than 253 descriptors");
+    }
+    control.resize(CMSG_SPACE(sizeof(int) * fds.size()));
+    msg.msg_control = control.data();
+    msg.msg_controllen = control.size();
+    struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+    memcpy(CMSG_DATA(cmsg), fds.data(), sizeof(int) * fds.size());
+  }
+  for (;;) {
+    const ssize_t sent = sendmsg(socket, &msg, MSG_NOSIGNAL);
+    if (sent == static_cast<ssize_t>(data.size())) return absl::OkStatus();
+    if (sent < 0 && errno == EINTR) continue;
+    if (sent < 0) return ErrnoStatus("sendmsg(fork server)");
+    return absl::DataLossError("sendmsg(fork server): short write");
+  }
+}
+
+// Receives one message; its fds land in `fds` (close-on-exec). Returns
+// the byte count, 0 at EOF.
+absl::StatusOr<size_t> ReceiveWithFds(int socket, std::string& data,
+                                      std::vector<UniqueFd>& fds) {
+  data.resize(kMaxMessage);
+  struct iovec iov = {data.data(), data.size()};
+  alignas(struct cmsghdr) static thread_local char
+      control[CMSG_SPACE(sizeof(int) * kMaxFds)];
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  ssize_t got;
+  do {
+    got = recvmsg(socket, &msg, MSG_CMSG_CLOEXEC);
+  } while (got < 0 && errno == EINTR);
+  if (got < 0) return ErrnoStatus("recvmsg(fork server)");
+  for (struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr;
+       cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+    if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) {
+      continue;
+    }
+    const size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < count; ++i) {
+      int fd;
+      memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
+      fds.emplace_back(fd);
+    }
+  }
+  if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+    return absl::DataLossError("fork server message truncated");
+  }
+  data.resize(got);
+  return static_cast<size_t>(got);
+}
+
+void SetBuffers(int socket) {
+  const int size = kMaxMessage + 4096;
+  setsockopt(socket, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+  setsockopt(socket, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+}
+
+// --- Server side ---
+
+int RunWorkerEntry(const void* arg) {
+  return RunRegisteredWorker(static_cast<const char*>(arg));
+}
+
+absl::StatusOr<SpawnedProcess> Serve(
+    const proto::SpawnRequest& request, std::vector<UniqueFd>& fds,
+    absl::flat_hash_map<uint64_t, Policy>& policies) {
+  SpawnedProcess none;
+  const size_t expected =
+      1 + request.fd_targets_size() + (request.has_cgroup_fd() ? 1 : 0);
+  if (fds.size() != expected) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "fork server: got ", fds.size(), " descriptors, expected ", expected));
+  }
+  auto it = policies.find(request.policy_id());
+  if (request.has_policy()) {
+    SeccompProgram program;
+    const std::string& bytes = request.seccomp_program();
+    if (bytes.size() % sizeof(sock_filter) != 0) {
+      return absl::InvalidArgumentError("fork server: malformed filter");
+    }
+    program.instructions.resize(bytes.size() / sizeof(sock_filter));
+    memcpy(program.instructions.data(), bytes.data(), bytes.size());
+    program.uses_notify = request.seccomp_uses_notify();
+    SBX_ASSIGN_OR_RETURN(
+        Policy policy,
+        PolicyBuilder::FromProto(request.policy()).BuildWithProgram(program));
+    if (policies.size() >= 256) policies.clear();
+    it =
+        policies.insert_or_assign(request.policy_id(), std::move(policy)).first;
+  }
+  if (it == policies.end()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("fork server: unknown policy ", request.policy_id()));
+  }
+  Command command;
+  command.argv.assign(request.argv().begin(), request.argv().end());
+  command.env.assign(request.env().begin(), request.env().end());
+  command.cwd = request.cwd();
+  command.worker = request.worker();
+  command.inherit_stdio = false;
+  for (int i = 0; i < request.fd_targets_size(); ++i) {
+    command.fds.push_back({fds[1 + i].get(), request.fd_targets(i)});
+  }
+  SBX_ASSIGN_OR_RETURN(std::unique_ptr<PreparedSpawn> prepared,
+                       PrepareSpawn(it->second, command));
+  if (prepared->early_failure.has_value()) {
+    none.early_failure = std::move(prepared->early_failure);
+    return none;
+  }
+  if (!command.worker.empty()) {
+    if (!HasRegisteredWorker(command.worker)) {
+      return absl::NotFoundError(
+          absl::StrCat("no worker registered as '", command.worker, "'"));
+    }
+    prepared->plan.worker_entry = RunWorkerEntry;
+    prepared->plan.worker_arg =
+        prepared->strings.emplace_back(command.worker).c_str();
+  }
+  CgroupPlacement placement;
+  if (request.has_cgroup_fd()) placement.clone_into_fd = fds.back().get();
+  return StartChild(*prepared, placement, fds[0].get(), /*clone_parent=*/true);
+}
+
+}  // namespace
+
+void RunForkServer(int channel_fd) {
+  SetBuffers(channel_fd);
+  absl::flat_hash_map<uint64_t, Policy> policies;
+  std::string data;
+  for (;;) {
+    std::vector<UniqueFd> fds;
+    absl::StatusOr<size_t> got = ReceiveWithFds(channel_fd, data, fds);
+    if (!got.ok() && got.status().code() != absl::StatusCode::kDataLoss) {
+      return;
+    }
+    if (got.ok() && *got == 0) return;  // the host closed the channel
+    proto::SpawnReply reply;
+    UniqueFd pidfd;
+    proto::SpawnRequest request;
+    if (!got.ok()) {
+      reply.set_code(static_cast<int>(got.status().code()));
+      reply.set_message(std::string(got.status().message()));
+    } else if (!request.ParseFromString(data)) {
+      reply.set_code(static_cast<int>(absl::StatusCode::kInvalidArgument));
+      reply.set_message("fork server: malformed request");
+    } else {
+      absl::StatusOr<SpawnedProcess> child = Serve(request, fds, policies);
+      if (!child.ok()) {
+        reply.set_code(static_cast<int>(child.status().code()));
+        reply.set_message(std::string(child.status().message()));
+      } else if (child->early_failure.has_value()) {
+        *reply.mutable_setup_error() = *child->early_failure;
+      } else {
+        reply.set_pid(child->pid);
+        pidfd = std::move(child->pidfd);
+        if (!child->failure.ok()) {
+          reply.set_code(static_cast<int>(child->failure.code()));
+          reply.set_message(std::string(child->failure.message()));
+        }
+      }
+    }
+    fds.clear();  // our copies of the child's descriptors
+    std::vector<int> out;
+    if (pidfd) out.push_back(pidfd.get());
+    if (!SendWithFds(channel_fd, reply.SerializeAsString(), out).ok()) return;
+  }
+}
+
+// --- Host side ---
+
+namespace {
+
+// The embedded helper in a sealed memfd, made once per process.
+absl::StatusOr<int> HelperExecutable() {
+  static absl::Mutex mu(absl::kConstInit);
+  static int fd = -1;
+  absl::MutexLock lock(&mu);
+  if (fd >= 0) return fd;
+  // Weak: the helper itself links this file without the blob.
+  if (sandbox_forkserver_begin == nullptr) {
+    return absl::InternalError("fork server helper not embedded");
+  }
+  const size_t size = sandbox_forkserver_end - sandbox_forkserver_begin;
+  UniqueFd memfd(
+      memfd_create("sandbox-forkserver", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (!memfd) return ErrnoStatus("memfd_create(sandbox-forkserver)");
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t n =
+        write(memfd.get(), sandbox_forkserver_begin + done, size - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return ErrnoStatus("write(sandbox-forkserver memfd)");
+    done += n;
+  }
+  if (fcntl(memfd.get(), F_ADD_SEALS,
+            F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
+    return ErrnoStatus("fcntl(sandbox-forkserver memfd, F_ADD_SEALS)");
+  }
+  fd = memfd.release();
+  return fd;
+}
+
+// In the child of clone: raw system calls only (the host may have threads).
+[[noreturn]] void ExecHelper(int executable, int channel, pid_t host) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (getppid() != host) _exit(127);
+  // Out of the way first, then to their numbers: channel 3 (inherited),
+  // helper 4 (close-on-exec), /dev/null as stdio, nothing else.
+  const int channel_copy = fcntl(channel, F_DUPFD_CLOEXEC, 100);
+  const int exe_copy = fcntl(executable, F_DUPFD_CLOEXEC, 100);
+  if (channel_copy < 0 || exe_copy < 0) _exit(127);
+  const int exe = kForkServerChannelFd + 1;
+  if (dup2(channel_copy, kForkServerChannelFd) < 0 ||
+      dup3(exe_copy, exe, O_CLOEXEC) < 0) {
+    _exit(127);
+  }
+  const int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (null < 0 || dup2(null, fd) < 0) _exit(127);
+  }
+  syscall(SYS_close_range, exe + 1, ~0U, 0);
+  char name[] = "sandbox-forkserver";
+  char* argv[] = {name, nullptr};
+  char* envp[] = {nullptr};
+  syscall(SYS_execveat, exe, "", argv, envp, AT_EMPTY_PATH);
+  _exit(127);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ForkServerClient>>
+ForkServerClient::StartExec() {
+  SBX_ASSIGN_OR_RETURN(const int executable, HelperExecutable());
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+    return ErrnoStatus("socketpair(fork server)");
+  }
+  UniqueFd host_end(pair[0]);
+  UniqueFd server_end(pair[1]);
+  SetBuffers(host_end.get());
+  const pid_t host = getpid();
+  int pidfd = -1;
+  CloneArgs args = {};
+  args.flags = kClonePidfd;
+  args.pidfd = reinterpret_cast<uintptr_t>(&pidfd);
+  args.exit_signal = SIGCHLD;
+  const long pid = syscall(SYS_clone3, &args, sizeof(args));
+  if (pid < 0) return ErrnoStatus("clone3(fork server)");
+  if (pid == 0) ExecHelper(executable, server_end.get(), host);
+  std::unique_ptr<ForkServerClient> client(new ForkServerClient());
+  client->kind_ = Kind::kExec;
+  client->owner_ = host;
+  client->pid_ = static_cast<pid_t>(pid);
+  client->pidfd_.reset(pidfd);
+  client->channel_ = std::move(host_end);
+  return client;
+}
+
+absl::StatusOr<std::unique_ptr<ForkServerClient>>
+ForkServerClient::StartZygote() {
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+    return ErrnoStatus("socketpair(zygote)");
+  }
+  UniqueFd host_end(pair[0]);
+  UniqueFd server_end(pair[1]);
+  SetBuffers(host_end.get());
+  const pid_t host = getpid();
+  int pidfd = -1;
+  CloneArgs args = {};
+  args.flags = kClonePidfd;
+  args.pidfd = reinterpret_cast<uintptr_t>(&pidfd);
+  args.exit_signal = SIGCHLD;
+  const long pid = syscall(SYS_clone3, &args, sizeof(args));
+  if (pid < 0) return ErrnoStatus("clone3(zygote)");
+  if (pid == 0) {
+    // A copy of the host from before any thread: it may run normal code.
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (getppid() != host) _exit(0);
+    prctl(PR_SET_NAME, "sandbox-zygote", 0, 0, 0);
+    const int channel = server_end.get();
+    // Nothing of the host stays open but the channel.
+    const int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    for (int fd = 0; fd <= 2; ++fd) {
+      if (fd != channel && null >= 0) dup2(null, fd);
+    }
+    for (int fd = 3; fd < channel; ++fd) close(fd);
+    syscall(SYS_close_range, channel + 1, ~0U, 0);
+    RunForkServer(channel);
+    _exit(0);
+  }
+  std::unique_ptr<ForkServerClient> client(new ForkServerClient());
+  client->kind_ = Kind::kZygote;
+  client->owner_ = host;
+  client->pid_ = static_cast<pid_t>(pid);
+  client->pidfd_.reset(pidfd);
+  client->channel_ = std::move(host_end);
+  return client;
+}
+
+ForkServerClient::~ForkServerClient() {
+  channel_.reset();
+  if (pidfd_) {
+    siginfo_t info;
+    // It exits on EOF; make sure even if it is stuck.
+    struct pollfd pfd = {pidfd_.get(), POLLIN, 0};
+    if (poll(&pfd, 1, 1000) == 0) {
+      syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
+    }
+    syscall(SYS_waitid, P_PIDFD, pidfd_.get(), &info, WEXITED, nullptr);
+  }
+}
+
+void ForkServerClient::Abandon(std::unique_ptr<ForkServerClient> client) {
+  client->channel_.reset();
+  client->pidfd_.reset();
+  // The destructor now neither signals nor waits.
+}
+
+bool ForkServerClient::alive() const {
+  absl::MutexLock lock(&mu_);
+  if (dead_) return false;
+  struct pollfd pfd = {pidfd_.get(), POLLIN, 0};
+  return poll(&pfd, 1, 0) == 0;
+}
+
+absl::Status ForkServerClient::MarkDead(absl::string_view why) {
+  dead_ = true;
+  return absl::UnavailableError(
+      absl::StrCat("the fork server (pid ", pid_, ") died: ", why,
+                   "; the next spawn starts a new one"));
+}
+
+absl::StatusOr<SpawnedProcess> ForkServerClient::Spawn(
+    const ForkServerSpawn& spawn) {
+  const Policy& policy = *spawn.policy;
+  const Command& command = *spawn.command;
+  proto::SpawnRequest request;
+  request.set_policy_id(policy.id());
+  request.mutable_argv()->Assign(command.argv.begin(), command.argv.end());
+  request.mutable_env()->Assign(command.env.begin(), command.env.end());
+  request.set_cwd(command.cwd);
+  request.set_worker(command.worker);
+  std::vector<int> fds = {spawn.child_sync_fd};
+  for (const auto& [host_fd, target] : spawn.fds) {
+    request.add_fd_targets(target);
+    fds.push_back(host_fd);
+  }
+  if (spawn.cgroup_fd >= 0) {
+    request.set_has_cgroup_fd(true);
+    fds.push_back(spawn.cgroup_fd);
+  }
+
+  absl::MutexLock lock(&mu_);
+  if (dead_) return absl::UnavailableError("the fork server died");
+  if (!known_policies_.contains(policy.id())) {
+    *request.mutable_policy() = policy.proto();
+    const std::vector<sock_filter>& program =
+        policy.seccomp_program().instructions;
+    request.set_seccomp_program(
+        std::string(reinterpret_cast<const char*>(program.data()),
+                    program.size() * sizeof(sock_filter)));
+    request.set_seccomp_uses_notify(policy.seccomp_program().uses_notify);
+  }
+  absl::Status sent =
+      SendWithFds(channel_.get(), request.SerializeAsString(), fds);
+  if (!sent.ok()) {
+    if (sent.code() == absl::StatusCode::kInvalidArgument) return sent;
+    return MarkDead(sent.message());
+  }
+  std::string data;
+  std::vector<UniqueFd> received;
+  absl::StatusOr<size_t> got = ReceiveWithFds(channel_.get(), data, received);
+  if (!got.ok()) return MarkDead(got.status().message());
+  if (*got == 0) return MarkDead("it closed the channel");
+  proto::SpawnReply reply;
+  if (!reply.ParseFromString(data)) return MarkDead("malformed reply");
+  known_policies_.insert(policy.id());
+  SpawnedProcess process;
+  if (reply.has_setup_error()) {
+    process.early_failure = reply.setup_error();
+    return process;
+  }
+  process.pid = reply.pid();
+  if (!received.empty()) process.pidfd = std::move(received.front());
+  if (reply.code() != 0) {
+    const absl::Status status(static_cast<absl::StatusCode>(reply.code()),
+                              reply.message());
+    if (process.pidfd) {
+      // A child was cloned and killed; it is ours to reap.
+      siginfo_t info;
+      syscall(SYS_waitid, P_PIDFD, process.pidfd.get(), &info, WEXITED,
+              nullptr);
+    }
+    return status;
+  }
+  if (!process.pidfd) return MarkDead("reply without a pidfd");
+  return process;
+}
+
+absl::StatusOr<ForkServerClient*> DefaultForkServer() {
+  static absl::Mutex mu(absl::kConstInit);
+  // Never destroyed: the server dies with the process.
+  static ForkServerClient* server = nullptr;
+  absl::MutexLock lock(&mu);
+  if (server != nullptr && server->owner() != getpid()) {
+    ForkServerClient::Abandon(std::unique_ptr<ForkServerClient>(server));
+    server = nullptr;
+  }
+  if (server != nullptr && !server->alive()) {
+    delete server;  // reaps it
+    server = nullptr;
+  }
+  if (server == nullptr) {
+    SBX_ASSIGN_OR_RETURN(std::unique_ptr<ForkServerClient> client,
+                         ForkServerClient::StartExec());
+    server = client.release();
+  }
+  return server;
+}
+
+namespace {
+ForkServerClient* g_zygote = nullptr;
+}  // namespace
+
+ForkServerClient* ZygoteForkServer() {
+  // A fork of the host has no zygote of its own.
+  if (g_zygote != nullptr && g_zygote->owner() != getpid()) return nullptr;
+  return g_zygote;
+}
+
+void SetZygoteForkServer(std::unique_ptr<ForkServerClient> client) {
+  delete g_zygote;
+  g_zygote = client.release();
+}
+
+}  // namespace sandbox::internal

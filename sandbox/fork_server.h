@@ -1,0 +1,108 @@
+// The fork server: a small single-threaded process that clones sandboxed
+// children on the host's request, so that the host pays for a clone of a
+// small process rather than of itself, and can be multi-threaded. Internal
+// to the library; Sandbox::Spawn uses it.
+//
+// Two kinds, one protocol (sandbox/fork_server.proto over a SOCK_SEQPACKET
+// socketpair, fds with SCM_RIGHTS):
+//  - exec: started by fork + exec of the helper binary embedded in the
+//    library (from a sealed memfd), so any host, threaded or not, can start
+//    one at any time. It inherits no fd but its channel.
+//  - zygote: forked from the host's main() by InitForkServer() before any
+//    thread exists; it can run workers registered in the host binary.
+//
+// Children are cloned with CLONE_PARENT: the host is their parent, reaps
+// them (no zombies) and gets their rusage; the host receives a pidfd per
+// child. Every child dies with the host (PR_SET_PDEATHSIG), and so does
+// the fork server. If the server dies, Spawn returns Unavailable and the
+// next Spawn starts a new one.
+
+#ifndef SANDBOX_FORK_SERVER_H_
+#define SANDBOX_FORK_SERVER_H_
+
+#include <sys/types.h>
+
+#include <memory>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "sandbox/fd.h"
+#include "sandbox/policy.h"
+#include "sandbox/spawn.h"
+
+namespace sandbox::internal {
+
+// A request as the host hands it over: fds are host descriptors.
+struct ForkServerSpawn {
+  const Policy* policy = nullptr;
+  const Command* command = nullptr;
+  // The child's end of the sync socket.
+  int child_sync_fd = -1;
+  // (fd in the host, number in the sandbox), stdio included.
+  std::vector<std::pair<int, int>> fds;
+  int cgroup_fd = -1;
+};
+
+class ForkServerClient {
+ public:
+  enum class Kind { kExec, kZygote };
+
+  // fork + exec of the embedded helper.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<ForkServerClient>>
+  StartExec();
+  // fork of this process, which must still be single-threaded.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<ForkServerClient>>
+  StartZygote();
+
+  // Closes the channel (the server exits) and reaps the server.
+  ~ForkServerClient();
+
+  // Sends the request and returns the child's pid and pidfd (sync is left
+  // empty: the host holds its end). Unavailable if the server is gone.
+  // Safe to call from many threads; requests are served one at a time.
+  [[nodiscard]] absl::StatusOr<SpawnedProcess> Spawn(
+      const ForkServerSpawn& request);
+
+  bool alive() const;
+  pid_t pid() const { return pid_; }
+  // The process that started the server. After a fork() of the host, the
+  // child must not use its parent's server: its sandboxes would become the
+  // parent's children.
+  pid_t owner() const { return owner_; }
+  // In such a forked child: closes our copies of the descriptors without
+  // touching the server, which belongs to the parent.
+  static void Abandon(std::unique_ptr<ForkServerClient> client);
+  Kind kind() const { return kind_; }
+
+ private:
+  ForkServerClient() = default;
+  absl::Status MarkDead(absl::string_view why);
+
+  Kind kind_ = Kind::kExec;
+  pid_t pid_ = -1;
+  pid_t owner_ = -1;
+  UniqueFd pidfd_;
+  mutable absl::Mutex mu_;
+  UniqueFd channel_;
+  bool dead_ = false;
+  absl::flat_hash_set<uint64_t> known_policies_;
+};
+
+// The process-wide exec fork server, started on first use and again after
+// it died. Returns its error if it cannot be started.
+[[nodiscard]] absl::StatusOr<ForkServerClient*> DefaultForkServer();
+
+// The zygote started by InitForkServer(), or nullptr.
+ForkServerClient* ZygoteForkServer();
+void SetZygoteForkServer(std::unique_ptr<ForkServerClient> client);
+
+// The server's loop; returns when the host closes the channel.
+void RunForkServer(int channel_fd);
+
+// Descriptor number of the channel in the exec'd helper.
+inline constexpr int kForkServerChannelFd = 3;
+
+}  // namespace sandbox::internal
+
+#endif  // SANDBOX_FORK_SERVER_H_

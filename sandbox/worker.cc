@@ -1,0 +1,79 @@
+#include "sandbox/worker.h"
+
+#include <dirent.h>
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "sandbox/child_setup.h"
+#include "sandbox/fork_server.h"
+#include "sandbox/status_macros.h"
+
+namespace sandbox {
+namespace {
+
+std::map<std::string, WorkerFunction>& Registry() {
+  static auto* registry = new std::map<std::string, WorkerFunction>();
+  return *registry;
+}
+
+// Threads of this process, from /proc/self/task.
+int CountThreads() {
+  DIR* dir = opendir("/proc/self/task");
+  if (dir == nullptr) return -1;
+  int count = 0;
+  while (struct dirent* entry = readdir(dir)) {
+    if (entry->d_name[0] != '.') ++count;
+  }
+  closedir(dir);
+  return count;
+}
+
+}  // namespace
+
+void RegisterWorker(std::string name, WorkerFunction fn) {
+  Registry()[std::move(name)] = std::move(fn);
+}
+
+absl::Status InitForkServer(int argc, char** argv) {
+  if (internal::ZygoteForkServer() != nullptr) {
+    return absl::FailedPreconditionError("InitForkServer: already called");
+  }
+  if (const int threads = CountThreads(); threads > 1) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("InitForkServer: this process already has ", threads,
+                     " threads; call it from main() before starting any"));
+  }
+  SBX_ASSIGN_OR_RETURN(std::unique_ptr<internal::ForkServerClient> zygote,
+                       internal::ForkServerClient::StartZygote());
+  internal::SetZygoteForkServer(std::move(zygote));
+  return absl::OkStatus();
+}
+
+absl::Status LockDown() {
+  if (internal::LockDownDeferred() != 0) {
+    if (errno == EALREADY) {
+      return absl::FailedPreconditionError(
+          "LockDown: nothing to lock down (not a sandbox with "
+          "seccomp.defer_until_lockdown, or already locked)");
+    }
+    return ErrnoStatus("LockDown: seccomp(SECCOMP_SET_MODE_FILTER)");
+  }
+  return absl::OkStatus();
+}
+
+namespace internal {
+
+bool HasRegisteredWorker(const std::string& name) {
+  return Registry().count(name) > 0;
+}
+
+int RunRegisteredWorker(const char* name) {
+  auto it = Registry().find(name);
+  if (it == Registry().end()) return 127;
+  Comms comms{UniqueFd(kWorkerCommsFd)};
+  return it->second(comms);
+}
+
+}  // namespace internal
+}  // namespace sandbox

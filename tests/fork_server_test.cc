@@ -1,0 +1,274 @@
+// The fork server as a host uses it: many threads spawning at once,
+// thousands of spawns without leaks, the server dying between and during
+// spawns, and the host dying with sandboxes alive.
+
+#include "sandbox/fork_server.h"
+
+#include <dirent.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "sandbox/sandbox.h"
+#include "tests/test_util.h"
+
+namespace sandbox {
+namespace {
+
+using ::sandbox::testing::IsOk;
+using ::sandbox::testing::TesteePolicy;
+using ::testing::HasSubstr;
+
+Policy TesteeTruePolicy() {
+  absl::StatusOr<Policy> policy = TesteePolicy().Build();
+  EXPECT_THAT(policy, IsOk());
+  return *policy;
+}
+
+Command Testee(std::vector<std::string> args) {
+  Command command;
+  command.argv = {testing::kSandboxTestee};
+  command.argv.insert(command.argv.end(), args.begin(), args.end());
+  command.inherit_stdio = false;
+  return command;
+}
+
+int CountEntries(const char* dir_path) {
+  DIR* dir = opendir(dir_path);
+  if (dir == nullptr) return -1;
+  int count = 0;
+  while (struct dirent* entry = readdir(dir)) {
+    if (entry->d_name[0] != '.') ++count;
+  }
+  closedir(dir);
+  return count;
+}
+
+// Processes whose parent is us (the fork server included).
+int CountChildren() {
+  int count = 0;
+  DIR* dir = opendir("/proc");
+  const std::string self = absl::StrCat(getpid());
+  while (struct dirent* entry = readdir(dir)) {
+    int pid;
+    if (!absl::SimpleAtoi(entry->d_name, &pid)) continue;
+    std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
+    std::string line;
+    std::getline(stat, line);
+    const size_t paren = line.rfind(')');
+    if (paren == std::string::npos) continue;
+    std::vector<std::string> fields =
+        absl::StrSplit(line.substr(paren + 2), ' ');
+    if (fields.size() > 1 && fields[1] == self) ++count;
+  }
+  closedir(dir);
+  return count;
+}
+
+int CountMounts() {
+  std::ifstream in("/proc/self/mountinfo");
+  int lines = 0;
+  std::string line;
+  while (std::getline(in, line)) ++lines;
+  return lines;
+}
+
+TEST(ForkServerTest, SpawnsThroughTheServer) {
+  absl::StatusOr<std::unique_ptr<Sandbox>> sandbox =
+      Sandbox::Spawn(TesteeTruePolicy(), Testee({"exit", "3"}));
+  ASSERT_THAT(sandbox, IsOk());
+  absl::StatusOr<proto::Result> result = (*sandbox)->Wait();
+  ASSERT_THAT(result, IsOk());
+  EXPECT_EQ(result->status(), proto::Result::OK);
+  EXPECT_EQ(result->exit_code(), 3);
+  absl::StatusOr<internal::ForkServerClient*> server =
+      internal::DefaultForkServer();
+  ASSERT_THAT(server, IsOk());
+  EXPECT_TRUE((*server)->alive());
+  // The host is the sandbox's parent (CLONE_PARENT): it reaped it itself.
+  EXPECT_NE((*sandbox)->pid(), (*server)->pid());
+}
+
+TEST(ForkServerTest, ManyThreadsSpawnAtOnce) {
+  const Policy policy = TesteeTruePolicy();
+  constexpr int kThreads = 8;
+  constexpr int kSpawnsEach = 25;
+  std::atomic<int> ok{0};
+  absl::Mutex mu;
+  std::vector<std::string> errors;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kSpawnsEach; ++i) {
+        absl::StatusOr<proto::Result> result = sandbox::Run(
+            policy, Testee({"exit", absl::StrCat((t * 31 + i) % 200)}));
+        if (result.ok() && result->status() == proto::Result::OK &&
+            result->exit_code() == (t * 31 + i) % 200) {
+          ++ok;
+        } else {
+          absl::MutexLock lock(&mu);
+          errors.push_back(result.ok() ? result->DebugString()
+                                       : result.status().ToString());
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(ok.load(), kThreads * kSpawnsEach)
+      << (errors.empty() ? "" : errors.front());
+}
+
+TEST(ForkServerTest, HundredsOfLiveSandboxes) {
+  const Policy policy = TesteeTruePolicy();
+  std::vector<std::unique_ptr<Sandbox>> live;
+  for (int i = 0; i < 200; ++i) {
+    absl::StatusOr<std::unique_ptr<Sandbox>> sandbox =
+        Sandbox::Spawn(policy, Testee({"sleep", "60"}));
+    ASSERT_THAT(sandbox, IsOk()) << i;
+    live.push_back(*std::move(sandbox));
+  }
+  for (auto& sandbox : live) ASSERT_THAT(sandbox->Kill(), IsOk());
+  for (auto& sandbox : live) {
+    absl::StatusOr<proto::Result> result = sandbox->Wait();
+    ASSERT_THAT(result, IsOk());
+    EXPECT_EQ(result->status(), proto::Result::KILLED);
+  }
+}
+
+TEST(ForkServerTest, ThousandSpawnsLeakNothing) {
+  const Policy policy = TesteeTruePolicy();
+  // Warm up: the fork server exists before we count.
+  ASSERT_THAT(sandbox::Run(policy, Testee({"exit", "0"})), IsOk());
+  const int fds = CountEntries("/proc/self/fd");
+  const int children = CountChildren();
+  const int mounts = CountMounts();
+  for (int i = 0; i < 1000; ++i) {
+    absl::StatusOr<proto::Result> result =
+        sandbox::Run(policy, Testee({i % 10 == 0 ? "signal" : "exit", "11"}));
+    ASSERT_THAT(result, IsOk()) << i;
+  }
+  EXPECT_EQ(CountEntries("/proc/self/fd"), fds);
+  EXPECT_EQ(CountChildren(), children);
+  EXPECT_EQ(CountMounts(), mounts);
+}
+
+TEST(ForkServerTest, ServerKilledBetweenSpawnsIsReplaced) {
+  const Policy policy = TesteeTruePolicy();
+  ASSERT_THAT(sandbox::Run(policy, Testee({"exit", "0"})), IsOk());
+  absl::StatusOr<internal::ForkServerClient*> first =
+      internal::DefaultForkServer();
+  ASSERT_THAT(first, IsOk());
+  const pid_t old_pid = (*first)->pid();
+  ASSERT_EQ(kill(old_pid, SIGKILL), 0);
+  // Give the kernel a moment to deliver it, then spawn again.
+  for (int i = 0; i < 100 && (*first)->alive(); ++i) usleep(10000);
+  absl::StatusOr<proto::Result> result =
+      sandbox::Run(policy, Testee({"exit", "5"}));
+  ASSERT_THAT(result, IsOk());
+  EXPECT_EQ(result->exit_code(), 5);
+  absl::StatusOr<internal::ForkServerClient*> second =
+      internal::DefaultForkServer();
+  ASSERT_THAT(second, IsOk());
+  EXPECT_NE((*second)->pid(), old_pid);
+}
+
+TEST(ForkServerTest, ServerKilledDuringSpawnsGivesAClearErrorNeverAHang) {
+  const Policy policy = TesteeTruePolicy();
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0};
+  std::atomic<int> unavailable{0};
+  std::atomic<int> other{0};
+  std::thread killer([&] {
+    while (!stop) {
+      absl::StatusOr<internal::ForkServerClient*> server =
+          internal::DefaultForkServer();
+      if (server.ok()) kill((*server)->pid(), SIGKILL);
+      usleep(3000);
+    }
+  });
+  for (int i = 0; i < 200; ++i) {
+    absl::StatusOr<proto::Result> result =
+        sandbox::Run(policy, Testee({"exit", "0"}));
+    if (result.ok()) {
+      ++ok;
+    } else if (result.status().code() == absl::StatusCode::kUnavailable) {
+      EXPECT_THAT(result.status().message(), HasSubstr("fork server"));
+      ++unavailable;
+    } else {
+      ADD_FAILURE() << result.status();
+      ++other;
+    }
+  }
+  stop = true;
+  killer.join();
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_GT(ok.load(), 0);
+  // And the library recovers once the killing stops.
+  EXPECT_THAT(sandbox::Run(policy, Testee({"exit", "0"})), IsOk());
+}
+
+TEST(ForkServerTest, HostExitKillsEverySandbox) {
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+  const pid_t host = fork();
+  ASSERT_GE(host, 0);
+  if (host == 0) {
+    // A host that starts three sandboxes and dies without waiting. A fresh
+    // process: it starts its own fork server.
+    close(pipe_fds[0]);
+    std::vector<std::unique_ptr<Sandbox>> sandboxes;
+    absl::StatusOr<Policy> policy = TesteePolicy().Build();
+    for (int i = 0; i < 3 && policy.ok(); ++i) {
+      absl::StatusOr<std::unique_ptr<Sandbox>> sandbox =
+          Sandbox::Spawn(*policy, Testee({"sleep", "60"}));
+      if (!sandbox.ok()) _exit(2);
+      const pid_t pid = (*sandbox)->pid();
+      if (write(pipe_fds[1], &pid, sizeof(pid)) != sizeof(pid)) _exit(3);
+      sandboxes.push_back(*std::move(sandbox));
+    }
+    _exit(0);  // no destructors: the sandboxes are left running
+  }
+  close(pipe_fds[1]);
+  std::vector<int> pidfds;
+  pid_t pid;
+  while (read(pipe_fds[0], &pid, sizeof(pid)) == sizeof(pid)) {
+    // Open before the host's death is certain to be handled.
+    const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+    if (pidfd >= 0) pidfds.push_back(pidfd);
+  }
+  close(pipe_fds[0]);
+  int status;
+  ASSERT_EQ(waitpid(host, &status, 0), host);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  ASSERT_EQ(pidfds.size(), 3u);
+  for (int pidfd : pidfds) {
+    struct pollfd pfd = {pidfd, POLLIN, 0};
+    EXPECT_EQ(poll(&pfd, 1, 10000), 1) << "a sandbox outlived its host";
+    close(pidfd);
+  }
+}
+
+TEST(ForkServerTest, DirectModeStillWorks) {
+  absl::StatusOr<std::unique_ptr<Sandbox>> sandbox = Sandbox::Spawn(
+      TesteeTruePolicy(), Testee({"exit", "9"}), SpawnMode::kDirect);
+  ASSERT_THAT(sandbox, IsOk());
+  absl::StatusOr<proto::Result> result = (*sandbox)->Wait();
+  ASSERT_THAT(result, IsOk());
+  EXPECT_EQ(result->exit_code(), 9);
+}
+
+}  // namespace
+}  // namespace sandbox
