@@ -19,6 +19,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "sandbox/cgroup.h"
 #include "sandbox/fork_server.pb.h"
 #include "sandbox/kernel_abi.h"
 #include "sandbox/policy_builder.h"
@@ -307,6 +308,7 @@ ForkServerClient::StartExec() {
   client->kind_ = Kind::kExec;
   client->owner_ = host;
   client->pid_ = static_cast<pid_t>(pid);
+  Cgroup::RegisterHelperProcess(client->pid_);
   client->pidfd_.reset(pidfd);
   client->channel_ = std::move(host_end);
   return client;
@@ -349,12 +351,14 @@ ForkServerClient::StartZygote() {
   client->kind_ = Kind::kZygote;
   client->owner_ = host;
   client->pid_ = static_cast<pid_t>(pid);
+  Cgroup::RegisterHelperProcess(client->pid_);
   client->pidfd_.reset(pidfd);
   client->channel_ = std::move(host_end);
   return client;
 }
 
 ForkServerClient::~ForkServerClient() {
+  if (owner_ == getpid()) Cgroup::UnregisterHelperProcess(pid_);
   channel_.reset();
   if (pidfd_) {
     siginfo_t info;

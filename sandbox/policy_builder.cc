@@ -256,6 +256,11 @@ absl::Status ValidateLimits(proto::Policy& policy, ResolvedLimits& limits) {
   if (l.cpus() > 0 && l.cpus() < 0.01) {
     return FieldError("limits.cpus", "must be at least 0.01");
   }
+  if (l.cgroup_best_effort() && l.memory().empty() && l.pids() == 0 &&
+      l.cpus() == 0) {
+    return FieldError("limits.cgroup_best_effort",
+                      "only applies with limits.memory, pids or cpus");
+  }
   if (l.allow_swap() && l.memory().empty()) {
     return FieldError("limits.allow_swap", "only applies with limits.memory");
   }

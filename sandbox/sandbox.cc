@@ -14,8 +14,12 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "absl/base/call_once.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "sandbox/cgroup.h"
 #include "sandbox/fork_server.h"
+#include "sandbox/policy_builder.h"
 #include "sandbox/seccomp_compiler.h"
 #include "sandbox/spawn.h"
 #include "sandbox/status_macros.h"
@@ -48,6 +52,58 @@ std::vector<std::pair<int, int>> FdPlan(const Command& command) {
   return fds;
 }
 
+bool WantsCgroup(const Policy& policy) {
+  const proto::Limits& limits = policy.proto().limits();
+  return policy.limits().memory > 0 || limits.pids() > 0 || limits.cpus() > 0;
+}
+
+// The policy with its cgroup caps turned into rlimits, built once per
+// policy (cgroup_best_effort without delegation).
+absl::StatusOr<Policy> RlimitFallback(const Policy& policy,
+                                      std::vector<std::string>& warnings) {
+  const proto::Limits& limits = policy.proto().limits();
+  if (policy.limits().memory > 0) {
+    warnings.push_back(absl::StrCat(
+        "limits.memory: no cgroup delegation; enforced as RLIMIT_AS ",
+        limits.memory()));
+  }
+  if (limits.pids() > 0) {
+    warnings.push_back(absl::StrCat(
+        "limits.pids: no cgroup delegation; enforced as RLIMIT_NPROC ",
+        limits.pids(), " (counted per host user)"));
+  }
+  if (limits.cpus() > 0) {
+    warnings.push_back(
+        "limits.cpus: no cgroup delegation; not enforced (no rlimit "
+        "equivalent)");
+  }
+  static absl::Mutex mu(absl::kConstInit);
+  static auto* cache = new absl::flat_hash_map<uint64_t, Policy>();
+  absl::MutexLock lock(&mu);
+  auto it = cache->find(policy.id());
+  if (it != cache->end()) return it->second;
+  PolicyBuilder builder = PolicyBuilder::FromProto(policy.proto());
+  proto::Limits& l = *builder.mutable_proto().mutable_limits();
+  if (policy.limits().memory > 0 &&
+      (policy.limits().address_space == 0 ||
+       policy.limits().address_space > policy.limits().memory)) {
+    l.set_address_space(l.memory());
+  }
+  if (l.pids() > 0 && (l.nproc() == 0 || l.nproc() > l.pids())) {
+    l.set_nproc(l.pids());
+  }
+  l.clear_memory();
+  l.clear_pids();
+  l.clear_cpus();
+  l.clear_allow_swap();
+  l.clear_cgroup_best_effort();
+  SBX_ASSIGN_OR_RETURN(Policy fallback,
+                       builder.BuildWithProgram(policy.seccomp_program()));
+  if (cache->size() > 64) cache->clear();
+  cache->emplace(policy.id(), fallback);
+  return fallback;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Spawn(const Policy& policy,
@@ -74,7 +130,30 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Spawn(const Policy& policy,
   }
 
   std::unique_ptr<Sandbox> sandbox(new Sandbox());
-  sandbox->policy_ = policy;
+  std::optional<Policy> fallback;
+  if (WantsCgroup(policy)) {
+    static absl::once_flag stale_once;
+    // Leftovers of crashed hosts or fork servers that were ours.
+    absl::call_once(stale_once, [] { Cgroup::RemoveStale(); });
+    const proto::Limits& limits = policy.proto().limits();
+    absl::StatusOr<std::unique_ptr<Cgroup>> cgroup =
+        Cgroup::Create({.memory_bytes = policy.limits().memory,
+                        .allow_swap = limits.allow_swap(),
+                        .pids = limits.pids(),
+                        .cpus = limits.cpus()});
+    if (cgroup.ok()) {
+      sandbox->cgroup_ = *std::move(cgroup);
+    } else if (limits.cgroup_best_effort() &&
+               cgroup.status().code() ==
+                   absl::StatusCode::kFailedPrecondition) {
+      SBX_ASSIGN_OR_RETURN(fallback,
+                           RlimitFallback(policy, sandbox->warnings_));
+    } else {
+      return cgroup.status();
+    }
+  }
+  const Policy& effective = fallback.has_value() ? *fallback : policy;
+  sandbox->policy_ = effective;
   sandbox->worker_ = worker;
   int sync_pair[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_pair) != 0) {
@@ -107,7 +186,8 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Spawn(const Policy& policy,
   sandbox->start_ = absl::Now();
   if (server != nullptr) {
     internal::ForkServerSpawn request;
-    request.policy = &policy;
+    request.policy = &effective;
+    if (sandbox->cgroup_) request.cgroup_fd = sandbox->cgroup_->clone_into_fd();
     request.command = &command;
     request.child_sync_fd = child_sync.get();
     request.fds = std::move(fds);
@@ -120,12 +200,16 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Spawn(const Policy& policy,
       direct.fds.push_back({host_fd, target});
     }
     SBX_ASSIGN_OR_RETURN(std::unique_ptr<internal::PreparedSpawn> prepared,
-                         internal::PrepareSpawn(policy, direct));
+                         internal::PrepareSpawn(effective, direct));
     if (prepared->early_failure.has_value()) {
       process.early_failure = std::move(prepared->early_failure);
     } else {
-      SBX_ASSIGN_OR_RETURN(
-          process, internal::StartChild(*prepared, {}, child_sync.get()));
+      internal::CgroupPlacement placement;
+      if (sandbox->cgroup_) {
+        placement.clone_into_fd = sandbox->cgroup_->clone_into_fd();
+      }
+      SBX_ASSIGN_OR_RETURN(process, internal::StartChild(*prepared, placement,
+                                                         child_sync.get()));
     }
   }
   child_sync.reset();
@@ -141,6 +225,11 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Spawn(const Policy& policy,
   sandbox->pid_ = process.pid;
   sandbox->pidfd_ = std::move(process.pidfd);
   // From here on the destructor kills and reaps the child on any error.
+  if (sandbox->cgroup_) {
+    // v1 hierarchies (and v2 without CLONE_INTO_CGROUP): before the child
+    // runs a single step of its own.
+    SBX_RETURN_IF_ERROR(sandbox->cgroup_->AddProcess(sandbox->pid_));
+  }
   SBX_RETURN_IF_ERROR(internal::ReleaseChild(sandbox->sync_.get()));
   if (fcntl(sandbox->sync_.get(), F_SETFL, O_NONBLOCK) != 0) {
     return ErrnoStatus("fcntl(sync, O_NONBLOCK)");
@@ -177,12 +266,43 @@ absl::Status Sandbox::Kill() {
       errno != ESRCH) {
     return ErrnoStatus("pidfd_send_signal(SIGKILL)");
   }
+  absl::MutexLock lock(&cgroup_mu_);
+  // Also what left the pid namespace's reach (without one).
+  if (cgroup_) return cgroup_->KillAll();
   return absl::OkStatus();
+}
+
+std::vector<std::string> Sandbox::cgroup_dirs() {
+  absl::MutexLock lock(&cgroup_mu_);
+  if (!cgroup_) return {};
+  return cgroup_->dirs();
+}
+
+absl::Status Sandbox::Pause() {
+  absl::MutexLock lock(&cgroup_mu_);
+  if (!cgroup_) {
+    return absl::FailedPreconditionError(
+        "Pause: this sandbox has no cgroup (set limits.memory, pids or cpus)");
+  }
+  return cgroup_->Freeze();
+}
+
+absl::Status Sandbox::Resume() {
+  absl::MutexLock lock(&cgroup_mu_);
+  if (!cgroup_) {
+    return absl::FailedPreconditionError(
+        "Resume: this sandbox has no cgroup (set limits.memory, pids or cpus)");
+  }
+  return cgroup_->Thaw();
 }
 
 void Sandbox::KillNow() {
   // With a pid namespace this is its init: the kernel kills the rest.
   syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
+  // The cgroup kill also thaws a paused sandbox, whose processes could not
+  // die frozen (cgroup v1).
+  absl::MutexLock lock(&cgroup_mu_);
+  if (cgroup_) cgroup_->KillAll().IgnoreError();
 }
 
 absl::StatusOr<std::optional<proto::Result>> Sandbox::WaitUntil(
@@ -348,6 +468,27 @@ void Sandbox::Finish() {
 
   // With a pid namespace the payload's status comes from our init; if init
   // itself died first (killed), its own status stands.
+  CgroupUsage cgroup_usage;
+  {
+    absl::MutexLock lock(&cgroup_mu_);
+    if (cgroup_) {
+      absl::StatusOr<CgroupUsage> read = cgroup_->ReadUsage();
+      if (read.ok()) cgroup_usage = *read;
+      // Whatever is left (without a pid namespace) dies with the sandbox;
+      // destroying the cgroup removes its directories.
+      cgroup_->KillAll().IgnoreError();
+      cgroup_.reset();
+    }
+  }
+  if (cgroup_usage.peak_memory_bytes > 0) {
+    usage.set_peak_memory_bytes(cgroup_usage.peak_memory_bytes);
+  }
+  if (cgroup_usage.user_cpu_seconds >= 0) {
+    usage.set_user_cpu_seconds(cgroup_usage.user_cpu_seconds);
+    usage.set_system_cpu_seconds(cgroup_usage.system_cpu_seconds);
+  }
+  for (const std::string& warning : warnings_) result.add_warnings(warning);
+
   const int status =
       exit_status_received_ ? payload_wait_status_ : wait_status_;
   if (setup_error_.has_value()) {
@@ -361,6 +502,15 @@ void Sandbox::Finish() {
     result.set_status(proto::Result::TIMEOUT);
   } else if (kill_requested_) {
     result.set_status(proto::Result::KILLED);
+  } else if (cgroup_usage.memory_limit_hit || cgroup_usage.pids_limit_hit) {
+    // The kernel OOM-killed in our cgroup, or refused a fork at the cap:
+    // the wall the sandbox hit, whatever it did next (how it ended is in
+    // exit_code / signal).
+    result.set_status(cgroup_usage.memory_limit_hit
+                          ? proto::Result::MEMORY_LIMIT
+                          : proto::Result::PIDS_LIMIT);
+    if (WIFSIGNALED(status)) result.set_signal(WTERMSIG(status));
+    if (WIFEXITED(status)) result.set_exit_code(WEXITSTATUS(status));
   } else if (WIFEXITED(status)) {
     result.set_status(proto::Result::OK);
     result.set_exit_code(WEXITSTATUS(status));

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "sandbox/comms.h"
 #include "sandbox/fd.h"
@@ -77,6 +78,8 @@ enum class SpawnMode {
   kDirect,
 };
 
+class Cgroup;
+
 // A running (or finished) sandbox. Destroying it kills the sandbox if it is
 // still running and reaps it. Wait() and WaitFor() are for one thread at a
 // time; Kill() may be called from any thread.
@@ -107,12 +110,23 @@ class Sandbox {
   // had already ended otherwise.
   absl::Status Kill();
 
+  // Stops every process of the sandbox, and lets them go on (the cgroup
+  // freezer, as runc does). FailedPrecondition for a sandbox without a
+  // cgroup (one is made when the policy has limits.memory, pids or cpus).
+  // The wall-clock limit keeps running while paused.
+  [[nodiscard]] absl::Status Pause();
+  [[nodiscard]] absl::Status Resume();
+
   // Host pid of the sandbox's first process (its init with a pid
   // namespace); -1 if it never started.
   pid_t pid() const { return pid_; }
   // pidfd of that process, for the host's own event loop (readable when it
   // exits); -1 if it never started.
   int pidfd() const { return pidfd_.get(); }
+
+  // The sandbox's cgroup directories (one per hierarchy in use); empty
+  // without a cgroup or once it ended. For monitoring and tests.
+  std::vector<std::string> cgroup_dirs();
 
   // The host's end of the channel to the sandboxee (Command::comms_fd or a
   // zygote worker); nullptr without one.
@@ -129,6 +143,10 @@ class Sandbox {
 
   std::optional<Policy> policy_;
   std::unique_ptr<Comms> comms_;
+  // Guards cgroup_, which Kill() and Pause() may use from other threads.
+  absl::Mutex cgroup_mu_;
+  std::unique_ptr<Cgroup> cgroup_;
+  std::vector<std::string> warnings_;
   pid_t pid_ = -1;
   UniqueFd pidfd_;
   UniqueFd sync_;

@@ -44,8 +44,12 @@ Options:
   --ro-bind SRC[:DST]  bind host path SRC read-only at DST (default: SRC)
   --bind SRC[:DST]     bind host path SRC writable at DST (default: SRC)
   --tmpfs DST[:SIZE]   writable tmpfs at DST, SIZE like 64M (default 64M)
-  --memory BYTES       cgroup memory cap (not yet supported: exits 125)
-  --pids N             cgroup cap on processes (not yet supported: exits 125)
+  --memory BYTES       memory cap (cgroup), e.g. 64M; the sandbox ends as
+                       MEMORY_LIMIT when the kernel OOM-kills in it
+  --pids N             cap on live processes and threads (cgroup)
+  --cpus F             CPU bandwidth in CPUs (cgroup), e.g. 0.25
+                       Unprivileged, these need a delegated cgroup (systemd
+                       Delegate=yes, or a directory chowned to you)
   --cpu-time SEC       RLIMIT_CPU: SIGXCPU after SEC seconds of CPU
   --timeout SEC        wall-clock limit; the sandbox is killed after SEC
   --net none|host      none: an empty network namespace with loopback
@@ -74,6 +78,8 @@ struct Options {
   std::string policy_path;
   std::string result_json;
   bool verbose = false;
+  // A cgroup flag was given: no rlimit fallback.
+  bool strict_cgroup = false;
   std::vector<std::string> argv;
 };
 
@@ -147,11 +153,30 @@ Options ParseFlags(int argc, char** argv, proto::Policy& overrides,
       mount.mutable_tmpfs()->set_target(target);
       mount.mutable_tmpfs()->set_size(size.empty() ? kDefaultTmpfsSize : size);
       extra_mounts.push_back(std::move(mount));
-    } else if (arg == "--memory" || arg == "--pids") {
-      value_of(arg);
-      Die(absl::StrCat(arg,
-                       ": cgroup limits are not supported yet; refusing to "
-                       "run without the limit you asked for"));
+    } else if (arg == "--memory") {
+      const std::string value = value_of(arg);
+      if (!ParseSize(value).ok()) {
+        Die(absl::StrCat("--memory: ", ParseSize(value).status().message()));
+      }
+      overrides.mutable_limits()->set_memory(value);
+      options.strict_cgroup = true;
+    } else if (arg == "--pids") {
+      const std::string value = value_of(arg);
+      uint32_t pids = 0;
+      if (!absl::SimpleAtoi(value, &pids) || pids == 0) {
+        Die(absl::StrCat("--pids: expected a number > 0, got '", value, "'"));
+      }
+      overrides.mutable_limits()->set_pids(pids);
+      options.strict_cgroup = true;
+    } else if (arg == "--cpus") {
+      const std::string value = value_of(arg);
+      double cpus = 0;
+      if (!absl::SimpleAtod(value, &cpus) || !(cpus > 0)) {
+        Die(absl::StrCat("--cpus: expected a fraction of CPUs > 0, got '",
+                         value, "'"));
+      }
+      overrides.mutable_limits()->set_cpus(cpus);
+      options.strict_cgroup = true;
     } else if (arg == "--cpu-time") {
       const double seconds = ParseSeconds(arg, value_of(arg));
       overrides.mutable_limits()->set_cpu_time_seconds(
@@ -241,13 +266,26 @@ int Main(int argc, char** argv) {
   for (proto::Mount& mount : extra_mounts) {
     *policy.mutable_filesystem()->add_mounts() = std::move(mount);
   }
+  // A limit asked for on the command line is never silently weakened.
+  if (options.strict_cgroup) {
+    policy.mutable_limits()->set_cgroup_best_effort(false);
+  }
   absl::StatusOr<Policy> built = builder->Build();
   if (!built.ok()) Die(built.status().ToString());
 
   Command command;
   command.argv = options.argv;
-  absl::StatusOr<proto::Result> result = Run(*built, command);
+  // One spawn: no fork server process for it.
+  absl::StatusOr<std::unique_ptr<Sandbox>> sandbox =
+      Sandbox::Spawn(*built, command, SpawnMode::kDirect);
+  if (!sandbox.ok()) Die(sandbox.status().ToString());
+  absl::StatusOr<proto::Result> result = (*sandbox)->Wait();
   if (!result.ok()) Die(result.status().ToString());
+  if (options.verbose) {
+    for (const std::string& warning : result->warnings()) {
+      std::cerr << "sandbox-run: warning: " << warning << "\n";
+    }
+  }
 
   if (options.verbose || !options.result_json.empty()) {
     google::protobuf::util::JsonPrintOptions print;

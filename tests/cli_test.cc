@@ -148,9 +148,21 @@ TEST(CliTest, BadFlagOrPolicyExits125WithReason) {
   EXPECT_THAT(bind.err, HasSubstr("absolute"));
 }
 
-TEST(CliTest, CgroupLimitsAreRefusedNotIgnored) {
-  for (const char* flag : {"--memory", "--pids"}) {
-    CliRun run = RunCli({flag, "64", "--", "/bin/true"});
+TEST(CliTest, MemoryCapEndsAHogWithTheReason) {
+  CliRun run = RunCli(WithTestee({"alloc", "256M"}, {"--memory", "64M"}));
+  if (geteuid() != 0) {
+    // Unprivileged without a delegated cgroup: refused, never ignored.
+    EXPECT_EQ(run.exit_status, 125);
+    EXPECT_THAT(run.err, HasSubstr("delegation"));
+    return;
+  }
+  EXPECT_EQ(run.exit_status, 128 + 9) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("memory limit"));
+}
+
+TEST(CliTest, BadLimitFlagsExit125) {
+  for (const char* flag : {"--memory", "--pids", "--cpus"}) {
+    CliRun run = RunCli({flag, "lots", "--", "/bin/true"});
     EXPECT_EQ(run.exit_status, 125) << flag;
     EXPECT_THAT(run.err, HasSubstr(flag));
   }

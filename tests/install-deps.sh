@@ -10,6 +10,8 @@ packages=(
   libseccomp-dev libcap-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   util-linux  # setpriv, for the unprivileged test pass
+  # tests/qemu_cgroup_v2.sh: a qemu guest with a cgroup v2 kernel
+  qemu-system-x86 busybox-static cpio xz-utils
 )
 
 missing=()

@@ -34,6 +34,10 @@ fi
 mkdir -p "$unpriv_top/build/Testing/Temporary"
 chmod -R a+rwX "$unpriv_top/build/Testing"
 echo "== tests as uid 65534 (unprivileged, user namespaces)"
+# Not in this pass: the cgroup backend tests, which create cgroups and so
+# need root (their unprivileged cases -- the clear error without
+# delegation, a delegated directory -- run in the root pass, in children
+# that drop to uid 65534), and the qemu guest, which runs as root inside.
 cd /tmp
 "${as_nobody[@]}" env HOME=/tmp ctest --test-dir "$unpriv_top/build" \
-  --output-on-failure -j2
+  --output-on-failure -j2 -E '^CgroupTest\.|_v2_in_qemu$'

@@ -1,0 +1,1033 @@
+#include "sandbox/cgroup.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cmath>
+#include <map>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "sandbox/status_macros.h"
+#include "sandbox/util.h"
+
+namespace sandbox {
+namespace {
+
+constexpr char kSandboxPrefix[] = "sandbox-";
+constexpr char kSupervisorLeaf[] = "sandbox-supervisor";
+constexpr uint64_t kCpuPeriodUsec = 100000;
+constexpr uint64_t kMinCpuQuotaUsec = 1000;
+constexpr absl::Duration kFreezeTimeout = absl::Seconds(2);
+constexpr absl::Duration kEmptyTimeout = absl::Seconds(2);
+constexpr absl::Duration kRmdirTimeout = absl::Milliseconds(500);
+constexpr absl::Duration kPollInterval = absl::Milliseconds(1);
+
+constexpr char kDelegationHint[] =
+    "this needs cgroup delegation: run under `systemd-run --user --scope -p "
+    "Delegate=yes ...`, or have root create a cgroup directory and chown it "
+    "(and its cgroup.procs) to your user, then start this program in it";
+
+// The controllers DetectCgroups reports, in its order.
+constexpr const char* kControllers[] = {"memory", "pids", "cpu", "cpuacct",
+                                        "freezer"};
+
+std::atomic<uint64_t> sandbox_counter{0};
+
+absl::Mutex helper_mu(absl::kConstInit);
+std::vector<pid_t>& HelperPidList() {
+  static auto* pids = new std::vector<pid_t>();
+  return *pids;
+}
+
+std::vector<pid_t> HelperPids() {
+  absl::MutexLock lock(&helper_mu);
+  return HelperPidList();
+}
+
+// --- Files --------------------------------------------------------------
+
+// Reads a whole (small) file. NotFound for a missing file, as errno says.
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoStatus(absl::StrCat("open(", path, ")"));
+  std::string text;
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = read(fd.get(), buffer, sizeof(buffer));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(absl::StrCat("read(", path, ")"));
+    }
+    if (n == 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  return text;
+}
+
+// Writes `value` in one write(2), as cgroup files require. Returns 0 or the
+// errno of the failing open/write.
+int WriteRaw(const std::string& path, absl::string_view value) {
+  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd.valid()) return errno;
+  ssize_t n;
+  do {
+    n = write(fd.get(), value.data(), value.size());
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return errno;
+  if (static_cast<size_t>(n) != value.size()) return EIO;
+  return 0;
+}
+
+absl::Status WriteError(const std::string& path, absl::string_view value,
+                        int error) {
+  return ErrnoStatus(absl::StrCat("write(", path, ", \"", value, "\")"), error);
+}
+
+absl::Status WriteFile(const std::string& path, absl::string_view value) {
+  const int error = WriteRaw(path, value);
+  if (error != 0) return WriteError(path, value, error);
+  return absl::OkStatus();
+}
+
+bool Exists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
+
+bool EffectivelyWritable(const std::string& path) {
+  return faccessat(AT_FDCWD, path.c_str(), W_OK, AT_EACCESS) == 0;
+}
+
+// statfs magic of `path`, 0 if it cannot be read.
+int64_t FsMagic(const std::string& path) {
+  struct statfs fs;
+  if (statfs(path.c_str(), &fs) != 0) return 0;
+  return static_cast<int64_t>(fs.f_type);
+}
+
+// "key value" lines (memory.events, cpu.stat, cpuacct.stat, ...).
+std::map<std::string, uint64_t> ParseKeyValues(absl::string_view text) {
+  std::map<std::string, uint64_t> values;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    std::vector<absl::string_view> fields =
+        absl::StrSplit(line, ' ', absl::SkipEmpty());
+    uint64_t value = 0;
+    if (fields.size() == 2 && absl::SimpleAtoi(fields[1], &value)) {
+      values[std::string(fields[0])] = value;
+    }
+  }
+  return values;
+}
+
+absl::StatusOr<std::map<std::string, uint64_t>> ReadKeyValues(
+    const std::string& path) {
+  SBX_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  return ParseKeyValues(text);
+}
+
+absl::StatusOr<uint64_t> ReadNumber(const std::string& path) {
+  SBX_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  uint64_t value = 0;
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &value)) {
+    return absl::InternalError(
+        absl::StrCat("unexpected content of ", path, ": '", text, "'"));
+  }
+  return value;
+}
+
+// The pids of a cgroup.procs file; empty if it cannot be read (a removed
+// cgroup has no processes).
+std::vector<pid_t> ReadPids(const std::string& dir) {
+  std::vector<pid_t> pids;
+  absl::StatusOr<std::string> text = ReadFile(dir + "/cgroup.procs");
+  if (!text.ok()) return pids;
+  for (absl::string_view line : absl::StrSplit(*text, '\n')) {
+    int pid = 0;
+    if (absl::SimpleAtoi(line, &pid) && pid > 0) pids.push_back(pid);
+  }
+  return pids;
+}
+
+bool IsEmpty(const std::string& dir) { return ReadPids(dir).empty(); }
+
+// Sub-directories of `dir` (cgroups, in a cgroup directory).
+std::vector<std::string> SubDirs(const std::string& dir) {
+  std::vector<std::string> names;
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return names;
+  while (struct dirent* entry = readdir(d)) {
+    const std::string name = entry->d_name;
+    if (name == "." || name == "..") continue;
+    if (entry->d_type == DT_DIR) names.push_back(name);
+  }
+  closedir(d);
+  return names;
+}
+
+absl::Status PermissionAwareError(absl::string_view what, int error) {
+  if (error == EACCES || error == EPERM || error == EROFS) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(what, ": ", strerror(error), " (", ErrnoName(error), "); ",
+                     kDelegationHint));
+  }
+  return ErrnoStatus(what, error);
+}
+
+// --- /proc parsing -------------------------------------------------------
+
+struct MountEntry {
+  std::string root;
+  std::string mount_point;
+  std::string fstype;
+  std::vector<std::string> super_options;
+};
+
+// Undoes mountinfo's octal escapes (\040 for a space, ...).
+std::string UnescapeMountField(absl::string_view field) {
+  std::string out;
+  for (size_t i = 0; i < field.size(); ++i) {
+    if (field[i] == '\\' && i + 3 < field.size() && field[i + 1] >= '0' &&
+        field[i + 1] <= '3' && field[i + 2] >= '0' && field[i + 2] <= '7' &&
+        field[i + 3] >= '0' && field[i + 3] <= '7') {
+      out.push_back(static_cast<char>((field[i + 1] - '0') * 64 +
+                                      (field[i + 2] - '0') * 8 +
+                                      (field[i + 3] - '0')));
+      i += 3;
+    } else {
+      out.push_back(field[i]);
+    }
+  }
+  return out;
+}
+
+std::vector<MountEntry> ParseMountInfo(absl::string_view text) {
+  std::vector<MountEntry> mounts;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    std::vector<absl::string_view> fields =
+        absl::StrSplit(line, ' ', absl::SkipEmpty());
+    // id parent major:minor root mount_point options [optional...] - fstype
+    // source super_options
+    auto dash = std::find(fields.begin(), fields.end(), "-");
+    if (fields.size() < 6 || dash == fields.end() ||
+        dash - fields.begin() < 6 || fields.end() - dash < 4) {
+      continue;
+    }
+    MountEntry entry;
+    entry.root = UnescapeMountField(fields[3]);
+    entry.mount_point = UnescapeMountField(fields[4]);
+    entry.fstype = std::string(dash[1]);
+    entry.super_options = absl::StrSplit(dash[3], ',');
+    mounts.push_back(std::move(entry));
+  }
+  return mounts;
+}
+
+// One line of /proc/self/cgroup.
+struct CgroupLine {
+  std::vector<std::string> controllers;  // empty for the v2 line
+  std::string path;
+  bool v2 = false;
+};
+
+std::vector<CgroupLine> ParseProcCgroup(absl::string_view text) {
+  std::vector<CgroupLine> lines;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    std::vector<absl::string_view> fields =
+        absl::StrSplit(line, absl::MaxSplits(':', 2));
+    if (fields.size() != 3 || fields[2].empty()) continue;
+    CgroupLine entry;
+    entry.path = std::string(fields[2]);
+    entry.v2 = fields[0] == "0" && fields[1].empty();
+    if (!entry.v2) {
+      for (absl::string_view c : absl::StrSplit(fields[1], ',')) {
+        entry.controllers.push_back(std::string(c));
+      }
+    }
+    lines.push_back(std::move(entry));
+  }
+  return lines;
+}
+
+// Our directory for cgroup `path` under `mount`, or "" when the mount does
+// not show that part of the hierarchy.
+std::string DirUnderMount(const MountEntry& mount, const std::string& path) {
+  std::string relative;
+  if (mount.root == "/") {
+    relative = path;
+  } else if (path == mount.root) {
+    relative = "/";
+  } else if (absl::StartsWith(path, mount.root + "/")) {
+    relative = path.substr(mount.root.size());
+  } else {
+    return "";
+  }
+  if (relative == "/") return mount.mount_point;
+  return absl::StrCat(mount.mount_point == "/" ? "" : mount.mount_point,
+                      relative);
+}
+
+// Our cgroup directory in the hierarchy: the first mount of it whose
+// directory is really on a cgroup filesystem of the right kind (statfs), so
+// that a plain directory on the tmpfs /sys/fs/cgroup never counts.
+std::string FindOwnDir(const std::vector<MountEntry>& mounts,
+                       const std::string& path, bool v2,
+                       const std::string& v1_controller) {
+  for (const MountEntry& mount : mounts) {
+    if (v2) {
+      if (mount.fstype != "cgroup2") continue;
+    } else {
+      if (mount.fstype != "cgroup") continue;
+      if (std::find(mount.super_options.begin(), mount.super_options.end(),
+                    v1_controller) == mount.super_options.end()) {
+        continue;
+      }
+    }
+    const std::string dir = DirUnderMount(mount, path);
+    if (dir.empty()) continue;
+    const int64_t want = v2 ? CGROUP2_SUPER_MAGIC : CGROUP_SUPER_MAGIC;
+    if (FsMagic(mount.mount_point) != want || FsMagic(dir) != want) continue;
+    if (!Exists(dir + "/cgroup.procs")) continue;
+    return dir;
+  }
+  return "";
+}
+
+// Everything Create and RemoveStale need to know about the hierarchies.
+struct Layout {
+  std::vector<CgroupControllerInfo> controllers;  // in kControllers order
+  // The v2 directory sandbox cgroups go under, "" without a usable v2
+  // hierarchy; its cgroup.controllers; whether it is the hierarchy root.
+  std::string v2_dir;
+  std::vector<std::string> v2_controllers;
+  bool v2_is_root = false;
+
+  const CgroupControllerInfo& Find(absl::string_view name) const {
+    for (const CgroupControllerInfo& info : controllers) {
+      if (info.controller == name) return info;
+    }
+    static const CgroupControllerInfo* const kNone = new CgroupControllerInfo;
+    return *kNone;
+  }
+};
+
+Layout LayoutFrom(absl::string_view proc_self_cgroup,
+                  absl::string_view mountinfo) {
+  const std::vector<MountEntry> mounts = ParseMountInfo(mountinfo);
+  const std::vector<CgroupLine> lines = ParseProcCgroup(proc_self_cgroup);
+  Layout layout;
+
+  for (const CgroupLine& line : lines) {
+    if (!line.v2) continue;
+    std::string path = line.path;
+    // After the supervisor move our process sits in a leaf; the sandboxes
+    // are its siblings.
+    if (absl::EndsWith(path, absl::StrCat("/", kSupervisorLeaf))) {
+      path.resize(path.size() - strlen(kSupervisorLeaf) - 1);
+      if (path.empty()) path = "/";
+    }
+    layout.v2_dir = FindOwnDir(mounts, path, /*v2=*/true, "");
+    if (layout.v2_dir.empty()) break;
+    layout.v2_is_root = path == "/";
+    absl::StatusOr<std::string> listed =
+        ReadFile(layout.v2_dir + "/cgroup.controllers");
+    if (listed.ok()) {
+      layout.v2_controllers = absl::StrSplit(
+          absl::StripAsciiWhitespace(*listed), ' ', absl::SkipEmpty());
+    }
+    break;
+  }
+  const bool v2_writable = !layout.v2_dir.empty() &&
+                           EffectivelyWritable(layout.v2_dir) &&
+                           EffectivelyWritable(layout.v2_dir + "/cgroup.procs");
+  // cgroup.freeze exists in every non-root cgroup since 5.2; the root has
+  // none, so there we find out only in the created cgroup.
+  const bool v2_freezer =
+      !layout.v2_dir.empty() &&
+      (layout.v2_is_root || Exists(layout.v2_dir + "/cgroup.freeze"));
+
+  for (const char* controller : kControllers) {
+    CgroupControllerInfo info;
+    info.controller = controller;
+    const bool listed_in_v2 =
+        std::find(layout.v2_controllers.begin(), layout.v2_controllers.end(),
+                  controller) != layout.v2_controllers.end();
+    if (listed_in_v2) {
+      info.version = CgroupVersion::kV2;
+      info.own_dir = layout.v2_dir;
+      info.writable = v2_writable;
+    } else {
+      for (const CgroupLine& line : lines) {
+        if (line.v2 ||
+            std::find(line.controllers.begin(), line.controllers.end(),
+                      controller) == line.controllers.end()) {
+          continue;
+        }
+        info.own_dir = FindOwnDir(mounts, line.path, /*v2=*/false, controller);
+        if (!info.own_dir.empty()) {
+          info.version = CgroupVersion::kV1;
+          info.writable = EffectivelyWritable(info.own_dir);
+        }
+        break;
+      }
+      // Not controllers on v2, but features of every v2 cgroup.
+      const bool core_in_v2 =
+          (info.controller == "cpuacct" && !layout.v2_dir.empty()) ||
+          (info.controller == "freezer" && v2_freezer);
+      if (info.version == CgroupVersion::kNone && core_in_v2) {
+        info.version = CgroupVersion::kV2;
+        info.own_dir = layout.v2_dir;
+        info.writable = v2_writable;
+      }
+    }
+    layout.controllers.push_back(std::move(info));
+  }
+  return layout;
+}
+
+absl::StatusOr<Layout> ReadLayout() {
+  SBX_ASSIGN_OR_RETURN(std::string cgroup, ReadFile("/proc/self/cgroup"));
+  SBX_ASSIGN_OR_RETURN(std::string mountinfo, ReadFile("/proc/self/mountinfo"));
+  return LayoutFrom(cgroup, mountinfo);
+}
+
+// --- Killing and removing ----------------------------------------------
+
+bool AllEmpty(const std::vector<std::string>& dirs) {
+  for (const std::string& dir : dirs) {
+    if (!IsEmpty(dir)) return false;
+  }
+  return true;
+}
+
+bool WaitEmpty(const std::vector<std::string>& dirs, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!AllEmpty(dirs)) {
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(kPollInterval);
+  }
+  return true;
+}
+
+// SIGKILLs every pid listed in the cgroup.procs of `dirs`; returns how many
+// were listed.
+size_t KillListed(const std::vector<std::string>& dirs) {
+  size_t listed = 0;
+  for (const std::string& dir : dirs) {
+    for (pid_t pid : ReadPids(dir)) {
+      ++listed;
+      kill(pid, SIGKILL);  // ESRCH: it is gone already.
+    }
+  }
+  return listed;
+}
+
+// Kills until cgroup.procs stays empty, for want of a freezer: a process
+// forking between our read and its kill is caught in the next round.
+void KillUntilEmpty(const std::vector<std::string>& dirs) {
+  const absl::Time deadline = absl::Now() + kEmptyTimeout;
+  while (KillListed(dirs) > 0 && absl::Now() < deadline) {
+    absl::SleepFor(kPollInterval);
+  }
+}
+
+absl::Status FreezeV1(const std::string& dir) {
+  const std::string state = dir + "/freezer.state";
+  const absl::Time deadline = absl::Now() + kFreezeTimeout;
+  absl::Time next_write = absl::InfinitePast();
+  for (;;) {
+    // Old kernels needed the write repeated to retry tasks that did not
+    // freeze at once; it is harmless on new ones.
+    if (absl::Now() >= next_write) {
+      SBX_RETURN_IF_ERROR(WriteFile(state, "FROZEN"));
+      next_write = absl::Now() + absl::Milliseconds(100);
+    }
+    SBX_ASSIGN_OR_RETURN(std::string text, ReadFile(state));
+    if (absl::StripAsciiWhitespace(text) == "FROZEN") return absl::OkStatus();
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError(
+          absl::StrCat(state, " still reads ", absl::StripAsciiWhitespace(text),
+                       " after ", absl::FormatDuration(kFreezeTimeout)));
+    }
+    absl::SleepFor(kPollInterval);
+  }
+}
+
+absl::Status FreezeV2(const std::string& dir) {
+  const std::string freeze = dir + "/cgroup.freeze";
+  const int error = WriteRaw(freeze, "1");
+  if (error == ENOENT) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(freeze,
+                     " does not exist: the kernel has no cgroup v2 "
+                     "freezer (it needs Linux 5.2)"));
+  }
+  if (error != 0) return WriteError(freeze, "1", error);
+  const std::string events = dir + "/cgroup.events";
+  const absl::Time deadline = absl::Now() + kFreezeTimeout;
+  for (;;) {
+    SBX_ASSIGN_OR_RETURN(auto values, ReadKeyValues(events));
+    if (values["frozen"] == 1) return absl::OkStatus();
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError(
+          absl::StrCat(events, " does not say frozen 1 after ",
+                       absl::FormatDuration(kFreezeTimeout)));
+    }
+    absl::SleepFor(kPollInterval);
+  }
+}
+
+// Kills everything in the cgroup directory `dir` (v1 or v2) and in its
+// sub-cgroups, waits for it to empty and removes it. For RemoveStale, where
+// only the directory is known.
+bool DestroyTree(const std::string& dir, int depth = 0) {
+  if (depth < 8) {
+    for (const std::string& child : SubDirs(dir))
+      DestroyTree(dir + "/" + child, depth + 1);
+  }
+  if (!IsEmpty(dir)) {
+    if (WriteRaw(dir + "/cgroup.kill", "1") != 0) {
+      // No cgroup.kill (v1, or v2 before 5.14): freeze, kill, thaw, as in
+      // KillAll; thawing also after a failed freeze.
+      const bool v1_freezer = Exists(dir + "/freezer.state");
+      const bool v2_freezer = !v1_freezer && Exists(dir + "/cgroup.freeze");
+      if (v1_freezer) (void)FreezeV1(dir);
+      if (v2_freezer) (void)FreezeV2(dir);
+      KillListed({dir});
+      if (v1_freezer) (void)WriteRaw(dir + "/freezer.state", "THAWED");
+      if (v2_freezer) (void)WriteRaw(dir + "/cgroup.freeze", "0");
+      KillUntilEmpty({dir});
+    }
+    WaitEmpty({dir}, kEmptyTimeout);
+  }
+  const absl::Time deadline = absl::Now() + kRmdirTimeout;
+  while (rmdir(dir.c_str()) != 0) {
+    if (errno == ENOENT) return true;
+    if (errno != EBUSY || absl::Now() >= deadline) return false;
+    absl::SleepFor(kPollInterval);
+  }
+  return true;
+}
+
+// "sandbox-<pid>-<n>" -> pid; 0 for any other name.
+pid_t SandboxPidOf(absl::string_view name) {
+  if (!absl::ConsumePrefix(&name, kSandboxPrefix)) return 0;
+  std::vector<absl::string_view> parts = absl::StrSplit(name, '-');
+  int pid = 0;
+  uint64_t counter = 0;
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &pid) ||
+      !absl::SimpleAtoi(parts[1], &counter) || pid <= 0) {
+    return 0;
+  }
+  return pid;
+}
+
+std::string VersionName(CgroupVersion version) {
+  switch (version) {
+    case CgroupVersion::kV1:
+      return "cgroup v1";
+    case CgroupVersion::kV2:
+      return "cgroup v2";
+    case CgroupVersion::kNone:
+      break;
+  }
+  return "none";
+}
+
+}  // namespace
+
+// --- Detection -----------------------------------------------------------
+
+namespace internal {
+std::vector<CgroupControllerInfo> DetectCgroupsFrom(
+    absl::string_view proc_self_cgroup, absl::string_view mountinfo) {
+  return LayoutFrom(proc_self_cgroup, mountinfo).controllers;
+}
+}  // namespace internal
+
+absl::StatusOr<std::vector<CgroupControllerInfo>> DetectCgroups() {
+  SBX_ASSIGN_OR_RETURN(Layout layout, ReadLayout());
+  return layout.controllers;
+}
+
+// --- Cgroup --------------------------------------------------------------
+
+// Where each controller of this sandbox lives: its directory and version
+// ("" / kNone when not in use).
+struct Cgroup::Impl {
+  struct Placement {
+    std::string dir;
+    CgroupVersion version = CgroupVersion::kNone;
+  };
+  Placement memory, pids, cpu, cpuacct, freezer;
+  std::string v2_dir;
+};
+
+namespace {
+
+// Makes sure `controllers` are enabled in the v2 subtree_control of
+// `layout.v2_dir`, applying the no-internal-processes rule as described in
+// the header.
+absl::Status EnableV2Controllers(const Layout& layout,
+                                 const std::vector<std::string>& controllers) {
+  const std::string subtree = layout.v2_dir + "/cgroup.subtree_control";
+  SBX_ASSIGN_OR_RETURN(std::string enabled_text, ReadFile(subtree));
+  const std::vector<std::string> enabled = absl::StrSplit(
+      absl::StripAsciiWhitespace(enabled_text), ' ', absl::SkipEmpty());
+  std::vector<std::string> missing;
+  for (const std::string& c : controllers) {
+    if (std::find(enabled.begin(), enabled.end(), c) == enabled.end()) {
+      missing.push_back(c);
+    }
+  }
+  if (missing.empty()) return absl::OkStatus();
+  const std::string value = absl::StrCat("+", absl::StrJoin(missing, " +"));
+  int error = WriteRaw(subtree, value);
+  if (error == 0) return absl::OkStatus();
+  if (error != EBUSY) {
+    return PermissionAwareError(
+        absl::StrCat("enabling ", absl::StrJoin(missing, ", "),
+                     " for sandbox cgroups: write(", subtree, ", \"", value,
+                     "\")"),
+        error);
+  }
+  // EBUSY: our cgroup has processes of its own. Step aside into a leaf if
+  // they are all ours: this process and its helpers (the fork server).
+  const std::vector<pid_t> procs = ReadPids(layout.v2_dir);
+  std::vector<pid_t> ours = HelperPids();
+  ours.push_back(getpid());
+  const size_t others = std::count_if(procs.begin(), procs.end(), [&](pid_t p) {
+    return std::find(ours.begin(), ours.end(), p) == ours.end();
+  });
+  if (others != 0 || procs.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot enable ", absl::StrJoin(missing, ", "), " in ", subtree,
+        ": cgroup v2 allows no controller-enabled children in a cgroup with "
+        "processes of its own (the no-internal-processes rule), and ",
+        layout.v2_dir, " holds ", others,
+        " process(es) other than this one (pid ", getpid(),
+        "); only when alone does this process step aside into ",
+        kSupervisorLeaf,
+        ". Start this program in a cgroup of its own (e.g. `systemd-run "
+        "--scope -p Delegate=yes ...`) or move the other processes out of ",
+        layout.v2_dir));
+  }
+  const std::string leaf = absl::StrCat(layout.v2_dir, "/", kSupervisorLeaf);
+  if (mkdir(leaf.c_str(), 0755) != 0 && errno != EEXIST) {
+    return PermissionAwareError(absl::StrCat("mkdir(", leaf, ")"), errno);
+  }
+  for (pid_t pid : procs) {
+    SBX_RETURN_IF_ERROR(WriteFile(leaf + "/cgroup.procs", absl::StrCat(pid)));
+  }
+  error = WriteRaw(subtree, value);
+  if (error != 0) {
+    return PermissionAwareError(
+        absl::StrCat("enabling ", absl::StrJoin(missing, ", "),
+                     " after moving this process into ", leaf, ": write(",
+                     subtree, ", \"", value, "\")"),
+        error);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MissingController(const std::string& controller,
+                               const Layout& layout) {
+  std::string where;
+  if (!layout.v2_dir.empty()) {
+    where = absl::StrCat(
+        " (our cgroup v2 directory ", layout.v2_dir, " lists only: ",
+        layout.v2_controllers.empty()
+            ? "nothing"
+            : absl::StrJoin(layout.v2_controllers, " "),
+        " in cgroup.controllers; the parent cgroup must enable it in its "
+        "cgroup.subtree_control, and no cgroup v1 hierarchy for it is "
+        "mounted)");
+  } else {
+    where = " (no cgroup2 mount and no cgroup v1 hierarchy for it is mounted)";
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "the cgroup controller '", controller,
+      "' is not available to this process", where, "; ", kDelegationHint));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
+    const CgroupLimits& limits) {
+  if (!std::isfinite(limits.cpus) || limits.cpus < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cgroup cpus must be a finite number >= 0, not ", limits.cpus));
+  }
+  SBX_ASSIGN_OR_RETURN(Layout layout, ReadLayout());
+
+  std::vector<std::string> needed;
+  if (limits.memory_bytes > 0) needed.push_back("memory");
+  if (limits.pids > 0) needed.push_back("pids");
+  if (limits.cpus > 0) needed.push_back("cpu");
+
+  bool use_v2 = false;
+  for (const std::string& controller : needed) {
+    const CgroupControllerInfo& info = layout.Find(controller);
+    if (info.version == CgroupVersion::kNone) {
+      return MissingController(controller, layout);
+    }
+    if (!info.writable) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot create cgroups for the '", controller, "' controller (",
+          VersionName(info.version), ") in ", info.own_dir,
+          ": not writable by uid ", geteuid(), "; ", kDelegationHint));
+    }
+    if (info.version == CgroupVersion::kV2) use_v2 = true;
+  }
+  if (needed.empty()) {
+    const CgroupControllerInfo& freezer = layout.Find("freezer");
+    const bool v2_ok = !layout.v2_dir.empty() &&
+                       EffectivelyWritable(layout.v2_dir) &&
+                       EffectivelyWritable(layout.v2_dir + "/cgroup.procs");
+    if (v2_ok) {
+      use_v2 = true;
+    } else if (freezer.version != CgroupVersion::kV1 || !freezer.writable) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "no writable cgroup hierarchy to group the sandbox's processes "
+          "in (cgroup v2: ",
+          layout.v2_dir.empty() ? "not mounted" : layout.v2_dir,
+          "; cgroup v1 freezer: ",
+          freezer.own_dir.empty() ? "not mounted" : freezer.own_dir, "); ",
+          kDelegationHint));
+    }
+  }
+
+  std::unique_ptr<Cgroup> cgroup(new Cgroup);
+  cgroup->impl_ = std::make_unique<Impl>();
+  Impl& impl = *cgroup->impl_;
+  // A name free in every hierarchy we may use: a crashed earlier process
+  // with our pid may have left one behind.
+  std::vector<std::string> parents;
+  if (use_v2) parents.push_back(layout.v2_dir);
+  for (const CgroupControllerInfo& info : layout.controllers) {
+    if (info.version == CgroupVersion::kV1) parents.push_back(info.own_dir);
+  }
+  std::string name;
+  for (;;) {
+    name = absl::StrCat(kSandboxPrefix, getpid(), "-", sandbox_counter++);
+    if (std::none_of(parents.begin(), parents.end(),
+                     [&](const std::string& parent) {
+                       return Exists(absl::StrCat(parent, "/", name));
+                     })) {
+      break;
+    }
+  }
+
+  // From here on, an early return destroys `cgroup`, which removes what was
+  // made so far.
+  auto make_dir =
+      [&](const std::string& parent) -> absl::StatusOr<std::string> {
+    const std::string dir = absl::StrCat(parent, "/", name);
+    if (mkdir(dir.c_str(), 0755) != 0) {
+      return PermissionAwareError(
+          absl::StrCat("creating the sandbox cgroup (cgroup v2): mkdir(", dir,
+                       ")"),
+          errno);
+    }
+    cgroup->dirs_.push_back(dir);
+    return dir;
+  };
+
+  if (use_v2) {
+    std::vector<std::string> v2_needed;
+    for (const std::string& controller : needed) {
+      if (layout.Find(controller).version == CgroupVersion::kV2) {
+        v2_needed.push_back(controller);
+      }
+    }
+    SBX_RETURN_IF_ERROR(EnableV2Controllers(layout, v2_needed));
+    SBX_ASSIGN_OR_RETURN(impl.v2_dir, make_dir(layout.v2_dir));
+    const Impl::Placement v2{impl.v2_dir, CgroupVersion::kV2};
+    for (const std::string& controller : v2_needed) {
+      if (controller == "memory") impl.memory = v2;
+      if (controller == "pids") impl.pids = v2;
+      if (controller == "cpu") impl.cpu = v2;
+    }
+    impl.cpuacct = v2;
+    impl.freezer = v2;
+    cgroup->clone_into_fd_.reset(
+        open(impl.v2_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!cgroup->clone_into_fd_.valid()) {
+      return ErrnoStatus(absl::StrCat("open(", impl.v2_dir, ")"));
+    }
+  }
+
+  // v1: one directory per hierarchy (co-mounted controllers share one).
+  std::map<std::string, std::string> made;  // own_dir -> sandbox dir
+  auto place_v1 = [&](const std::string& controller, bool optional,
+                      Impl::Placement* placement) -> absl::Status {
+    const CgroupControllerInfo& info = layout.Find(controller);
+    if (info.version != CgroupVersion::kV1) return absl::OkStatus();
+    if (optional && !info.writable) return absl::OkStatus();
+    auto it = made.find(info.own_dir);
+    if (it == made.end()) {
+      const std::string dir = absl::StrCat(info.own_dir, "/", name);
+      if (mkdir(dir.c_str(), 0755) != 0) {
+        const int error = errno;
+        if (optional && (error == EACCES || error == EPERM || error == EROFS)) {
+          return absl::OkStatus();
+        }
+        return PermissionAwareError(
+            absl::StrCat("creating the sandbox cgroup for the '", controller,
+                         "' controller (cgroup v1): mkdir(", dir, ")"),
+            error);
+      }
+      cgroup->dirs_.push_back(dir);
+      it = made.emplace(info.own_dir, dir).first;
+    }
+    *placement = {it->second, CgroupVersion::kV1};
+    return absl::OkStatus();
+  };
+  for (const std::string& controller : needed) {
+    if (layout.Find(controller).version != CgroupVersion::kV1) continue;
+    Impl::Placement* placement = controller == "memory" ? &impl.memory
+                                 : controller == "pids" ? &impl.pids
+                                                        : &impl.cpu;
+    SBX_RETURN_IF_ERROR(place_v1(controller, /*optional=*/false, placement));
+  }
+  if (!use_v2) {
+    SBX_RETURN_IF_ERROR(place_v1("freezer", /*optional=*/true, &impl.freezer));
+    SBX_RETURN_IF_ERROR(place_v1("cpuacct", /*optional=*/true, &impl.cpuacct));
+  }
+
+  // Limits.
+  if (impl.memory.version == CgroupVersion::kV2) {
+    const std::string& dir = impl.memory.dir;
+    SBX_RETURN_IF_ERROR(
+        WriteFile(dir + "/memory.max", absl::StrCat(limits.memory_bytes)));
+    if (!limits.allow_swap) {
+      // Absent when the kernel does no swap accounting: then there is no
+      // swap to cap per cgroup either.
+      const int error = WriteRaw(dir + "/memory.swap.max", "0");
+      if (error != 0 && error != ENOENT) {
+        return WriteError(dir + "/memory.swap.max", "0", error);
+      }
+    }
+  } else if (impl.memory.version == CgroupVersion::kV1) {
+    const std::string& dir = impl.memory.dir;
+    const std::string bytes = absl::StrCat(limits.memory_bytes);
+    SBX_RETURN_IF_ERROR(WriteFile(dir + "/memory.limit_in_bytes", bytes));
+    const std::string memsw = dir + "/memory.memsw.limit_in_bytes";
+    if (!limits.allow_swap && Exists(memsw)) {
+      SBX_RETURN_IF_ERROR(WriteFile(memsw, bytes));
+    }
+  }
+  if (impl.pids.version != CgroupVersion::kNone) {
+    SBX_RETURN_IF_ERROR(
+        WriteFile(impl.pids.dir + "/pids.max", absl::StrCat(limits.pids)));
+  }
+  if (impl.cpu.version != CgroupVersion::kNone) {
+    const uint64_t quota = std::max<uint64_t>(
+        kMinCpuQuotaUsec,
+        static_cast<uint64_t>(std::llround(limits.cpus * kCpuPeriodUsec)));
+    if (impl.cpu.version == CgroupVersion::kV2) {
+      SBX_RETURN_IF_ERROR(WriteFile(impl.cpu.dir + "/cpu.max",
+                                    absl::StrCat(quota, " ", kCpuPeriodUsec)));
+    } else {
+      SBX_RETURN_IF_ERROR(WriteFile(impl.cpu.dir + "/cpu.cfs_period_us",
+                                    absl::StrCat(kCpuPeriodUsec)));
+      SBX_RETURN_IF_ERROR(
+          WriteFile(impl.cpu.dir + "/cpu.cfs_quota_us", absl::StrCat(quota)));
+    }
+  }
+  return cgroup;
+}
+
+Cgroup::~Cgroup() {
+  if (dirs_.empty()) return;
+  (void)KillAll();
+  if (!WaitEmpty(dirs_, kEmptyTimeout)) {
+    // Killed but not gone (e.g. stuck in the kernel): try once more, then
+    // leave the rest to RemoveStale.
+    KillUntilEmpty(dirs_);
+  }
+  clone_into_fd_.reset();
+  for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {
+    const absl::Time deadline = absl::Now() + kRmdirTimeout;
+    while (rmdir(it->c_str()) != 0 && errno == EBUSY &&
+           absl::Now() < deadline) {
+      absl::SleepFor(kPollInterval);
+    }
+  }
+}
+
+void Cgroup::RegisterHelperProcess(pid_t pid) {
+  absl::MutexLock lock(&helper_mu);
+  HelperPidList().push_back(pid);
+}
+
+void Cgroup::UnregisterHelperProcess(pid_t pid) {
+  absl::MutexLock lock(&helper_mu);
+  auto& pids = HelperPidList();
+  pids.erase(std::remove(pids.begin(), pids.end(), pid), pids.end());
+}
+
+absl::Status Cgroup::AddProcess(pid_t pid) {
+  const std::string value = absl::StrCat(pid);
+  for (const std::string& dir : dirs_) {
+    SBX_RETURN_IF_ERROR(WriteFile(dir + "/cgroup.procs", value));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<CgroupUsage> Cgroup::ReadUsage() const {
+  CgroupUsage usage;
+  const Impl& impl = *impl_;
+  if (impl.memory.version == CgroupVersion::kV2) {
+    SBX_ASSIGN_OR_RETURN(auto events,
+                         ReadKeyValues(impl.memory.dir + "/memory.events"));
+    usage.memory_limit_hit = events["oom_kill"] > 0;
+    // memory.peak is Linux 5.19+.
+    absl::StatusOr<uint64_t> peak =
+        ReadNumber(impl.memory.dir + "/memory.peak");
+    if (peak.ok()) {
+      usage.peak_memory_bytes = *peak;
+    } else if (!absl::IsNotFound(peak.status())) {
+      return peak.status();
+    }
+  } else if (impl.memory.version == CgroupVersion::kV1) {
+    SBX_ASSIGN_OR_RETURN(
+        auto oom, ReadKeyValues(impl.memory.dir + "/memory.oom_control"));
+    if (oom.count("oom_kill") > 0) {
+      usage.memory_limit_hit = oom["oom_kill"] > 0;
+    } else {
+      // Before Linux 4.13 there is no OOM-kill counter: hitting the limit
+      // (failcnt) is the best sign left.
+      SBX_ASSIGN_OR_RETURN(uint64_t failcnt,
+                           ReadNumber(impl.memory.dir + "/memory.failcnt"));
+      usage.memory_limit_hit = failcnt > 0;
+    }
+    SBX_ASSIGN_OR_RETURN(
+        usage.peak_memory_bytes,
+        ReadNumber(impl.memory.dir + "/memory.max_usage_in_bytes"));
+  }
+  if (impl.pids.version != CgroupVersion::kNone) {
+    SBX_ASSIGN_OR_RETURN(auto events,
+                         ReadKeyValues(impl.pids.dir + "/pids.events"));
+    usage.pids_limit_hit = events["max"] > 0;
+  }
+  if (impl.cpuacct.version == CgroupVersion::kV2) {
+    SBX_ASSIGN_OR_RETURN(auto stat,
+                         ReadKeyValues(impl.cpuacct.dir + "/cpu.stat"));
+    if (stat.count("user_usec") > 0 && stat.count("system_usec") > 0) {
+      usage.user_cpu_seconds = stat["user_usec"] / 1e6;
+      usage.system_cpu_seconds = stat["system_usec"] / 1e6;
+    }
+  } else if (impl.cpuacct.version == CgroupVersion::kV1) {
+    SBX_ASSIGN_OR_RETURN(auto stat,
+                         ReadKeyValues(impl.cpuacct.dir + "/cpuacct.stat"));
+    const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+    if (ticks > 0 && stat.count("user") > 0 && stat.count("system") > 0) {
+      usage.user_cpu_seconds = stat["user"] / ticks;
+      usage.system_cpu_seconds = stat["system"] / ticks;
+    }
+  }
+  return usage;
+}
+
+absl::Status Cgroup::Freeze() {
+  switch (impl_->freezer.version) {
+    case CgroupVersion::kV2:
+      return FreezeV2(impl_->freezer.dir);
+    case CgroupVersion::kV1:
+      return FreezeV1(impl_->freezer.dir);
+    case CgroupVersion::kNone:
+      break;
+  }
+  return absl::FailedPreconditionError(
+      "no cgroup freezer for this sandbox: no cgroup v1 freezer hierarchy is "
+      "mounted (or it is not writable)");
+}
+
+absl::Status Cgroup::Thaw() {
+  switch (impl_->freezer.version) {
+    case CgroupVersion::kV2: {
+      const std::string freeze = impl_->freezer.dir + "/cgroup.freeze";
+      const int error = WriteRaw(freeze, "0");
+      if (error == ENOENT) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            freeze, " does not exist: the kernel has no cgroup v2 freezer"));
+      }
+      if (error != 0) return WriteError(freeze, "0", error);
+      return absl::OkStatus();
+    }
+    case CgroupVersion::kV1:
+      return WriteFile(impl_->freezer.dir + "/freezer.state", "THAWED");
+    case CgroupVersion::kNone:
+      break;
+  }
+  return absl::FailedPreconditionError(
+      "no cgroup freezer for this sandbox: no cgroup v1 freezer hierarchy is "
+      "mounted (or it is not writable)");
+}
+
+absl::Status Cgroup::KillAll() {
+  if (!impl_->v2_dir.empty()) {
+    const std::string kill_file = impl_->v2_dir + "/cgroup.kill";
+    const int error = WriteRaw(kill_file, "1");
+    if (error == 0) return absl::OkStatus();
+    if (error != ENOENT) return WriteError(kill_file, "1", error);
+    // Before Linux 5.14: fall through to freeze, kill, thaw.
+  }
+  if (AllEmpty(dirs_)) return absl::OkStatus();
+  absl::Status status;
+  const bool have_freezer = impl_->freezer.version != CgroupVersion::kNone;
+  if (have_freezer) status = Freeze();
+  KillListed(dirs_);
+  if (have_freezer) {
+    // Thaw even after a failed (timed out) freeze: killed tasks die only
+    // once thawed.
+    absl::Status thawed = Thaw();
+    if (status.ok()) status = thawed;
+  }
+  if (!have_freezer || !status.ok()) KillUntilEmpty(dirs_);
+  return status;
+}
+
+int Cgroup::RemoveStale() {
+  absl::StatusOr<Layout> layout = ReadLayout();
+  if (!layout.ok()) return 0;
+  std::vector<std::string> parents;
+  for (const CgroupControllerInfo& info : layout->controllers) {
+    if (!info.own_dir.empty() && std::find(parents.begin(), parents.end(),
+                                           info.own_dir) == parents.end()) {
+      parents.push_back(info.own_dir);
+    }
+  }
+  if (!layout->v2_dir.empty() && std::find(parents.begin(), parents.end(),
+                                           layout->v2_dir) == parents.end()) {
+    parents.push_back(layout->v2_dir);
+  }
+  int removed = 0;
+  for (const std::string& parent : parents) {
+    for (const std::string& name : SubDirs(parent)) {
+      const pid_t pid = SandboxPidOf(name);
+      if (pid == 0) continue;
+      if (kill(pid, 0) == 0 || errno != ESRCH) continue;
+      if (DestroyTree(parent + "/" + name)) ++removed;
+    }
+  }
+  return removed;
+}
+
+}  // namespace sandbox

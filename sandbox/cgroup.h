@@ -1,0 +1,214 @@
+// Cgroup: one control group per sandbox, with memory, pids and CPU caps, on
+// cgroup v2 or v1 behind one interface. Internal to the library; Sandbox
+// creates one when the policy has limits.memory, limits.pids or
+// limits.cpus.
+//
+//   SBX_ASSIGN_OR_RETURN(std::unique_ptr<Cgroup> cgroup,
+//                        Cgroup::Create({.memory_bytes = 64 << 20,
+//                                        .pids = 16}));
+//   clone3 with CLONE_INTO_CGROUP and cgroup->clone_into_fd() (v2), or
+//   cgroup->AddProcess(pid) before the child is released (v1);
+//   ... child ends ...
+//   SBX_ASSIGN_OR_RETURN(CgroupUsage usage, cgroup->ReadUsage());
+//   cgroup.reset();  // kills what is left and removes the directories
+//
+// Where: each controller's hierarchy is found from /proc/self/cgroup and
+// /proc/self/mountinfo, and every candidate directory is checked with statfs
+// (CGROUP2_SUPER_MAGIC or CGROUP_SUPER_MAGIC) before anything is written:
+// hybrid hosts mount the v1 hierarchies on a writable tmpfs at
+// /sys/fs/cgroup, where a plain mkdir would "work" and limit nothing. A
+// controller is used from v2 when the unified hierarchy provides it (listed
+// in cgroup.controllers of our cgroup), else from its v1 hierarchy.
+//
+// Sandbox cgroups are created under the process's own cgroup, never
+// elsewhere, and named "sandbox-<pid>-<counter>" (pid as getpid() sees it),
+// so that a later start can remove leftovers of processes that no longer
+// exist (RemoveStale).
+//
+// Permissions. As root this works wherever the controllers exist. Without
+// root it needs a delegated cgroup: our own cgroup directory (and, on v2,
+// its cgroup.procs and cgroup.subtree_control) must be writable by us, as
+// systemd arranges with `systemd-run --user --scope -p Delegate=yes ...`, or
+// as root does by creating a directory, chowning it (and its cgroup.procs /
+// tasks) to the user and starting the program in it. Without that, Create
+// returns FailedPrecondition saying so: early when access(2) already says
+// our directory is not writable, and also when the kernel refuses a mkdir
+// or write that access(2) allowed (LSMs, nsdelegate, read-only mounts) —
+// every such error names the file and errno.
+//
+// cgroup v2 and the no-internal-processes rule. A v2 controller limits
+// children only once it is enabled in the parent's cgroup.subtree_control,
+// and a non-root cgroup with processes of its own cannot enable a domain
+// controller such as memory there (EBUSY; pids and cpu, which are threaded
+// controllers, are allowed).
+// Create therefore enables the needed controllers in our own cgroup's
+// cgroup.subtree_control when they are not yet enabled; if the kernel says
+// EBUSY and this process is the only one in our cgroup, it moves this
+// process (all its threads) into a leaf "<own>/sandbox-supervisor" and
+// enables them then; sandbox cgroups become siblings of that leaf, and later
+// detection treats "<own>" as our cgroup. With other processes in our
+// cgroup, Create returns FailedPrecondition: the caller must start us in a
+// cgroup of our own (a delegated scope does exactly that).
+//
+// cgroup v1. Each controller in use gets a directory in its hierarchy; the
+// freezer (when mounted) and cpuacct (when mounted) are used as well, for a
+// race-free KillAll and for CPU accounting, but are skipped when we may not
+// write there. Processes are placed with AddProcess.
+
+#ifndef SANDBOX_CGROUP_H_
+#define SANDBOX_CGROUP_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "sandbox/fd.h"
+
+namespace sandbox {
+
+struct CgroupLimits {
+  // memory.max / memory.limit_in_bytes; 0: no cap.
+  uint64_t memory_bytes = 0;
+  // Without it, swap is capped at 0 (memory.swap.max = 0, or
+  // memory.memsw.limit_in_bytes = memory_bytes on v1 when present).
+  bool allow_swap = false;
+  // pids.max; 0: no cap.
+  uint32_t pids = 0;
+  // cpu.max / cpu.cfs_quota_us as a fraction of one CPU over a 100 ms
+  // period; 0: no cap. At least 0.01 (the kernel's 1 ms minimum quota).
+  double cpus = 0;
+};
+
+struct CgroupUsage {
+  // The kernel OOM-killed a process of this cgroup (memory.events oom_kill
+  // on v2; on v1 memory.oom_control oom_kill, or failcnt with an OOM kill).
+  bool memory_limit_hit = false;
+  // A fork failed at pids.max (pids.events max > 0).
+  bool pids_limit_hit = false;
+  // memory.peak (v2, where the kernel has it) or memory.max_usage_in_bytes
+  // (v1); 0 if unknown.
+  uint64_t peak_memory_bytes = 0;
+  // cpu.stat usage (v2) or cpuacct.stat (v1, USER_HZ resolution) when
+  // available; -1 if unknown.
+  double user_cpu_seconds = -1;
+  double system_cpu_seconds = -1;
+};
+
+// Which hierarchy provides a controller.
+enum class CgroupVersion { kNone, kV1, kV2 };
+
+struct CgroupControllerInfo {
+  // "memory", "pids", "cpu", "cpuacct" or "freezer". On v2, cpuacct stands
+  // for cpu.stat and freezer for cgroup.freeze, which every v2 cgroup has.
+  std::string controller;
+  CgroupVersion version = CgroupVersion::kNone;
+  // Our own cgroup directory in that hierarchy, under which sandbox cgroups
+  // are created, e.g. /sys/fs/cgroup/memory/user.slice (v1) or
+  // /sys/fs/cgroup/user.slice (v2; the parent of "sandbox-supervisor" when
+  // this process sits in that leaf). Empty when version is kNone.
+  std::string own_dir;
+  // Whether this process may create sub-cgroups there (effective uid may
+  // write own_dir and, on v2, its cgroup.procs). A hint for messages; the
+  // kernel has the last word.
+  bool writable = false;
+};
+
+// Finds, for memory, pids, cpu, cpuacct and freezer (in that order), which
+// hierarchy provides it and where our cgroup is. Reads /proc/self/cgroup,
+// /proc/self/mountinfo and cgroup.controllers; changes nothing. A hierarchy
+// counts only if statfs of our directory in it reports cgroup (v1) or
+// cgroup2 (v2) magic. Returns the error of reading /proc; a controller that
+// exists nowhere is reported with version kNone, not as an error.
+[[nodiscard]] absl::StatusOr<std::vector<CgroupControllerInfo>> DetectCgroups();
+
+namespace internal {
+// DetectCgroups on given /proc/self/cgroup and /proc/self/mountinfo texts
+// (the directories they name are still checked on the real filesystem).
+std::vector<CgroupControllerInfo> DetectCgroupsFrom(
+    absl::string_view proc_self_cgroup, absl::string_view mountinfo);
+}  // namespace internal
+
+class Cgroup {
+ public:
+  // Creates the sandbox's cgroup(s) and writes the limits; only the
+  // controllers the limits need (memory, pids, cpu), plus freezer and
+  // cpuacct on v1 where available. With no limits at all, a cgroup is still
+  // made (v2 if writable, else the v1 freezer) so that KillAll can reach
+  // every descendant. Returns InvalidArgument for a negative or non-finite
+  // `cpus`; FailedPrecondition, naming the controller or directory and
+  // saying how to get delegation (systemd `Delegate=yes`, or a cgroup
+  // directory chowned to the user), when a needed controller is missing,
+  // our cgroup is not writable or v2 controllers cannot be enabled (see the
+  // file comment); the error of the failing write otherwise (naming the
+  // file and errno). On error, nothing is left behind.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Cgroup>> Create(
+      const CgroupLimits& limits);
+
+  // Kills every process left in the cgroup(s), waits (up to 2 s) until they
+  // are gone and removes the directories. What cannot be removed is left
+  // for RemoveStale.
+  ~Cgroup();
+  Cgroup(const Cgroup&) = delete;
+  Cgroup& operator=(const Cgroup&) = delete;
+
+  // An O_DIRECTORY fd of the v2 cgroup for clone3's CLONE_INTO_CGROUP, or
+  // -1 when every controller in use is v1 (then use AddProcess).
+  int clone_into_fd() const { return clone_into_fd_.get(); }
+  // Moves `pid` (the whole process) into the cgroup in every hierarchy in
+  // use; harmless where it is there already (clone3 CLONE_INTO_CGROUP).
+  // Returns the failing write's error, naming the file.
+  [[nodiscard]] absl::Status AddProcess(pid_t pid);
+
+  // Reads the counters listed in CgroupUsage. Returns the error of a
+  // missing or unreadable counter file the backend relies on.
+  [[nodiscard]] absl::StatusOr<CgroupUsage> ReadUsage() const;
+
+  // Stops and resumes every process of the cgroup (v2 cgroup.freeze, v1
+  // freezer.state). Freeze returns once the kernel reports the cgroup
+  // frozen, or DeadlineExceeded after 2 s. FailedPrecondition without a
+  // freezer (v1 without a freezer hierarchy, or a v2 kernel before 5.2).
+  [[nodiscard]] absl::Status Freeze();
+  [[nodiscard]] absl::Status Thaw();
+
+  // SIGKILLs every process in the cgroup: v2 cgroup.kill where the kernel
+  // has it (5.14); otherwise freeze, kill each pid of cgroup.procs, thaw —
+  // so that nothing forks in between. Without any freezer it kills until
+  // cgroup.procs stays empty (bounded). Does not wait for the processes to
+  // exit.
+  [[nodiscard]] absl::Status KillAll();
+
+  // Paths of the cgroup directories (one per hierarchy in use), for tests
+  // and messages.
+  const std::vector<std::string>& dirs() const { return dirs_; }
+
+  // Removes sandbox-<pid>-<n> directories under our own cgroups whose <pid>
+  // is no longer alive (kill(pid, 0) fails with ESRCH), left by a crashed
+  // host or fork server: kills what is still in them first. Returns how
+  // many directories it removed (one sandbox may have one per hierarchy).
+  // Caveat: <pid> is judged in our pid namespace.
+  static int RemoveStale();
+
+  // Processes of the library's own (the fork servers) that may share our
+  // cgroup: when cgroup v2's no-internal-processes rule makes us step aside
+  // into a leaf, they move with us. Without this they would block the move.
+  static void RegisterHelperProcess(pid_t pid);
+  static void UnregisterHelperProcess(pid_t pid);
+
+ private:
+  Cgroup() = default;
+  std::vector<std::string> dirs_;
+  UniqueFd clone_into_fd_;
+  // Implementation detail of the backends.
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sandbox
+
+#endif  // SANDBOX_CGROUP_H_
