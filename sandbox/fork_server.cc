@@ -1,6 +1,7 @@
 #include "sandbox/fork_server.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -13,7 +14,9 @@
 
 #include <climits>
 #include <cstring>
+#include <functional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -182,6 +185,9 @@ absl::StatusOr<SpawnedProcess> Serve(
 
 void RunForkServer(int channel_fd) {
   SetBuffers(channel_fd);
+  // Nothing the server clones should inherit a group: as root, drop the
+  // supplementary groups, so that sandboxes can deny setgroups outright.
+  if (geteuid() == 0) setgroups(0, nullptr);
   absl::flat_hash_map<uint64_t, Policy> policies;
   std::string data;
   for (;;) {
@@ -458,6 +464,45 @@ absl::StatusOr<SpawnedProcess> ForkServerClient::Spawn(
   return process;
 }
 
+namespace {
+
+// PR_SET_PDEATHSIG fires when the parent *thread* exits, and the fork
+// server's sandboxes (CLONE_PARENT) share its parent. So the server is
+// started from a thread of the library's own that lives as long as the
+// process, never from whichever caller thread happened to spawn first.
+class LauncherThread {
+ public:
+  // Runs `job` on the launcher thread and waits for it. One job at a time:
+  // callers serialise (DefaultForkServer holds its lock).
+  LauncherThread() {
+    std::thread([this] { Loop(); }).detach();
+  }
+
+  void Run(const std::function<void()>& job) {
+    absl::MutexLock lock(&mu_);
+    job_ = &job;
+    mu_.Await(absl::Condition(this, &LauncherThread::Idle));
+  }
+
+ private:
+  bool Idle() const { return job_ == nullptr; }
+  bool Busy() const { return job_ != nullptr; }
+
+  void Loop() {
+    absl::MutexLock lock(&mu_);
+    for (;;) {
+      mu_.Await(absl::Condition(this, &LauncherThread::Busy));
+      (*job_)();
+      job_ = nullptr;
+    }
+  }
+
+  absl::Mutex mu_;
+  const std::function<void()>* job_ = nullptr;
+};
+
+}  // namespace
+
 absl::StatusOr<ForkServerClient*> DefaultForkServer() {
   static absl::Mutex mu(absl::kConstInit);
   // Never destroyed: the server dies with the process.
@@ -472,9 +517,18 @@ absl::StatusOr<ForkServerClient*> DefaultForkServer() {
     server = nullptr;
   }
   if (server == nullptr) {
-    SBX_ASSIGN_OR_RETURN(std::unique_ptr<ForkServerClient> client,
-                         ForkServerClient::StartExec());
-    server = client.release();
+    // A fork of the host has no launcher thread (only the forking thread
+    // is copied), and the old object's state is unusable there: leak it.
+    static LauncherThread* launcher = nullptr;
+    static pid_t launcher_owner = -1;
+    if (launcher == nullptr || launcher_owner != getpid()) {
+      launcher = new LauncherThread();
+      launcher_owner = getpid();
+    }
+    absl::StatusOr<std::unique_ptr<ForkServerClient>> client;
+    launcher->Run([&] { client = ForkServerClient::StartExec(); });
+    if (!client.ok()) return client.status();
+    server = client->release();
   }
   return server;
 }

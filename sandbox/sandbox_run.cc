@@ -2,6 +2,7 @@
 // are written into the same policy message a text file fills, and the result
 // goes through the same PolicyBuilder::Build() validation.
 
+#include <grp.h>
 #include <limits.h>
 #include <signal.h>
 #include <unistd.h>
@@ -253,6 +254,9 @@ int ExitStatusFor(const proto::Result& result) {
 }
 
 int Main(int argc, char** argv) {
+  // A root caller's supplementary groups would otherwise need setgroups
+  // left allowed in the sandbox for the child to drop them.
+  if (geteuid() == 0) setgroups(0, nullptr);
   proto::Policy overrides;
   std::vector<proto::Mount> extra_mounts;
   Options options = ParseFlags(argc, argv, overrides, extra_mounts);

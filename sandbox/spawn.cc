@@ -206,10 +206,18 @@ absl::Status PrepareIdentity(const Policy& policy, PreparedSpawn& prepared) {
   if (root) {
     outside_uid = p.user().has_outside_uid() ? p.user().outside_uid() : kNobody;
     outside_gid = p.user().has_outside_gid() ? p.user().outside_gid() : kNobody;
-    // A privileged writer may leave setgroups allowed; the child then drops
-    // the supplementary groups it inherited from root.
-    prepared.deny_setgroups = false;
-    plan.clear_groups = true;
+    // setgroups is denied in the sandbox's namespace, which also freezes
+    // the supplementary groups the child inherits. The fork server has
+    // dropped its own, so there are none to freeze. A root host spawning
+    // directly may still hold some: then setgroups stays allowed just long
+    // enough for the child to drop them (it has no capability to call it
+    // again afterwards).
+    if (getgroups(0, nullptr) == 0) {
+      prepared.deny_setgroups = true;
+    } else {
+      prepared.deny_setgroups = false;
+      plan.clear_groups = true;
+    }
   } else {
     if (p.user().has_outside_uid() || p.user().has_outside_gid()) {
       return absl::FailedPreconditionError(

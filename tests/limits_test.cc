@@ -218,7 +218,9 @@ TEST_F(LimitsTest, NoCgroupLeftAfterManySpawns) {
         parents.push_back(dir.substr(0, dir.rfind('/')));
       }
     }
-    if (i % 3 == 2) ASSERT_THAT((*sandbox)->Kill(), IsOk());
+    if (i % 3 == 2) {
+      ASSERT_THAT((*sandbox)->Kill(), IsOk());
+    }
     ASSERT_THAT((*sandbox)->Wait(), IsOk());
   }
   ASSERT_FALSE(parents.empty());

@@ -48,6 +48,8 @@ Policy Build(const PolicyBuilder& builder) {
 
 Policy DefaultTesteePolicy() { return Build(TesteePolicy()); }
 
+std::string RunProgram(const std::vector<std::string>& argv);
+
 std::string HostInterfaces() {
   std::vector<std::string> names;
   struct if_nameindex* list = if_nameindex();
@@ -115,6 +117,13 @@ TEST(NamespacesTest, SandboxUserIsMappedToAnUnprivilegedHostId) {
   EXPECT_EQ(run.values["euid"], "1000");
   EXPECT_EQ(run.values["gid"], "1000");
   EXPECT_EQ(run.values["groups"], "") << "supplementary groups leaked";
+}
+
+TEST(NamespacesTest, SetgroupsIsDeniedThroughTheForkServer) {
+  // The fork server holds no supplementary group, so the sandbox's user
+  // namespace denies setgroups outright.
+  const std::string text = RunProgram({"/bin/cat", "/proc/self/setgroups"});
+  EXPECT_EQ(text, "deny\n");
 }
 
 TEST(NamespacesTest, UidMapNamesTheOutsideId) {

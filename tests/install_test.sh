@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the build into a temporary prefix, then builds and runs a small
+# project that finds it with find_package(sandbox), and the installed
+# sandbox-run with its installed default policy.
+set -euo pipefail
+build=$1
+src=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d /tmp/sandbox-install-test.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+chmod 755 "$work"
+
+cmake --install "$build" --prefix "$work/prefix" >/dev/null
+cmake -S "$src/install_consumer" -B "$work/consumer" \
+  -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+cmake --build "$work/consumer" -j2 >/dev/null
+"$work/consumer/consumer" "$work/prefix/share/sandbox/policies/default.textproto"
+
+status=0
+"$work/prefix/bin/sandbox-run" -- /bin/sh -c 'exit 5' || status=$?
+if [ "$status" -ne 5 ]; then
+  echo "installed sandbox-run: expected exit 5, got $status" >&2
+  exit 1
+fi
+echo "installed sandbox-run found its default policy"
