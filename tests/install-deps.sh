@@ -9,6 +9,7 @@ packages=(
   libabsl-dev libprotobuf-dev protobuf-compiler
   libseccomp-dev libcap-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  zlib1g-dev  # examples/file_parser gunzips with zlib
   util-linux  # setpriv, for the unprivileged test pass
   # tests/qemu_cgroup_v2.sh: a qemu guest with a cgroup v2 kernel
   qemu-system-x86 busybox-static cpio xz-utils
