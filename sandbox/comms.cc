@@ -228,6 +228,11 @@ Comms::Comms(UniqueFd socket, Options options)
       type == SOCK_STREAM;
 }
 
+Comms::Comms(UniqueFd socket, int socket_type, Options options)
+    : socket_(std::move(socket)),
+      options_(options),
+      stream_(socket_type == SOCK_STREAM) {}
+
 absl::StatusOr<std::pair<Comms, Comms>> Comms::CreatePair(Options options) {
   int fds[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {

@@ -139,6 +139,9 @@ class Comms {
   // socketpair. Both ends must use Comms. With SOCK_SEQPACKET, the socket's
   // SO_SNDBUF must exceed 64 KiB (the default is about 208 KiB).
   explicit Comms(UniqueFd socket, Options options = Options());
+  // As above for a socket of known type (SOCK_STREAM or SOCK_SEQPACKET):
+  // no getsockopt, for a sandboxee whose filter may not allow it.
+  Comms(UniqueFd socket, int socket_type, Options options = Options());
 
   Comms(Comms&&) = default;
   Comms& operator=(Comms&&) = default;

@@ -10,7 +10,8 @@ __asm__(
     ".balign 16\n"
     ".globl sandbox_forkserver_begin\n"
     "sandbox_forkserver_begin:\n"
-    ".incbin \"" SANDBOX_FORKSERVER_BINARY "\"\n"
+    ".incbin \"" SANDBOX_FORKSERVER_BINARY
+    "\"\n"
     ".globl sandbox_forkserver_end\n"
     "sandbox_forkserver_end:\n"
     ".previous\n");

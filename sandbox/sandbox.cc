@@ -23,6 +23,7 @@
 #include "sandbox/seccomp_compiler.h"
 #include "sandbox/spawn.h"
 #include "sandbox/status_macros.h"
+#include "sandbox/supervisor.h"
 #include "sandbox/util.h"
 #include "sandbox/worker.h"
 
@@ -106,6 +107,31 @@ absl::StatusOr<Policy> RlimitFallback(const Policy& policy,
 
 }  // namespace
 
+// The sandbox as the supervisor thread sees it.
+class Sandbox::Watcher : public internal::Supervised {
+ public:
+  explicit Watcher(Sandbox* sandbox)
+      : sandbox_(sandbox), supervisor_(&internal::Supervisor::Get()) {}
+
+  absl::Time Watch(std::vector<struct pollfd>& fds) override {
+    absl::MutexLock lock(&sandbox_->mu_);
+    if (sandbox_->result_.has_value()) return absl::InfiniteFuture();
+    fds.push_back({sandbox_->pidfd_.get(), POLLIN, 0});
+    if (sandbox_->sync_) fds.push_back({sandbox_->sync_.get(), POLLIN, 0});
+    if (sandbox_->notify_) {
+      fds.push_back({sandbox_->notify_.get(), POLLIN, 0});
+    }
+    return sandbox_->timed_out_ ? absl::InfiniteFuture()
+                                : sandbox_->wall_deadline_;
+  }
+  void Service() override { sandbox_->Service(); }
+  internal::Supervisor* supervisor() const { return supervisor_; }
+
+ private:
+  Sandbox* sandbox_;
+  internal::Supervisor* supervisor_;
+};
+
 absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Spawn(const Policy& policy,
                                                         const Command& command,
                                                         SpawnMode mode) {
@@ -161,6 +187,10 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Spawn(const Policy& policy,
   }
   sandbox->sync_.reset(sync_pair[0]);
   UniqueFd child_sync(sync_pair[1]);
+  // Read by the supervisor thread, which must never block on it.
+  if (fcntl(sandbox->sync_.get(), F_SETFL, O_NONBLOCK) != 0) {
+    return ErrnoStatus("fcntl(sync, O_NONBLOCK)");
+  }
   // Credentials of each message: the exit status counts only from our init.
   const int on = 1;
   setsockopt(sandbox->sync_.get(), SOL_SOCKET, SO_PASSCRED, &on, sizeof(on));
@@ -173,7 +203,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Spawn(const Policy& policy,
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
       return ErrnoStatus("socketpair(comms)");
     }
-    sandbox->comms_ = std::make_unique<Comms>(UniqueFd(pair[0]));
+    sandbox->comms_ = std::make_unique<Comms>(UniqueFd(pair[0]), SOCK_STREAM);
     comms_child.reset(pair[1]);
     fds.erase(
         std::remove_if(fds.begin(), fds.end(),
@@ -224,27 +254,37 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Spawn(const Policy& policy,
   }
   sandbox->pid_ = process.pid;
   sandbox->pidfd_ = std::move(process.pidfd);
-  // From here on the destructor kills and reaps the child on any error.
+  const double wall = policy.proto().limits().wall_time_seconds();
+  if (wall > 0) sandbox->wall_deadline_ = sandbox->start_ + absl::Seconds(wall);
+  // From here on the supervisor watches it, and the destructor kills it and
+  // waits for it on any error.
+  sandbox->watcher_ = std::make_unique<Watcher>(sandbox.get());
+  sandbox->watcher_->supervisor()->Register(sandbox->watcher_.get());
   if (sandbox->cgroup_) {
     // v1 hierarchies (and v2 without CLONE_INTO_CGROUP): before the child
     // runs a single step of its own.
     SBX_RETURN_IF_ERROR(sandbox->cgroup_->AddProcess(sandbox->pid_));
   }
   SBX_RETURN_IF_ERROR(internal::ReleaseChild(sandbox->sync_.get()));
-  if (fcntl(sandbox->sync_.get(), F_SETFL, O_NONBLOCK) != 0) {
-    return ErrnoStatus("fcntl(sync, O_NONBLOCK)");
-  }
-  const double wall = policy.proto().limits().wall_time_seconds();
-  if (wall > 0) sandbox->wall_deadline_ = sandbox->start_ + absl::Seconds(wall);
   return sandbox;
 }
 
 Sandbox::~Sandbox() {
-  if (!reaped_ && pidfd_) {
-    // Never released (an error in Spawn) or still running.
-    KillNow();
-    Reap(/*block=*/true);
+  if (watcher_ == nullptr) return;  // never started, or ended early
+  bool done;
+  {
+    absl::MutexLock lock(&mu_);
+    done = result_.has_value();
   }
+  if (!done) {
+    kill_requested_ = true;
+    {
+      absl::MutexLock lock(&mu_);
+      KillNow();
+    }
+    Wait().IgnoreError();
+  }
+  watcher_->supervisor()->Unregister(watcher_.get());
 }
 
 absl::StatusOr<proto::Result> Sandbox::Wait() {
@@ -307,46 +347,37 @@ void Sandbox::KillNow() {
 
 absl::StatusOr<std::optional<proto::Result>> Sandbox::WaitUntil(
     absl::Time deadline) {
-  while (!result_.has_value()) {
-    const absl::Time now = absl::Now();
-    if (!timed_out_ && now >= wall_deadline_) {
-      timed_out_ = true;
-      KillNow();
-    }
-    const absl::Time until = std::min(
-        deadline, timed_out_ ? absl::InfiniteFuture() : wall_deadline_);
-    if (now >= deadline && until == deadline) return std::nullopt;
-    int timeout_ms = -1;
-    if (until != absl::InfiniteFuture()) {
-      timeout_ms = static_cast<int>(
-          std::max<int64_t>(0, absl::ToInt64Milliseconds(absl::Ceil(
-                                   until - now, absl::Milliseconds(1)))));
-    }
-    struct pollfd fds[3] = {
-        {pidfd_.get(), POLLIN, 0},
-        {sync_.get(), POLLIN, 0},
-        {notify_.get(), POLLIN, 0},
-    };
-    const int ready = poll(fds, 3, timeout_ms);
-    if (ready < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus("poll(sandbox)");
-    }
-    if (fds[1].revents != 0) ReadChildMessages();
-    if (fds[2].revents & POLLIN) ReadNotification();
-    if (fds[2].revents & (POLLHUP | POLLERR | POLLNVAL)) notify_.reset();
-    if (fds[0].revents != 0) {
-      // Messages sent before the exit are queued already; read them first.
-      ReadChildMessages();
-      if (notify_) ReadNotification();
-      Reap(/*block=*/true);
-      Finish();
-    }
-    if (ready == 0 && absl::Now() >= deadline && !result_.has_value()) {
-      return std::nullopt;
-    }
-  }
+  absl::MutexLock lock(&mu_);
+  auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return result_.has_value();
+  };
+  mu_.AwaitWithDeadline(absl::Condition(&done), deadline);
   return result_;
+}
+
+void Sandbox::Service() {
+  absl::MutexLock lock(&mu_);
+  if (result_.has_value()) return;
+  if (!timed_out_ && absl::Now() >= wall_deadline_) {
+    timed_out_ = true;
+    KillNow();
+  }
+  struct pollfd fds[3] = {
+      {pidfd_.get(), POLLIN, 0},
+      {sync_.get(), POLLIN, 0},
+      {notify_.get(), POLLIN, 0},
+  };
+  if (poll(fds, 3, 0) <= 0) return;
+  if (fds[1].revents != 0) ReadChildMessages();
+  if (fds[2].revents & POLLIN) ReadNotification();
+  if (fds[2].revents & (POLLHUP | POLLERR | POLLNVAL)) notify_.reset();
+  if (fds[0].revents != 0) {
+    // Messages sent before the exit are queued already; read them first.
+    ReadChildMessages();
+    if (notify_) ReadNotification();
+    Reap(/*block=*/true);
+    Finish();
+  }
 }
 
 void Sandbox::ReadChildMessages() {
@@ -360,7 +391,8 @@ void Sandbox::ReadChildMessages() {
     msg.msg_iovlen = 1;
     msg.msg_control = control;
     msg.msg_controllen = sizeof(control);
-    const ssize_t got = recvmsg(sync_.get(), &msg, MSG_CMSG_CLOEXEC);
+    const ssize_t got =
+        recvmsg(sync_.get(), &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
     if (got < 0 && errno == EINTR) continue;
     if (got < 0 && errno == EAGAIN) return;
     if (got <= 0) {

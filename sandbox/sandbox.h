@@ -134,13 +134,21 @@ class Sandbox {
 
  private:
   Sandbox() = default;
+  class Watcher;
+  friend class Watcher;
   absl::StatusOr<std::optional<proto::Result>> WaitUntil(absl::Time deadline);
+  // Called by the supervisor thread: handles what is ready, never blocks.
+  void Service();
   void ReadChildMessages();
   void ReadNotification();
   void Reap(bool block);
   void Finish();
   void KillNow();
 
+  // Guards the state the supervisor thread updates (everything below
+  // except cgroup_, which has its own lock).
+  absl::Mutex mu_;
+  std::unique_ptr<Watcher> watcher_;
   std::optional<Policy> policy_;
   std::unique_ptr<Comms> comms_;
   // Guards cgroup_, which Kill() and Pause() may use from other threads.

@@ -1,6 +1,7 @@
 #include "sandbox/worker.h"
 
 #include <dirent.h>
+#include <sys/socket.h>
 
 #include <map>
 
@@ -71,7 +72,8 @@ bool HasRegisteredWorker(const std::string& name) {
 int RunRegisteredWorker(const char* name) {
   auto it = Registry().find(name);
   if (it == Registry().end()) return 127;
-  Comms comms{UniqueFd(kWorkerCommsFd)};
+  // The host made it SOCK_STREAM; no probe the filter might refuse.
+  Comms comms(UniqueFd(kWorkerCommsFd), SOCK_STREAM);
   return it->second(comms);
 }
 

@@ -493,6 +493,42 @@ TEST(OutcomeTest, KillFromTheHost) {
   EXPECT_EQ(result->status(), proto::Result::KILLED);
 }
 
+TEST(OutcomeTest, ViolationIsHandledWhileTheHostReadsComms) {
+  // The host sits in a blocking read of the sandbox's channel while the
+  // sandboxee is stuck in a forbidden call: the supervisor thread reports
+  // and kills it, which ends the read.
+  Command command;
+  command.argv = {testing::kSandboxTestee, "ptrace"};
+  command.comms_fd = 3;
+  absl::StatusOr<std::unique_ptr<Sandbox>> sandbox =
+      Sandbox::Spawn(DefaultTesteePolicy(), command);
+  ASSERT_THAT(sandbox, IsOk());
+  ASSERT_NE((*sandbox)->comms(), nullptr);
+  EXPECT_THAT((*sandbox)->comms()->RecvBytes(),
+              StatusIs(absl::StatusCode::kUnavailable));
+  absl::StatusOr<proto::Result> result = (*sandbox)->Wait();
+  ASSERT_THAT(result, IsOk());
+  EXPECT_EQ(result->status(), proto::Result::VIOLATION);
+  EXPECT_EQ(result->violation().syscall(), "ptrace");
+}
+
+TEST(OutcomeTest, WaitForZeroSeesAnEndedSandbox) {
+  Command command;
+  command.argv = {testing::kSandboxTestee, "exit", "4"};
+  absl::StatusOr<std::unique_ptr<Sandbox>> sandbox =
+      Sandbox::Spawn(DefaultTesteePolicy(), command);
+  ASSERT_THAT(sandbox, IsOk());
+  absl::StatusOr<std::optional<proto::Result>> result;
+  for (int i = 0; i < 500; ++i) {
+    result = (*sandbox)->WaitFor(absl::ZeroDuration());
+    ASSERT_THAT(result, IsOk());
+    if (result->has_value()) break;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_TRUE(result->has_value()) << "never seen as ended";
+  EXPECT_EQ((*result)->exit_code(), 4);
+}
+
 TEST(OutcomeTest, UsageIsReported) {
   TesteeRun run = RunTestee(DefaultTesteePolicy(), {"spin", "0.3"});
   ExpectExited(run);

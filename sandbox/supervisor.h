@@ -1,0 +1,58 @@
+// Supervisor: one thread per host process that watches every live sandbox
+// (its pidfd, its sync socket, its seccomp notification fd and its
+// wall-clock deadline), so that a violation is reported and killed, and a
+// deadline enforced, whether or not the host is inside Sandbox::Wait() —
+// a host blocked reading the sandbox's Comms must not hang on a sandboxee
+// blocked in a notification. Internal to the library.
+
+#ifndef SANDBOX_SUPERVISOR_H_
+#define SANDBOX_SUPERVISOR_H_
+
+#include <poll.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "sandbox/fd.h"
+
+namespace sandbox::internal {
+
+// What the supervisor needs from a sandbox.
+class Supervised {
+ public:
+  virtual ~Supervised() = default;
+  // Appends the descriptors to watch; returns the deadline (or
+  // InfiniteFuture()).
+  virtual absl::Time Watch(std::vector<struct pollfd>& fds) = 0;
+  // Handles whatever is ready (never blocks for long).
+  virtual void Service() = 0;
+};
+
+class Supervisor {
+ public:
+  // The process's supervisor, started on first use (and anew in a fork of
+  // the host, where the thread does not exist).
+  static Supervisor& Get();
+
+  void Register(Supervised* sandbox);
+  // After it returns, Service() is not running and will not run again for
+  // `sandbox`.
+  void Unregister(Supervised* sandbox);
+  // Re-reads the descriptors and deadlines (a new fd, a kill).
+  void Wake();
+
+ private:
+  Supervisor();
+  void Loop();
+
+  absl::Mutex mu_;
+  std::vector<Supervised*> sandboxes_ ABSL_GUARDED_BY(mu_);
+  UniqueFd wake_;
+};
+
+}  // namespace sandbox::internal
+
+#endif  // SANDBOX_SUPERVISOR_H_
