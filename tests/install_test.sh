@@ -14,6 +14,12 @@ cmake -S "$src/install_consumer" -B "$work/consumer" \
   -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 cmake --build "$work/consumer" -j2 >/dev/null
 "$work/consumer/consumer" "$work/prefix/share/sandbox/policies/default.textproto"
+if [ "$(id -u)" -eq 0 ]; then
+  # The same installed library used by an unprivileged host.
+  chmod -R a+rX "$work"
+  (cd /tmp && setpriv --reuid=65534 --regid=65534 --clear-groups \
+    "$work/consumer/consumer" "$work/prefix/share/sandbox/policies/default.textproto")
+fi
 
 status=0
 "$work/prefix/bin/sandbox-run" -- /bin/sh -c 'exit 5' || status=$?
