@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -180,6 +181,30 @@ absl::StatusOr<SpawnedProcess> Serve(
   return StartChild(*prepared, placement, fds[0].get(), /*clone_parent=*/true);
 }
 
+// What a root fork server needs, and nothing else: namespaces, mounts and
+// the hostname for sandboxes without a user namespace (SYS_ADMIN), id maps
+// onto other users and the switch to the sandbox user (SETUID, SETGID), the
+// child's bounding-set drop and securebits (SETPCAP), loopback in a network
+// namespace the host's user namespace owns (NET_ADMIN), and reaching bind
+// sources and cgroup files whatever their modes (DAC_OVERRIDE,
+// DAC_READ_SEARCH). An unprivileged server holds none to begin with.
+constexpr char kServerCapabilities[] =
+    "cap_sys_admin,cap_setuid,cap_setgid,cap_setpcap,cap_net_admin,"
+    "cap_dac_override,cap_dac_read_search=ep";
+
+void DropServerCapabilities() {
+  if (geteuid() != 0) return;
+  cap_t keep = cap_from_text(kServerCapabilities);
+  if (keep == nullptr) return;
+  for (cap_value_t cap = 0; cap < cap_max_bits(); ++cap) {
+    cap_flag_value_t in_set = CAP_CLEAR;
+    cap_get_flag(keep, cap, CAP_PERMITTED, &in_set);
+    if (in_set == CAP_CLEAR) cap_drop_bound(cap);
+  }
+  cap_set_proc(keep);
+  cap_free(keep);
+}
+
 }  // namespace
 
 void RunForkServer(int channel_fd) {
@@ -187,6 +212,7 @@ void RunForkServer(int channel_fd) {
   // Nothing the server clones should inherit a group: as root, drop the
   // supplementary groups, so that sandboxes can deny setgroups outright.
   if (geteuid() == 0) setgroups(0, nullptr);
+  DropServerCapabilities();
   absl::flat_hash_map<uint64_t, Policy> policies;
   // Uninitialised on purpose: only what requests use gets touched.
   std::unique_ptr<char[]> buffer(new char[kMaxMessage]);

@@ -5,6 +5,7 @@
 #include "sandbox/fork_server.h"
 
 #include <dirent.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -16,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -100,6 +102,34 @@ TEST(ForkServerTest, SpawnsThroughTheServer) {
   EXPECT_TRUE((*server)->alive());
   // The host is the sandbox's parent (CLONE_PARENT): it reaped it itself.
   EXPECT_NE((*sandbox)->pid(), (*server)->pid());
+}
+
+TEST(ForkServerTest, ServerKeepsOnlyTheCapabilitiesItNeeds) {
+  ASSERT_THAT(sandbox::Run(TesteeTruePolicy(), Testee({"exit", "0"})), IsOk());
+  absl::StatusOr<internal::ForkServerClient*> server =
+      internal::DefaultForkServer();
+  ASSERT_THAT(server, IsOk());
+  std::ifstream status(absl::StrCat("/proc/", (*server)->pid(), "/status"));
+  std::string line;
+  uint64_t effective = ~0ull;
+  uint64_t bounding = ~0ull;
+  while (std::getline(status, line)) {
+    if (absl::StartsWith(line, "CapEff:")) {
+      effective = std::stoull(line.substr(7), nullptr, 16);
+    } else if (absl::StartsWith(line, "CapBnd:")) {
+      bounding = std::stoull(line.substr(7), nullptr, 16);
+    }
+  }
+  if (geteuid() != 0) {
+    EXPECT_EQ(effective, 0u) << "an unprivileged server holds nothing";
+    return;
+  }
+  const uint64_t needed = 1ull << CAP_SYS_ADMIN | 1ull << CAP_SETUID |
+                          1ull << CAP_SETGID | 1ull << CAP_SETPCAP |
+                          1ull << CAP_NET_ADMIN | 1ull << CAP_DAC_OVERRIDE |
+                          1ull << CAP_DAC_READ_SEARCH;
+  EXPECT_EQ(effective, needed) << std::hex << effective;
+  EXPECT_EQ(bounding, needed) << std::hex << bounding;
 }
 
 TEST(ForkServerTest, ManyThreadsSpawnAtOnce) {
