@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <sys/capability.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -455,6 +456,33 @@ void CloseRange(int from, int to) {
 
 // Puts the sync socket at the bootstrap number, the mapped fds at their
 // targets, and closes everything else.
+// Exec mode with seccomp deferred to LockDown(): the program gets its
+// filter in a sealed memfd at bootstrap_fd + 1 and keeps the sync socket at
+// bootstrap_fd across execve, both above RLIMIT_NOFILE, so that it cannot
+// open anything else there (see ExecLockDownFds()).
+void PassFilterAcrossExec(const ChildPlan& plan) {
+  const int memfd = static_cast<int>(syscall(SYS_memfd_create, "sandbox-filter",
+                                             MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  SBX_CHILD_CHECK(memfd, kInstallSeccomp, -1);
+  const size_t size = plan.filter->len * sizeof(struct sock_filter);
+  const char* bytes = reinterpret_cast<const char*>(plan.filter->filter);
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t n = write(memfd, bytes + done, size - done);
+    if (n < 0 && errno == EINTR) continue;
+    SBX_CHILD_CHECK(n, kInstallSeccomp, -1);
+    done += static_cast<size_t>(n);
+  }
+  SBX_CHILD_CHECK(
+      fcntl(memfd, F_ADD_SEALS,
+            F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL),
+      kInstallSeccomp, -1);
+  // dup2 leaves both without close-on-exec.
+  SBX_CHILD_CHECK(dup2(memfd, plan.bootstrap_fd + 1), kInstallSeccomp, -1);
+  close(memfd);
+  SBX_CHILD_CHECK(fcntl(plan.bootstrap_fd, F_SETFD, 0), kInstallSeccomp, -1);
+}
+
 void ArrangeFds(const ChildPlan& plan) {
   const struct rlimit64 raised = {plan.host_nofile_hard, plan.host_nofile_hard};
   SBX_CHILD_CHECK(syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &raised, nullptr),
@@ -483,6 +511,10 @@ void ArrangeFds(const ChildPlan& plan) {
   }
   CloseRange(next, plan.bootstrap_fd - 1);
   CloseRange(plan.bootstrap_fd + 1, INT_MAX);
+  if (plan.defer_seccomp && plan.worker_entry == nullptr &&
+      plan.filter != nullptr) {
+    PassFilterAcrossExec(plan);
+  }
 }
 
 void ResetSignals() {
@@ -555,6 +587,37 @@ void ResetSignals() {
 }
 
 }  // namespace
+
+int LockDownExec(int sync_fd, int filter_fd, bool notify) {
+  // The filter, sealed so that nothing changed it since the sandbox made it.
+  if (fcntl(filter_fd, F_GET_SEALS) !=
+      (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL)) {
+    errno = EBADF;
+    return -1;
+  }
+  struct stat st;
+  if (fstat(filter_fd, &st) != 0) return -1;
+  if (st.st_size <= 0 || st.st_size % sizeof(struct sock_filter) != 0 ||
+      st.st_size > BPF_MAXINSNS * static_cast<off_t>(sizeof(sock_filter))) {
+    errno = EINVAL;
+    return -1;
+  }
+  void* map = mmap(nullptr, st.st_size, PROT_READ, MAP_PRIVATE, filter_fd, 0);
+  if (map == MAP_FAILED) return -1;
+  struct sock_fprog program = {};
+  program.len = static_cast<unsigned short>(st.st_size / sizeof(sock_filter));
+  program.filter = static_cast<struct sock_filter*>(map);
+  g_sync_fd = sync_fd;
+  const int rc =
+      InstallSeccompFilter(&program, notify, /*close_listener=*/true);
+  const int saved = errno;
+  munmap(map, st.st_size);
+  close(filter_fd);
+  // The sync socket stays: closing it is a call the policy may not allow,
+  // and only the host's supervisor reads what comes out of it.
+  errno = saved;
+  return rc;
+}
 
 int LockDownDeferred() {
   if (g_deferred_filter == nullptr) {

@@ -188,6 +188,15 @@ struct ChildPlan {
 // a deferred sandbox).
 int LockDownDeferred();
 
+// In an exec'd sandboxee whose policy defers seccomp: installs the filter
+// left in the sealed memfd `filter_fd`, handing the listener (with
+// `notify`) to the supervisor on `sync_fd`. -1 with errno on failure.
+int LockDownExec(int sync_fd, int filter_fd, bool notify);
+
+// Environment variable that tells an exec'd sandboxee where its deferred
+// filter is: "<sync fd>,<filter fd>,<notify 0|1>".
+inline constexpr char kLockDownEnv[] = "SANDBOX_LOCKDOWN";
+
 }  // namespace sandbox::internal
 
 #endif  // SANDBOX_CHILD_SETUP_H_

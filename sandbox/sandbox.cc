@@ -147,10 +147,6 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Spawn(const Policy& policy,
           "command.worker '", command.worker,
           "': zygote workers need sandbox::InitForkServer() in main()"));
     }
-  } else if (policy.proto().seccomp().defer_until_lockdown()) {
-    return absl::InvalidArgumentError(
-        "seccomp.defer_until_lockdown: only zygote workers (command.worker) "
-        "can lock themselves down");
   } else if (mode == SpawnMode::kForkServer) {
     SBX_ASSIGN_OR_RETURN(server, internal::DefaultForkServer());
   }
@@ -180,7 +176,10 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Spawn(const Policy& policy,
   }
   const Policy& effective = fallback.has_value() ? *fallback : policy;
   sandbox->policy_ = effective;
-  sandbox->worker_ = worker;
+  // The sandboxee keeps the sync socket (a zygote worker, or a program
+  // that locks itself down): what comes out of it after the filter is in
+  // is the sandboxee's word.
+  sandbox->worker_ = worker || policy.proto().seccomp().defer_until_lockdown();
   int sync_pair[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_pair) != 0) {
     return ErrnoStatus("socketpair(sync)");

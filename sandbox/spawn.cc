@@ -358,7 +358,17 @@ absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
   plan.filter_notify = program.uses_notify;
   plan.defer_seccomp = p.seccomp().defer_until_lockdown();
 
-  PrepareExec(policy, command, *prepared);
+  Command with_lockdown;
+  const Command* exec_command = &command;
+  if (plan.defer_seccomp && command.worker.empty()) {
+    // Where LockDown() in the exec'd program finds its filter.
+    with_lockdown = command;
+    with_lockdown.env.push_back(
+        absl::StrCat(kLockDownEnv, "=", plan.bootstrap_fd, ",",
+                     plan.bootstrap_fd + 1, ",", program.uses_notify ? 1 : 0));
+    exec_command = &with_lockdown;
+  }
+  PrepareExec(policy, *exec_command, *prepared);
   return prepared;
 }
 

@@ -5,7 +5,9 @@
 
 #include <map>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "sandbox/child_setup.h"
 #include "sandbox/fork_server.h"
 #include "sandbox/status_macros.h"
@@ -52,13 +54,32 @@ absl::Status InitForkServer(int argc, char** argv) {
 }
 
 absl::Status LockDown() {
-  if (internal::LockDownDeferred() != 0) {
-    if (errno == EALREADY) {
-      return absl::FailedPreconditionError(
-          "LockDown: nothing to lock down (not a sandbox with "
-          "seccomp.defer_until_lockdown, or already locked)");
-    }
+  // A zygote worker: the filter is in our memory.
+  if (internal::LockDownDeferred() == 0) return absl::OkStatus();
+  if (errno != EALREADY) {
     return ErrnoStatus("LockDown: seccomp(SECCOMP_SET_MODE_FILTER)");
+  }
+  // An exec'd program: the sandbox left the filter at descriptors named in
+  // the environment.
+  const char* where = getenv(internal::kLockDownEnv);
+  if (where == nullptr) {
+    return absl::FailedPreconditionError(
+        "LockDown: nothing to lock down (not a sandbox with "
+        "seccomp.defer_until_lockdown, or already locked)");
+  }
+  std::vector<absl::string_view> parts = absl::StrSplit(where, ',');
+  int sync_fd = -1;
+  int filter_fd = -1;
+  int notify = 0;
+  if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &sync_fd) ||
+      !absl::SimpleAtoi(parts[1], &filter_fd) ||
+      !absl::SimpleAtoi(parts[2], &notify)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "LockDown: malformed ", internal::kLockDownEnv, "=", where));
+  }
+  unsetenv(internal::kLockDownEnv);
+  if (internal::LockDownExec(sync_fd, filter_fd, notify != 0) != 0) {
+    return ErrnoStatus("LockDown: installing the deferred filter");
   }
   return absl::OkStatus();
 }

@@ -53,10 +53,15 @@ void RegisterWorker(std::string name, WorkerFunction fn);
 // process already has more than one thread.
 [[nodiscard]] absl::Status InitForkServer(int argc, char** argv);
 
-// In a sandboxee whose policy sets seccomp.defer_until_lockdown: installs
-// the seccomp filter now. Until then the sandboxee runs without it (still
-// in its namespaces, without capabilities). FailedPrecondition if there is
-// nothing to lock down (not a deferred sandbox, or already locked).
+// In a sandboxee whose policy sets seccomp.defer_until_lockdown — a zygote
+// worker, or a program in exec mode that links this library — installs the
+// seccomp filter now. Until then the sandboxee runs without it (still in
+// its namespaces, without capabilities, with no_new_privs). An exec'd
+// program finds its filter in a sealed memfd named by the environment
+// variable SANDBOX_LOCKDOWN. The policy must allow close (the listener is
+// closed right after it is handed to the supervisor). FailedPrecondition if
+// there is nothing to lock down (not a deferred sandbox, or already
+// locked).
 [[nodiscard]] absl::Status LockDown();
 
 namespace internal {

@@ -1,0 +1,110 @@
+// Exec mode with seccomp.defer_until_lockdown: a program starts without the
+// filter, initialises, and installs it itself with sandbox::LockDown(); the
+// supervisor then reports its violations like any other.
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "sandbox/policy_builder.h"
+#include "sandbox/sandbox.h"
+#include "tests/test_util.h"
+
+namespace sandbox {
+namespace {
+
+using ::sandbox::testing::IsOk;
+using ::sandbox::testing::ParseValues;
+using ::testing::HasSubstr;
+
+constexpr char kHelper[] = "/lockdown_testee";
+
+// The shipped policy without any open call, and the helper bound in.
+PolicyBuilder NoOpenPolicy(bool defer) {
+  absl::StatusOr<PolicyBuilder> builder = PolicyBuilder::FromTextFile(
+      testing::SourceDir() + "/policies/default.textproto");
+  EXPECT_THAT(builder, IsOk());
+  for (proto::SyscallRule& rule :
+       *builder->mutable_proto().mutable_seccomp()->mutable_rules()) {
+    auto* names = rule.mutable_syscalls();
+    for (int i = names->size() - 1; i >= 0; --i) {
+      if (names->Get(i) == "open" || names->Get(i) == "openat" ||
+          names->Get(i) == "openat2" || names->Get(i) == "creat") {
+        names->erase(names->begin() + i);
+      }
+    }
+  }
+  builder->AddBind(SANDBOX_LOCKDOWN_TESTEE_PATH, kHelper, MountMode::kReadOnly);
+  builder->mutable_proto().mutable_seccomp()->set_defer_until_lockdown(defer);
+  return *std::move(builder);
+}
+
+struct HelperRun {
+  proto::Result result;
+  std::map<std::string, std::string> values;
+};
+
+HelperRun RunHelper(const PolicyBuilder& builder) {
+  HelperRun run;
+  absl::StatusOr<Policy> policy = builder.Build();
+  EXPECT_THAT(policy, IsOk());
+  if (!policy.ok()) return run;
+  UniqueFd out(memfd_create("lockdown-out", MFD_CLOEXEC));
+  Command command;
+  command.argv = {kHelper};
+  command.fds.push_back({out.get(), 1});
+  absl::StatusOr<proto::Result> result = sandbox::Run(*policy, command);
+  EXPECT_THAT(result, IsOk());
+  if (!result.ok()) return run;
+  run.result = *result;
+  std::string text(4096, '\0');
+  text.resize(
+      std::max<ssize_t>(0, pread(out.get(), text.data(), text.size(), 0)));
+  run.values = ParseValues(text);
+  return run;
+}
+
+TEST(LockDownTest, ProgramInitialisesThenLocksItselfDown) {
+  HelperRun run = RunHelper(NoOpenPolicy(/*defer=*/true));
+  EXPECT_EQ(run.values["before"], "ok") << "the filter came too early";
+  EXPECT_EQ(run.values["lockdown"], "ok");
+  EXPECT_EQ(run.values["again"], "FAILED_PRECONDITION");
+  EXPECT_EQ(run.values.count("after"), 0u) << "the open after LockDown ran";
+  ASSERT_EQ(run.result.status(), proto::Result::VIOLATION)
+      << run.result.DebugString();
+  EXPECT_EQ(run.result.violation().syscall(), "openat");
+}
+
+TEST(LockDownTest, WithoutDeferralTheFilterIsInFromTheStart) {
+  // The dynamic loader's own opens are the first violation.
+  HelperRun run = RunHelper(NoOpenPolicy(/*defer=*/false));
+  ASSERT_EQ(run.result.status(), proto::Result::VIOLATION)
+      << run.result.DebugString();
+  EXPECT_THAT(run.result.violation().syscall(), HasSubstr("open"));
+  EXPECT_EQ(run.values.count("before"), 0u);
+}
+
+TEST(LockDownTest, AProgramThatNeverLocksDownStillRunsIsolated) {
+  // No LockDown call: no filter, but every other wall stands.
+  PolicyBuilder builder = NoOpenPolicy(/*defer=*/true);
+  absl::StatusOr<Policy> policy = builder.Build();
+  ASSERT_THAT(policy, IsOk());
+  Command command;
+  command.argv = {"/bin/sh", "-c",
+                  "grep -E '^(Seccomp|CapEff|NoNewPrivs):' /proc/self/status"};
+  UniqueFd out(memfd_create("lockdown-out", MFD_CLOEXEC));
+  command.fds.push_back({out.get(), 1});
+  absl::StatusOr<proto::Result> result = sandbox::Run(*policy, command);
+  ASSERT_THAT(result, IsOk());
+  EXPECT_EQ(result->status(), proto::Result::OK) << result->DebugString();
+  std::string text(4096, '\0');
+  text.resize(
+      std::max<ssize_t>(0, pread(out.get(), text.data(), text.size(), 0)));
+  EXPECT_THAT(text, HasSubstr("Seccomp:\t0"));
+  EXPECT_THAT(text, HasSubstr("CapEff:\t0000000000000000"));
+  EXPECT_THAT(text, HasSubstr("NoNewPrivs:\t1"));
+}
+
+}  // namespace
+}  // namespace sandbox
