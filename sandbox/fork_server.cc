@@ -318,9 +318,33 @@ absl::StatusOr<int> HelperExecutable() {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<ForkServerClient>>
-ForkServerClient::StartExec() {
-  SBX_ASSIGN_OR_RETURN(const int executable, HelperExecutable());
+namespace {
+
+// The zygote: a copy of the host from before any thread, so it may run
+// normal code.
+[[noreturn]] void RunZygote(int channel, pid_t host) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (getppid() != host) _exit(0);
+  prctl(PR_SET_NAME, "sandbox-zygote", 0, 0, 0);
+  // Nothing of the host stays open but the channel.
+  const int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (fd != channel && null >= 0) dup2(null, fd);
+  }
+  for (int fd = 3; fd < channel; ++fd) close(fd);
+  syscall(SYS_close_range, channel + 1, ~0U, 0);
+  RunForkServer(channel);
+  _exit(0);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ForkServerClient>> ForkServerClient::Start(
+    Kind kind) {
+  int executable = -1;
+  if (kind == Kind::kExec) {
+    SBX_ASSIGN_OR_RETURN(executable, HelperExecutable());
+  }
   int pair[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
     return ErrnoStatus("socketpair(fork server)");
@@ -336,9 +360,12 @@ ForkServerClient::StartExec() {
   args.exit_signal = SIGCHLD;
   const long pid = syscall(SYS_clone3, &args, sizeof(args));
   if (pid < 0) return ErrnoStatus("clone3(fork server)");
-  if (pid == 0) ExecHelper(executable, server_end.get(), host);
+  if (pid == 0) {
+    if (kind == Kind::kExec) ExecHelper(executable, server_end.get(), host);
+    RunZygote(server_end.get(), host);
+  }
   std::unique_ptr<ForkServerClient> client(new ForkServerClient());
-  client->kind_ = Kind::kExec;
+  client->kind_ = kind;
   client->owner_ = host;
   client->pid_ = static_cast<pid_t>(pid);
   Cgroup::RegisterHelperProcess(client->pid_);
@@ -348,46 +375,13 @@ ForkServerClient::StartExec() {
 }
 
 absl::StatusOr<std::unique_ptr<ForkServerClient>>
+ForkServerClient::StartExec() {
+  return Start(Kind::kExec);
+}
+
+absl::StatusOr<std::unique_ptr<ForkServerClient>>
 ForkServerClient::StartZygote() {
-  int pair[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
-    return ErrnoStatus("socketpair(zygote)");
-  }
-  UniqueFd host_end(pair[0]);
-  UniqueFd server_end(pair[1]);
-  SetBuffers(host_end.get());
-  const pid_t host = getpid();
-  int pidfd = -1;
-  CloneArgs args = {};
-  args.flags = kClonePidfd;
-  args.pidfd = reinterpret_cast<uintptr_t>(&pidfd);
-  args.exit_signal = SIGCHLD;
-  const long pid = syscall(SYS_clone3, &args, sizeof(args));
-  if (pid < 0) return ErrnoStatus("clone3(zygote)");
-  if (pid == 0) {
-    // A copy of the host from before any thread: it may run normal code.
-    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-    if (getppid() != host) _exit(0);
-    prctl(PR_SET_NAME, "sandbox-zygote", 0, 0, 0);
-    const int channel = server_end.get();
-    // Nothing of the host stays open but the channel.
-    const int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-    for (int fd = 0; fd <= 2; ++fd) {
-      if (fd != channel && null >= 0) dup2(null, fd);
-    }
-    for (int fd = 3; fd < channel; ++fd) close(fd);
-    syscall(SYS_close_range, channel + 1, ~0U, 0);
-    RunForkServer(channel);
-    _exit(0);
-  }
-  std::unique_ptr<ForkServerClient> client(new ForkServerClient());
-  client->kind_ = Kind::kZygote;
-  client->owner_ = host;
-  client->pid_ = static_cast<pid_t>(pid);
-  Cgroup::RegisterHelperProcess(client->pid_);
-  client->pidfd_.reset(pidfd);
-  client->channel_ = std::move(host_end);
-  return client;
+  return Start(Kind::kZygote);
 }
 
 ForkServerClient::~ForkServerClient() {

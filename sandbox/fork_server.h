@@ -77,6 +77,7 @@ class ForkServerClient {
 
  private:
   ForkServerClient() = default;
+  static absl::StatusOr<std::unique_ptr<ForkServerClient>> Start(Kind kind);
   absl::Status MarkDead(absl::string_view why);
 
   Kind kind_ = Kind::kExec;

@@ -26,52 +26,10 @@ using ::sandbox::testing::TesteePath;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-struct CliRun {
-  int exit_status = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string ReadAll(int fd) {
-  std::string text;
-  char buffer[4096];
-  off_t offset = 0;
-  ssize_t n;
-  while ((n = pread(fd, buffer, sizeof(buffer), offset)) > 0) {
-    text.append(buffer, n);
-    offset += n;
-  }
-  return text;
-}
+using CliRun = testing::ProgramRun;
 
 CliRun RunCli(std::vector<std::string> args) {
-  CliRun run;
-  char out_path[] = "/tmp/sandbox-cli-out-XXXXXX";
-  char err_path[] = "/tmp/sandbox-cli-err-XXXXXX";
-  const int out = mkstemp(out_path);
-  const int err = mkstemp(err_path);
-  unlink(out_path);
-  unlink(err_path);
-  args.insert(args.begin(), BinDir() + "/sandbox-run");
-  std::vector<char*> argv;
-  for (std::string& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out, 1);
-  posix_spawn_file_actions_adddup2(&actions, err, 2);
-  pid_t pid;
-  EXPECT_EQ(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ),
-            0);
-  posix_spawn_file_actions_destroy(&actions);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  run.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-  run.out = ReadAll(out);
-  run.err = ReadAll(err);
-  close(out);
-  close(err);
-  return run;
+  return testing::RunHostProgram(BinDir() + "/sandbox-run", std::move(args));
 }
 
 std::vector<std::string> WithTestee(std::vector<std::string> testee_args,

@@ -26,74 +26,16 @@ namespace sandbox {
 namespace {
 
 using ::sandbox::testing::BinDir;
+using ::sandbox::testing::ProgramRun;
+using ::sandbox::testing::RunHostProgram;
 using ::sandbox::testing::SourceDir;
 using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-struct ProgramRun {
-  int exit_status = -1;  // -N: killed by signal N
-  std::string out;
-  std::string err;
-};
-
-std::string ReadAll(int fd) {
-  std::string text;
-  char buffer[4096];
-  off_t offset = 0;
-  ssize_t n;
-  while ((n = pread(fd, buffer, sizeof(buffer), offset)) > 0) {
-    text.append(buffer, n);
-    offset += n;
-  }
-  return text;
-}
-
-// Runs `program` (a path) with `args`, stdout and stderr captured; stdout
-// goes to `stdout_path` instead when given.
-ProgramRun RunProgram(std::string program, std::vector<std::string> args,
-                      const std::string& stdout_path = "") {
-  ProgramRun run;
-  char out_path[] = "/tmp/sandbox-examples-out-XXXXXX";
-  char err_path[] = "/tmp/sandbox-examples-err-XXXXXX";
-  const int out = stdout_path.empty()
-                      ? mkstemp(out_path)
-                      : open(stdout_path.c_str(),
-                             O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  const int err = mkstemp(err_path);
-  if (stdout_path.empty()) unlink(out_path);
-  unlink(err_path);
-  EXPECT_GE(out, 0);
-  EXPECT_GE(err, 0);
-  args.insert(args.begin(), std::move(program));
-  std::vector<char*> argv;
-  for (std::string& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out, 1);
-  posix_spawn_file_actions_adddup2(&actions, err, 2);
-  pid_t pid;
-  const int spawned =
-      posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  EXPECT_EQ(spawned, 0) << argv[0];
-  if (spawned == 0) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    run.exit_status =
-        WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-  }
-  run.out = ReadAll(out);
-  run.err = ReadAll(err);
-  close(out);
-  close(err);
-  return run;
-}
-
 ProgramRun RunExample(const std::string& name,
                       std::vector<std::string> args = {}) {
-  return RunProgram(BinDir() + "/" + name, std::move(args));
+  return RunHostProgram(BinDir() + "/" + name, std::move(args));
 }
 
 // A fresh directory under /tmp, removed (with its files) at destruction.
@@ -164,7 +106,8 @@ Gzipped GzipWithDebianGzip(TempDir& dir, const std::string& name,
   Gzipped gz;
   const std::string plain = dir.File(name, text);
   gz.path = dir.File(name + ".gz", "");
-  ProgramRun gzip = RunProgram("/usr/bin/gzip", {"-n", "-c", plain}, gz.path);
+  ProgramRun gzip =
+      RunHostProgram("/usr/bin/gzip", {"-n", "-c", plain}, gz.path);
   EXPECT_EQ(gzip.exit_status, 0) << gzip.err;
   std::ifstream in(gz.path, std::ios::binary);
   std::stringstream bytes;

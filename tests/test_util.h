@@ -84,6 +84,18 @@ std::string HostNamespaceInode(const std::string& name);
 
 bool IsRoot();
 
+// A program run on the host (not in a sandbox), e.g. sandbox-run itself.
+struct ProgramRun {
+  int exit_status = -1;  // -N: killed by signal N
+  std::string out;
+  std::string err;
+};
+
+// Runs `program` (a path) with `args`, stdout and stderr captured; stdout
+// goes to `stdout_path` instead when given.
+ProgramRun RunHostProgram(std::string program, std::vector<std::string> args,
+                          const std::string& stdout_path = "");
+
 }  // namespace sandbox::testing
 
 #endif  // SANDBOX_TESTS_TEST_UTIL_H_
