@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -24,6 +25,7 @@
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sandbox/cgroup.h"
 #include "sandbox/sandbox.h"
 #include "tests/test_util.h"
 
@@ -78,6 +80,28 @@ int CountChildren() {
   }
   closedir(dir);
   return count;
+}
+
+// Sandbox cgroups of this process under our own cgroups, in every
+// hierarchy.
+int CountOurCgroups() {
+  absl::StatusOr<std::vector<CgroupControllerInfo>> controllers =
+      DetectCgroups();
+  if (!controllers.ok()) return -1;
+  const std::string prefix = absl::StrCat("sandbox-", getpid(), "-");
+  std::set<std::string> dirs;
+  for (const CgroupControllerInfo& info : *controllers) {
+    if (info.own_dir.empty()) continue;
+    DIR* dir = opendir(info.own_dir.c_str());
+    if (dir == nullptr) continue;
+    while (struct dirent* entry = readdir(dir)) {
+      if (absl::StartsWith(entry->d_name, prefix)) {
+        dirs.insert(info.own_dir + "/" + entry->d_name);
+      }
+    }
+    closedir(dir);
+  }
+  return static_cast<int>(dirs.size());
 }
 
 int CountMounts() {
@@ -185,6 +209,18 @@ TEST(ForkServerTest, ThousandSpawnsLeakNothing) {
   const int fds = CountEntries("/proc/self/fd");
   const int children = CountChildren();
   const int mounts = CountMounts();
+  // The shipped policy caps memory and pids: a cgroup per sandbox (as root;
+  // unprivileged it falls back to rlimits).
+  ASSERT_EQ(CountOurCgroups(), 0);
+  if (geteuid() == 0) {
+    // The count sees a live sandbox's cgroup.
+    absl::StatusOr<std::unique_ptr<Sandbox>> live =
+        Sandbox::Spawn(policy, Testee({"sleep", "60"}));
+    ASSERT_THAT(live, IsOk());
+    EXPECT_GE(CountOurCgroups(), 1);  // one per hierarchy in use
+    ASSERT_THAT((*live)->Kill(), IsOk());
+    ASSERT_THAT((*live)->Wait(), IsOk());
+  }
   for (int i = 0; i < 1000; ++i) {
     absl::StatusOr<proto::Result> result =
         sandbox::Run(policy, Testee({i % 10 == 0 ? "signal" : "exit", "11"}));
@@ -193,6 +229,7 @@ TEST(ForkServerTest, ThousandSpawnsLeakNothing) {
   EXPECT_EQ(CountEntries("/proc/self/fd"), fds);
   EXPECT_EQ(CountChildren(), children);
   EXPECT_EQ(CountMounts(), mounts);
+  EXPECT_EQ(CountOurCgroups(), 0);
 }
 
 TEST(ForkServerTest, ServerKilledBetweenSpawnsIsReplaced) {
