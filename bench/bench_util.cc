@@ -57,6 +57,9 @@ absl::StatusOr<PolicyBuilder> LoadPolicyBuilder(Variant variant) {
     case Variant::kNoNet:
       builder.UseHostNetwork();
       break;
+    case Variant::kSharedNet:
+      p.mutable_namespaces()->set_shared_net(true);
+      break;
     case Variant::kNoMount:
       p.mutable_namespaces()->set_mount(false);
       p.mutable_filesystem()->clear_mounts();

@@ -39,6 +39,9 @@ enum class Variant {
   kDefaultPolicy,
   // namespaces.net false: the host's network, no new netns, no loopback.
   kNoNet,
+  // namespaces.shared_net: one empty network namespace kept by the fork
+  // server (root hosts) instead of a new one per sandbox.
+  kSharedNet,
   // namespaces.mount false: no new root, no binds, no /proc, no /dev.
   kNoMount,
   // filesystem.proc and filesystem.dev false: no /proc masks, no /dev nodes.

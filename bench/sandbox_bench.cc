@@ -94,6 +94,7 @@ constexpr VariantName kVariants[] = {
     {Variant::kFullCgroup, "full_cgroup"},
     {Variant::kDefaultPolicy, "default_policy"},
     {Variant::kNoNet, "no_net"},
+    {Variant::kSharedNet, "shared_net"},
     {Variant::kNoMount, "no_mount"},
     {Variant::kNoProcDev, "no_proc_dev"},
     {Variant::kNoPid, "no_pid"},

@@ -2,10 +2,13 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <net/if.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -117,6 +120,39 @@ void SetBuffers(int socket) {
 
 // --- Server side ---
 
+// The fork server's own network namespace (the host's), opened at start.
+int HostNetNamespace() {
+  static const int fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  return fd;
+}
+
+// The empty network namespace shared by sandboxes with
+// namespaces.shared_net, made on first use with loopback up; -1 where the
+// server cannot make one (not root).
+int SharedNetNamespace() {
+  static int fd = -2;
+  if (fd != -2) return fd;
+  fd = -1;
+  if (geteuid() != 0 || HostNetNamespace() < 0) return fd;
+  if (unshare(CLONE_NEWNET) != 0) return fd;
+  const int shared = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  // Loopback up, as a sandbox with its own namespace has it.
+  const int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  struct ifreq request = {};
+  strcpy(request.ifr_name, "lo");
+  bool up = sock >= 0 && ioctl(sock, SIOCGIFFLAGS, &request) == 0;
+  request.ifr_flags |= IFF_UP | IFF_RUNNING;
+  up = up && ioctl(sock, SIOCSIFFLAGS, &request) == 0;
+  if (sock >= 0) close(sock);
+  if (setns(HostNetNamespace(), CLONE_NEWNET) != 0) _exit(3);
+  if (shared >= 0 && up) {
+    fd = shared;
+  } else if (shared >= 0) {
+    close(shared);
+  }
+  return fd;
+}
+
 int RunWorkerEntry(const void* arg) {
   return RunRegisteredWorker(static_cast<const char*>(arg));
 }
@@ -178,7 +214,26 @@ absl::StatusOr<SpawnedProcess> Serve(
   }
   CgroupPlacement placement;
   if (request.has_cgroup_fd()) placement.clone_into_fd = fds.back().get();
-  return StartChild(*prepared, placement, fds[0].get(), /*clone_parent=*/true);
+  const proto::Namespaces& ns = it->second.proto().namespaces();
+  const int shared = ns.net() && ns.shared_net() ? SharedNetNamespace() : -1;
+  if (shared < 0) {
+    return StartChild(*prepared, placement, fds[0].get(),
+                      /*clone_parent=*/true);
+  }
+  // The child is cloned from inside the shared namespace, without a new
+  // one, and comes up with loopback already up.
+  prepared->clone_flags &= ~CLONE_NEWNET;
+  prepared->plan.new_net_ns = false;
+  if (setns(shared, CLONE_NEWNET) != 0) {
+    return ErrnoStatus("setns(shared network namespace)");
+  }
+  absl::StatusOr<SpawnedProcess> child =
+      StartChild(*prepared, placement, fds[0].get(), /*clone_parent=*/true);
+  if (setns(HostNetNamespace(), CLONE_NEWNET) != 0) {
+    // Never serve another request from the wrong namespace.
+    _exit(3);
+  }
+  return child;
 }
 
 // What a root fork server needs, and nothing else: namespaces, mounts and

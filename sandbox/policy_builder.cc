@@ -303,6 +303,10 @@ absl::Status ValidateHostname(proto::Policy& policy) {
 }
 
 absl::Status ValidateNamespaces(const proto::Namespaces& ns) {
+  if (ns.shared_net() && !ns.net()) {
+    return FieldError("namespaces.shared_net",
+                      "needs a network namespace (namespaces.net)");
+  }
   if (!ns.user()) {
     // Without a user namespace only root can create the others; that is
     // checked at spawn time, where the host's privilege is known.

@@ -100,6 +100,31 @@ TEST(NamespacesTest, HostNetworkWhenAsked) {
   EXPECT_EQ(run.values["ns_net"], HostNamespaceInode("net"));
 }
 
+TEST(NamespacesTest, SharedEmptyNetworkNamespace) {
+  PolicyBuilder builder = TesteePolicy();
+  builder.mutable_proto().mutable_namespaces()->set_shared_net(true);
+  Policy policy = Build(builder);
+  TesteeRun first = RunTestee(policy, {"ns", "report"});
+  TesteeRun second = RunTestee(policy, {"ns", "report"});
+  ExpectExited(first);
+  ExpectExited(second);
+  for (TesteeRun* run : {&first, &second}) {
+    EXPECT_EQ(run->values["interfaces"], "lo");
+    EXPECT_NE(run->values["ns_net"], HostNamespaceInode("net"));
+  }
+  if (IsRoot()) {
+    // One namespace, kept by the fork server for every such sandbox.
+    EXPECT_EQ(first.values["ns_net"], second.values["ns_net"]);
+  } else {
+    // Unprivileged: each gets its own, as without the field.
+    EXPECT_NE(first.values["ns_net"], second.values["ns_net"]);
+  }
+  // Host networking still works next to it (the server went back).
+  TesteeRun host =
+      RunTestee(Build(TesteePolicy().UseHostNetwork()), {"ns", "report"});
+  EXPECT_EQ(host.values["ns_net"], HostNamespaceInode("net"));
+}
+
 TEST(NamespacesTest, HostnameIsTheSandboxes) {
   TesteeRun run =
       RunTestee(Build(TesteePolicy().SetHostname("tab-7")), {"ns", "report"});
