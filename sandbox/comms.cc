@@ -176,6 +176,8 @@ class Comms::Deadline {
         end_(timeout == absl::InfiniteDuration() ? absl::InfiniteFuture()
                                                  : absl::Now() + timeout) {}
 
+  bool infinite() const { return end_ == absl::InfiniteFuture(); }
+
   // Waits until `fd` has one of `events`, or returns DeadlineExceeded.
   // POLLHUP/POLLERR count as ready: the next call reports them.
   absl::Status Wait(int fd, short events, absl::string_view what) const {
@@ -429,7 +431,11 @@ absl::Status Comms::RecvAll(uint8_t* data, size_t size,
     msg.msg_iovlen = 1;
     msg.msg_control = control;
     msg.msg_controllen = sizeof(control);
-    ssize_t n = recvmsg(socket_.get(), &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+    // Without a deadline, block in recvmsg itself: no EAGAIN and poll round
+    // trip per message.
+    ssize_t n =
+        recvmsg(socket_.get(), &msg,
+                MSG_CMSG_CLOEXEC | (deadline.infinite() ? 0 : MSG_DONTWAIT));
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
