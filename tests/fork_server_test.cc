@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -306,24 +307,41 @@ TEST(ForkServerTest, HostExitKillsEverySandbox) {
       if (write(pipe_fds[1], &pid, sizeof(pid)) != sizeof(pid)) _exit(3);
       sandboxes.push_back(*std::move(sandbox));
     }
+    // And its fork server, which must die with it too.
+    absl::StatusOr<internal::ForkServerClient*> server =
+        internal::DefaultForkServer();
+    if (!server.ok()) _exit(4);
+    const pid_t server_pid = (*server)->pid();
+    if (write(pipe_fds[1], &server_pid, sizeof(server_pid)) !=
+        sizeof(server_pid)) {
+      _exit(3);
+    }
     _exit(0);  // no destructors: the sandboxes are left running
   }
   close(pipe_fds[1]);
   std::vector<int> pidfds;
+  int already_gone = 0;
   pid_t pid;
   while (read(pipe_fds[0], &pid, sizeof(pid)) == sizeof(pid)) {
-    // Open before the host's death is certain to be handled.
     const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-    if (pidfd >= 0) pidfds.push_back(pidfd);
+    if (pidfd >= 0) {
+      pidfds.push_back(pidfd);
+    } else if (errno == ESRCH) {
+      ++already_gone;  // died (and was reaped) before we looked: fine
+    } else {
+      ADD_FAILURE() << "pidfd_open(" << pid << "): " << strerror(errno);
+    }
   }
   close(pipe_fds[0]);
   int status;
   ASSERT_EQ(waitpid(host, &status, 0), host);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
-  ASSERT_EQ(pidfds.size(), 3u);
+  // Three sandboxes and the fork server.
+  ASSERT_EQ(pidfds.size() + already_gone, 4u);
   for (int pidfd : pidfds) {
     struct pollfd pfd = {pidfd, POLLIN, 0};
-    EXPECT_EQ(poll(&pfd, 1, 10000), 1) << "a sandbox outlived its host";
+    EXPECT_EQ(poll(&pfd, 1, 10000), 1)
+        << "a sandbox or the fork server outlived its host";
     close(pidfd);
   }
 }
