@@ -57,6 +57,9 @@ absl::StatusOr<PolicyBuilder> LoadPolicyBuilder(Variant variant) {
     case Variant::kNoNet:
       builder.UseHostNetwork();
       break;
+    case Variant::kProgramIsInit:
+      p.mutable_namespaces()->set_program_is_init(true);
+      break;
     case Variant::kSharedNet:
       p.mutable_namespaces()->set_shared_net(true);
       break;

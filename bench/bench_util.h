@@ -48,6 +48,8 @@ enum class Variant {
   kNoProcDev,
   // namespaces.pid false: no pid namespace, so no init process either.
   kNoPid,
+  // namespaces.program_is_init: a pid namespace without the init process.
+  kProgramIsInit,
   // namespaces.user false (root only): no user namespace, no id maps.
   kNoUser,
   // namespaces.ipc / uts / cgroup false.

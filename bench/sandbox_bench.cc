@@ -98,6 +98,7 @@ constexpr VariantName kVariants[] = {
     {Variant::kNoMount, "no_mount"},
     {Variant::kNoProcDev, "no_proc_dev"},
     {Variant::kNoPid, "no_pid"},
+    {Variant::kProgramIsInit, "program_is_init"},
     {Variant::kNoUser, "no_user"},
     {Variant::kNoIpcUtsCgroup, "no_ipc_uts_cgroup"},
     {Variant::kSmallSeccomp, "small_seccomp"},

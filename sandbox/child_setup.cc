@@ -762,7 +762,7 @@ void RunChild(const ChildPlan& plan, int sync_fd, int parent_end) {
 
   // 5. With a pid namespace we are its init: the payload runs as our child
   //    and we stay to reap.
-  if (plan.new_pid_ns) {
+  if (plan.new_pid_ns && !plan.program_is_init) {
     // Nothing in the sandbox may read or write our memory.
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     const long payload =

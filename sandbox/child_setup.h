@@ -118,6 +118,8 @@ struct ChildPlan {
   bool new_net_ns = false;
   bool new_uts_ns = false;
   bool new_cgroup_ns = false;
+  // With new_pid_ns: no init process; the program is pid 1.
+  bool program_is_init = false;
   // Drop supplementary groups (possible when a privileged parent wrote the
   // gid map without denying setgroups).
   bool clear_groups = false;

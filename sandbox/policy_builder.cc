@@ -303,6 +303,10 @@ absl::Status ValidateHostname(proto::Policy& policy) {
 }
 
 absl::Status ValidateNamespaces(const proto::Namespaces& ns) {
+  if (ns.program_is_init() && !ns.pid()) {
+    return FieldError("namespaces.program_is_init",
+                      "needs a pid namespace (namespaces.pid)");
+  }
   if (ns.shared_net() && !ns.net()) {
     return FieldError("namespaces.shared_net",
                       "needs a network namespace (namespaces.net)");

@@ -304,6 +304,7 @@ absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
   plan.new_user_ns = ns.user();
   plan.new_mount_ns = ns.mount();
   plan.new_pid_ns = ns.pid();
+  plan.program_is_init = ns.pid() && ns.program_is_init();
   plan.new_net_ns = ns.net();
   plan.new_uts_ns = ns.uts();
   plan.new_cgroup_ns = ns.cgroup();

@@ -86,6 +86,22 @@ TEST(NamespacesTest, PidNamespaceHasInitAsParent) {
   EXPECT_EQ(run.values["pid"], "2");
 }
 
+TEST(NamespacesTest, ProgramCanBePidOneItself) {
+  PolicyBuilder builder = TesteePolicy();
+  builder.mutable_proto().mutable_namespaces()->set_program_is_init(true);
+  Policy policy = Build(builder);
+  TesteeRun run = RunTestee(policy, {"ns", "report"});
+  ExpectExited(run);
+  EXPECT_EQ(run.values["pid"], "1");
+  EXPECT_EQ(run.values["ppid"], "0");
+  EXPECT_NE(run.values["ns_pid"], HostNamespaceInode("pid"));
+  ExpectExited(RunTestee(policy, {"exit", "6"}), 6);
+  // Still reported and killed by name.
+  TesteeRun ptrace = RunTestee(policy, {"ptrace"});
+  EXPECT_EQ(ptrace.result.status(), proto::Result::VIOLATION);
+  EXPECT_EQ(ptrace.result.violation().syscall(), "ptrace");
+}
+
 TEST(NamespacesTest, NetworkHasOnlyLoopback) {
   TesteeRun run = RunTestee(DefaultTesteePolicy(), {"ns", "report"});
   ExpectExited(run);
