@@ -449,18 +449,10 @@ absl::Status Comms::RecvAll(uint8_t* data, size_t size,
     }
     // Take ownership of every fd first, so that none leaks on any path.
     // Those the caller does not want (fds == nullptr) close right here.
-    for (struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr;
-         cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-      if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) {
-        continue;
-      }
-      const size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (size_t i = 0; i < count; ++i) {
-        int fd;
-        std::memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
-        UniqueFd owned(fd);
-        if (fds != nullptr) fds->push_back(std::move(owned));
-      }
+    std::vector<UniqueFd> taken;
+    TakeReceivedFds(msg, taken);
+    if (fds != nullptr) {
+      for (UniqueFd& fd : taken) fds->push_back(std::move(fd));
     }
     *received += static_cast<size_t>(n);
     if (msg.msg_flags & MSG_CTRUNC) {

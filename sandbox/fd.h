@@ -7,9 +7,12 @@
 #ifndef SANDBOX_FD_H_
 #define SANDBOX_FD_H_
 
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <utility>
+#include <vector>
 
 namespace sandbox {
 
@@ -42,6 +45,25 @@ class UniqueFd {
  private:
   int fd_ = -1;
 };
+
+// Takes ownership of every descriptor the SCM_RIGHTS control messages of a
+// received `msg` carry, in order, so that none can leak whatever the
+// caller then keeps.
+inline void TakeReceivedFds(const struct msghdr& msg,
+                            std::vector<UniqueFd>& fds) {
+  for (struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr;
+       cmsg = CMSG_NXTHDR(const_cast<struct msghdr*>(&msg), cmsg)) {
+    if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) {
+      continue;
+    }
+    const size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < count; ++i) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
+      fds.emplace_back(fd);
+    }
+  }
+}
 
 }  // namespace sandbox
 

@@ -94,18 +94,7 @@ absl::StatusOr<size_t> ReceiveWithFds(int socket, char* buffer, size_t capacity,
     got = recvmsg(socket, &msg, MSG_CMSG_CLOEXEC);
   } while (got < 0 && errno == EINTR);
   if (got < 0) return ErrnoStatus("recvmsg(fork server)");
-  for (struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr;
-       cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-    if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) {
-      continue;
-    }
-    const size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    for (size_t i = 0; i < count; ++i) {
-      int fd;
-      memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
-      fds.emplace_back(fd);
-    }
-  }
+  TakeReceivedFds(msg, fds);
   if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
     return absl::DataLossError("fork server message truncated");
   }

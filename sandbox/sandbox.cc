@@ -399,20 +399,21 @@ void Sandbox::ReadChildMessages() {
       sync_.reset();
       return;
     }
-    int passed_fd = -1;
+    // Every fd is owned (and closed unless kept): a sandboxee that holds
+    // the socket may attach several.
+    std::vector<UniqueFd> fds;
+    TakeReceivedFds(msg, fds);
     pid_t sender = -1;
     for (struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr;
          cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-      if (cmsg->cmsg_level != SOL_SOCKET) continue;
-      if (cmsg->cmsg_type == SCM_RIGHTS) {
-        memcpy(&passed_fd, CMSG_DATA(cmsg), sizeof(int));
-      } else if (cmsg->cmsg_type == SCM_CREDENTIALS) {
+      if (cmsg->cmsg_level == SOL_SOCKET &&
+          cmsg->cmsg_type == SCM_CREDENTIALS) {
         struct ucred credentials;
         memcpy(&credentials, CMSG_DATA(cmsg), sizeof(credentials));
         sender = credentials.pid;
       }
     }
-    UniqueFd passed(passed_fd);
+    UniqueFd passed = fds.empty() ? UniqueFd() : std::move(fds.front());
     if (got != sizeof(message)) continue;
     // A zygote worker keeps the sync socket: what it sends is the
     // sandboxee's word, trusted only where a lie harms nobody but itself.

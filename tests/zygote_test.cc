@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -178,6 +179,32 @@ int LockDownUndeferredWorker(Comms& comms) {
   return comms.SendStatus(LockDown()).ok() ? 0 : 1;
 }
 
+// A hostile worker: it still holds the sync socket (at the policy's
+// bootstrap fd, 1024 = limits.nofile here) and stuffs messages with
+// descriptors into it, trying to leak them into the host.
+int FdStufferWorker(Comms& comms) {
+  int pipe_fds[2];
+  if (pipe(pipe_fds) != 0) return 2;
+  for (int i = 0; i < 20; ++i) {
+    char junk[512] = {};
+    struct iovec iov = {junk, sizeof(junk)};
+    int fds[3] = {pipe_fds[0], pipe_fds[1], pipe_fds[0]};
+    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(fds))] = {};
+    struct msghdr msg = {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+    struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(fds));
+    memcpy(CMSG_DATA(cmsg), fds, sizeof(fds));
+    sendmsg(1024, &msg, MSG_NOSIGNAL);
+  }
+  return comms.SendString("stuffed").ok() ? 0 : 1;
+}
+
 // Registered after InitForkServer(): the zygote never heard of it.
 int LateWorker(Comms& comms) { return 0; }
 
@@ -190,6 +217,7 @@ void RegisterTestWorkers() {
   RegisterWorker("spin", SpinWorker);
   RegisterWorker("lockdown", LockDownWorker);
   RegisterWorker("lockdown_undeferred", LockDownUndeferredWorker);
+  RegisterWorker("fd_stuffer", FdStufferWorker);
 }
 
 // --- Host side ---
@@ -448,6 +476,33 @@ TEST(ZygoteTest, LockDownWithNothingDeferredIsFailedPrecondition) {
   ASSERT_THAT(status, IsOk());
   EXPECT_THAT(*status, StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_EQ(WaitOrDie(*sandbox).status(), proto::Result::OK);
+}
+
+int CountOwnFds() {
+  int count = 0;
+  for (int fd = 0; fd < 4096; ++fd) {
+    if (fcntl(fd, F_GETFD) >= 0) ++count;
+  }
+  return count;
+}
+
+TEST(ZygoteTest, DescriptorsStuffedIntoTheSyncSocketDoNotLeakIntoTheHost) {
+  const Policy policy = DefaultPolicy();
+  // Warm up (supervisor, zygote channel) before counting.
+  std::unique_ptr<Sandbox> warm = SpawnWorker(policy, "exit");
+  ASSERT_NE(warm, nullptr);
+  ASSERT_THAT(warm->comms()->SendString("0"), IsOk());
+  WaitOrDie(*warm);
+  warm.reset();
+  const int before = CountOwnFds();
+  std::unique_ptr<Sandbox> sandbox = SpawnWorker(policy, "fd_stuffer");
+  ASSERT_NE(sandbox, nullptr);
+  absl::StatusOr<std::string> reply = sandbox->comms()->RecvString();
+  ASSERT_THAT(reply, IsOk());
+  EXPECT_EQ(*reply, "stuffed");
+  EXPECT_EQ(WaitOrDie(*sandbox).status(), proto::Result::OK);
+  sandbox.reset();
+  EXPECT_EQ(CountOwnFds(), before);
 }
 
 TEST(ZygoteTest, ExecModeLocksDownToo) {
