@@ -280,9 +280,7 @@ absl::Status WriteProcFile(pid_t pid, const char* name,
 
 }  // namespace
 
-PreparedSpawn::~PreparedSpawn() {
-  if (empty_caps != nullptr) cap_free(empty_caps);
-}
+PreparedSpawn::~PreparedSpawn() = default;
 
 absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
     const Policy& policy, const Command& command) {
@@ -327,10 +325,13 @@ absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
       Keep(*prepared, command.cwd.empty() ? p.filesystem().cwd() : command.cwd);
   if (ns.uts()) plan.hostname = Keep(*prepared, p.hostname());
 
-  plan.last_cap = static_cast<int>(cap_max_bits()) - 1;
-  prepared->empty_caps = cap_init();
-  if (prepared->empty_caps == nullptr) return ErrnoStatus("cap_init");
-  plan.empty_caps = prepared->empty_caps;
+  // Made once per process: it never changes, and only children (copies of
+  // it) ever apply it, so no lock of libcap's on it is ever held here.
+  static const int last_cap = static_cast<int>(cap_max_bits()) - 1;
+  static const cap_t empty_caps = cap_init();
+  if (empty_caps == nullptr) return ErrnoStatus("cap_init");
+  plan.last_cap = last_cap;
+  plan.empty_caps = empty_caps;
 
   PrepareRlimits(policy, *prepared);
   SBX_RETURN_IF_ERROR(PrepareFds(policy, command, *prepared));

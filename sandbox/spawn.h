@@ -58,8 +58,6 @@ struct PreparedSpawn {
   std::vector<char*> argv;
   std::vector<char*> envp;
   struct sock_fprog filter = {};
-  // libcap's empty capability set, applied by the child (cap_t).
-  ::_cap_struct* empty_caps = nullptr;
 };
 
 // Validates `command` against `policy` and the host (privilege, rlimits) and
