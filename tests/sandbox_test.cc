@@ -14,9 +14,11 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -399,6 +401,32 @@ TEST(FilesystemTest, ProcHostWideStateIsReadOnlyByMount) {
       EXPECT_TRUE(found) << path << " not covered:\n" << mounts;
     }
   }
+  // Masked files (covered by /dev/null) and directories (by one empty
+  // tmpfs, bound to each) are read-only, nosuid and noexec too: whatever
+  // their covers inherit, the flags hold.
+  int covered = 0;
+  for (const char* path :
+       {"/proc/keys", "/proc/timer_list", "/proc/kallsyms", "/proc/kcore",
+        "/proc/tty", "/proc/driver", "/proc/acpi", "/proc/scsi"}) {
+    struct stat st;
+    if (stat(path, &st) != 0) continue;  // this kernel has none to cover
+    bool found = false;
+    for (absl::string_view line : absl::StrSplit(mounts, '\n')) {
+      std::vector<absl::string_view> fields = absl::StrSplit(line, ' ');
+      if (fields.size() > 5 && fields[4] == path) {
+        found = true;
+        const std::vector<absl::string_view> options =
+            absl::StrSplit(fields[5], ',');
+        for (const char* flag : {"ro", "nosuid", "noexec"}) {
+          EXPECT_TRUE(absl::c_linear_search(options, flag))
+              << path << " lacks " << flag << ": " << line;
+        }
+      }
+    }
+    EXPECT_TRUE(found) << path << " not covered:\n" << mounts;
+    ++covered;
+  }
+  EXPECT_GE(covered, 3) << "the host shows too few of these to check";
 }
 
 TEST(FilesystemTest, ProcHidesHostWideKernelState) {
@@ -445,6 +473,39 @@ TEST(FilesystemTest, MinimalDev) {
   for (const char* absent : {"/dev/sda", "/dev/mem", "/dev/kmsg"}) {
     EXPECT_EQ(run.values[absl::StrCat("exists:", absent)], "0") << absent;
   }
+}
+
+TEST(FilesystemTest, DevIsReadOnlyButShmIsWritable) {
+  // The mount table, from inside: /dev and each node bound into it are
+  // read-only, nosuid and noexec; /dev/shm is a writable tmpfs without
+  // devices, suid or exec.
+  const std::string mounts = RunProgram({"/bin/cat", "/proc/self/mountinfo"});
+  std::map<std::string, std::vector<std::string>> options;
+  for (absl::string_view line : absl::StrSplit(mounts, '\n')) {
+    std::vector<absl::string_view> fields = absl::StrSplit(line, ' ');
+    if (fields.size() > 5 && absl::StartsWith(fields[4], "/dev")) {
+      options[std::string(fields[4])] = absl::StrSplit(fields[5], ',');
+    }
+  }
+  for (const char* path : {"/dev", "/dev/null", "/dev/zero", "/dev/full",
+                           "/dev/random", "/dev/urandom"}) {
+    ASSERT_TRUE(options.count(path)) << path << " not mounted:\n" << mounts;
+    for (const char* flag : {"ro", "nosuid", "noexec"}) {
+      EXPECT_TRUE(absl::c_linear_search(options[path], flag))
+          << path << " lacks " << flag;
+    }
+  }
+  ASSERT_TRUE(options.count("/dev/shm")) << mounts;
+  for (const char* flag : {"rw", "nosuid", "nodev", "noexec"}) {
+    EXPECT_TRUE(absl::c_linear_search(options["/dev/shm"], flag))
+        << "/dev/shm lacks " << flag;
+  }
+  TesteeRun shm = RunTestee(DefaultTesteePolicy(), {"write", "/dev/shm/x"});
+  ExpectExited(shm);
+  EXPECT_EQ(shm.values["write"], "ok") << shm.output;
+  TesteeRun dev = RunTestee(DefaultTesteePolicy(), {"write", "/dev/x"});
+  EXPECT_EQ(dev.values["write"], "error") << dev.output;
+  EXPECT_EQ(dev.values["errno"], "EROFS") << dev.output;
 }
 
 TEST(FilesystemTest, WorkingDirectory) {
