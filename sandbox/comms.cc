@@ -6,11 +6,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <utility>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -29,6 +31,7 @@ using internal::kMaxFdsPerRead;
 using internal::kTagBytes;
 using internal::kTagFd;
 using internal::kTagProto;
+using internal::kTagRegion;
 using internal::kTagStatus;
 using internal::kTagString;
 
@@ -59,6 +62,8 @@ const char* TagName(uint16_t tag) {
       return "fd";
     case kTagStatus:
       return "status";
+    case kTagRegion:
+      return "region";
     default:
       return nullptr;
   }
@@ -137,6 +142,57 @@ void SharedBuffer::Release() {
   mapping_ = nullptr;
   mapping_size_ = 0;
   bytes_.clear();
+}
+
+absl::StatusOr<SharedRegion> SharedRegion::Create(size_t size) {
+  if (size == 0) {
+    return absl::InvalidArgumentError("SharedRegion::Create: size 0");
+  }
+  UniqueFd fd(memfd_create("sandbox-region", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (!fd) return ErrnoStatus("memfd_create(sandbox-region)");
+  if (ftruncate(fd.get(), static_cast<off_t>(size)) != 0) {
+    return ErrnoStatus("ftruncate(sandbox-region)");
+  }
+  if (fcntl(fd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) !=
+      0) {
+    return ErrnoStatus("fcntl(F_ADD_SEALS, sandbox-region)");
+  }
+  return Map(std::move(fd), size);
+}
+
+absl::StatusOr<SharedRegion> SharedRegion::Map(UniqueFd fd, size_t size) {
+  void* address =
+      mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+  if (address == MAP_FAILED) return ErrnoStatus("mmap(sandbox-region)");
+  SharedRegion region;
+  region.fd_ = std::move(fd);
+  region.address_ = address;
+  region.size_ = size;
+  return region;
+}
+
+SharedRegion::SharedRegion(SharedRegion&& other) noexcept
+    : fd_(std::move(other.fd_)),
+      address_(std::exchange(other.address_, nullptr)),
+      size_(std::exchange(other.size_, 0)) {}
+
+SharedRegion& SharedRegion::operator=(SharedRegion&& other) noexcept {
+  if (this != &other) {
+    Release();
+    fd_ = std::move(other.fd_);
+    address_ = std::exchange(other.address_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+  }
+  return *this;
+}
+
+SharedRegion::~SharedRegion() { Release(); }
+
+void SharedRegion::Release() {
+  if (address_ != nullptr) munmap(address_, size_);
+  address_ = nullptr;
+  size_ = 0;
+  fd_.reset();
 }
 
 SharedBuffer SharedBuffer::FromMapping(void* address, size_t size) {
@@ -367,6 +423,16 @@ absl::Status Comms::SendBytesViaMemfd(absl::Span<const uint8_t> data) {
   return SendMemfd(kTagBytes, data, memfd);
 }
 
+absl::Status Comms::SendRegion(const SharedRegion& region) {
+  if (!region.fd_.valid()) {
+    return absl::InvalidArgumentError("SendRegion: an empty SharedRegion");
+  }
+  const uint64_t size = region.size();
+  return SendFrame(kTagRegion, 0,
+                   {reinterpret_cast<const uint8_t*>(&size), sizeof(size)},
+                   region.fd());
+}
+
 absl::Status Comms::SendString(absl::string_view s) {
   return SendPayload(kTagString, AsBytes(s));
 }
@@ -521,7 +587,8 @@ absl::StatusOr<Comms::Incoming> Comms::RecvHeader(uint16_t expected_tag,
   incoming.length = header.length;
   incoming.memfd = (header.flags & kFlagMemfd) != 0;
   if (incoming.memfd) {
-    if (header.tag == kTagFd || header.length != sizeof(uint64_t)) {
+    if (header.tag == kTagFd || header.tag == kTagRegion ||
+        header.length != sizeof(uint64_t)) {
       return BreakRecv(absl::DataLossError(absl::StrFormat(
           "received a malformed memfd frame (%s, %d payload bytes)", sent_type,
           header.length)));
@@ -530,14 +597,19 @@ absl::StatusOr<Comms::Incoming> Comms::RecvHeader(uint16_t expected_tag,
     return BreakRecv(absl::DataLossError(absl::StrFormat(
         "received an fd frame with %d payload bytes (expected 0)",
         header.length)));
+  } else if (header.tag == kTagRegion && header.length != sizeof(uint64_t)) {
+    return BreakRecv(absl::DataLossError(absl::StrFormat(
+        "received a region frame with %d payload bytes (expected 8)",
+        header.length)));
   } else if (header.length > options_.max_message_bytes) {
     // Checked before anything is allocated for the payload.
     return BreakRecv(TooLarge("received", header.tag, header.length,
                               options_.max_message_bytes));
   }
-  // Only kTagFd and memfd frames carry an fd; any other, or extra, fds close
-  // with `fds`.
-  if ((header.tag == kTagFd || incoming.memfd) && !fds.empty()) {
+  // Only kTagFd, kTagRegion and memfd frames carry an fd; any other, or
+  // extra, fds close with `fds`.
+  if ((header.tag == kTagFd || header.tag == kTagRegion || incoming.memfd) &&
+      !fds.empty()) {
     incoming.fd = std::move(fds.front());
   }
   return incoming;
@@ -686,6 +758,47 @@ absl::StatusOr<UniqueFd> Comms::RecvFd() {
     return absl::DataLossError("fd message arrived without a file descriptor");
   }
   return std::move(incoming.fd);
+}
+
+absl::StatusOr<SharedRegion> Comms::RecvRegion() {
+  Deadline deadline(options_.receive_timeout);
+  SBX_ASSIGN_OR_RETURN(Incoming incoming, RecvHeader(kTagRegion, deadline));
+  uint64_t size = 0;
+  SBX_RETURN_IF_ERROR(RecvPayloadInline(reinterpret_cast<uint8_t*>(&size),
+                                        sizeof(size), deadline));
+  // The frame is fully read: the errors below leave the channel usable.
+  if (!incoming.fd.valid()) {
+    return absl::DataLossError(
+        "region message arrived without a file descriptor");
+  }
+  if (size > options_.max_message_bytes) {
+    return TooLarge("received", kTagRegion, size, options_.max_message_bytes);
+  }
+  // Only a memfd that can neither shrink nor grow, nor take new seals, is
+  // safe to map: no SIGBUS past a truncated end, no F_SEAL_WRITE later.
+  constexpr int kRegionSeals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+  const int seals = fcntl(incoming.fd.get(), F_GET_SEALS);
+  if (seals < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "region message: the attached fd is not a sealable memfd (",
+        ErrnoStatus("fcntl(F_GET_SEALS)").message(), ")"));
+  }
+  if ((seals & kRegionSeals) != kRegionSeals || (seals & F_SEAL_WRITE) ||
+      (seals & F_SEAL_FUTURE_WRITE)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "region message: the memfd has seals 0x%x; a region needs "
+        "F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_SEAL (0x%x) and no write seal",
+        seals, kRegionSeals));
+  }
+  struct stat st;
+  if (fstat(incoming.fd.get(), &st) != 0) return ErrnoStatus("fstat(memfd)");
+  if (!S_ISREG(st.st_mode) || st.st_size <= 0 ||
+      static_cast<uint64_t>(st.st_size) != size) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "region message: the memfd holds %d bytes, the header announced %d",
+        st.st_size, size));
+  }
+  return SharedRegion::Map(std::move(incoming.fd), size);
 }
 
 absl::StatusOr<absl::Status> Comms::RecvStatus() {

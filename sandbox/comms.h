@@ -18,7 +18,8 @@
 //
 // Sandboxee side: Comms may be used after a seccomp filter is installed. It
 // only makes these system calls: sendmsg, recvmsg, poll, close, fcntl
-// (F_ADD_SEALS, F_GET_SEALS), fstat, memfd_create, write, mmap, munmap, plus
+// (F_ADD_SEALS, F_GET_SEALS), fstat, memfd_create, write, mmap, munmap,
+// ftruncate (SharedRegion::Create), plus
 // getsockopt(SO_TYPE) once in the constructor (a failure there is harmless),
 // clock_gettime (vDSO) when a timeout is set, and what the allocator needs.
 // When memfd_create is denied, payloads above the memfd threshold go through
@@ -114,6 +115,53 @@ class SharedBuffer {
   size_t mapping_size_ = 0;
 };
 
+// Memory that both ends map read-write: made once, sent once, then used for
+// any number of transfers with no copy through the kernel and no new pages,
+// where a sealed memfd per message (SendBytesViaMemfd) pays for fresh pages
+// every time. Its size cannot change (F_SEAL_SHRINK, F_SEAL_GROW,
+// F_SEAL_SEAL), so neither end can make the other's accesses fault; its
+// content can change at any moment. Which end may touch which bytes when is
+// the two ends' protocol, e.g. a small message that says "bytes [0, n) are
+// ready". A host sharing a region with a sandbox treats what it reads there
+// as changing under it: copy first, then validate the copy.
+//
+//   SBX_ASSIGN_OR_RETURN(SharedRegion region, SharedRegion::Create(1 << 30));
+//   SBX_RETURN_IF_ERROR(comms.SendRegion(region));     // once
+//   memcpy(region.data(), input, n);                   // per transfer
+//   SBX_RETURN_IF_ERROR(comms.SendString(absl::StrCat(n)));
+//
+// Move-only; unmapped and closed on destruction.
+class SharedRegion {
+ public:
+  // A new region of `size` bytes (> 0), zero-filled, pages allocated on
+  // first touch. Errors: memfd_create's, ftruncate's, fcntl's or mmap's
+  // errno.
+  [[nodiscard]] static absl::StatusOr<SharedRegion> Create(size_t size);
+
+  SharedRegion() = default;
+  SharedRegion(SharedRegion&& other) noexcept;
+  SharedRegion& operator=(SharedRegion&& other) noexcept;
+  SharedRegion(const SharedRegion&) = delete;
+  SharedRegion& operator=(const SharedRegion&) = delete;
+  ~SharedRegion();
+
+  uint8_t* data() const { return static_cast<uint8_t*>(address_); }
+  size_t size() const { return size_; }
+  absl::Span<uint8_t> span() const { return {data(), size()}; }
+  // The memfd, e.g. to pass it on some other way.
+  int fd() const { return fd_.get(); }
+
+ private:
+  friend class Comms;
+  // Maps `fd` (checked by the caller) read-write.
+  static absl::StatusOr<SharedRegion> Map(UniqueFd fd, size_t size);
+  void Release();
+
+  UniqueFd fd_;
+  void* address_ = nullptr;
+  size_t size_ = 0;
+};
+
 struct CommsOptions {
   // Largest message accepted, in bytes of payload (for a memfd message, the
   // size of the memfd). The sender refuses to send a larger one and the
@@ -173,6 +221,15 @@ class Comms {
   // payload is copied to the heap. InvalidArgument if the memfd is not
   // sealed as above or its size differs from the announced one.
   [[nodiscard]] absl::StatusOr<SharedBuffer> RecvBuffer();
+
+  // Passes `region`'s memfd; the peer maps the same memory with RecvRegion.
+  [[nodiscard]] absl::Status SendRegion(const SharedRegion& region);
+  // Receives a region sent with SendRegion and maps it read-write.
+  // ResourceExhausted above Options::max_message_bytes; InvalidArgument if
+  // the fd is not a memfd sealed against shrinking, growing and further
+  // seals (F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_SEAL) but writable, or if its
+  // size differs from the announced one.
+  [[nodiscard]] absl::StatusOr<SharedRegion> RecvRegion();
 
   // A text or binary string, as bytes; same transport as SendBytes.
   [[nodiscard]] absl::Status SendString(absl::string_view s);
@@ -275,6 +332,9 @@ inline constexpr uint16_t kTagProto = 3;
 inline constexpr uint16_t kTagFd = 4;  // empty; one fd attached
 // uint32 absl::StatusCode, message.
 inline constexpr uint16_t kTagStatus = 5;
+
+// uint64 size; the region's memfd attached.
+inline constexpr uint16_t kTagRegion = 6;
 
 // The payload is a uint64 size; the real payload is in the attached memfd,
 // of that size, sealed with F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |

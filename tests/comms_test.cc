@@ -455,6 +455,108 @@ TEST(CommsTest, RefusesMemfdsThatAreNotSealed) {
   }
 }
 
+// --- Shared regions ---------------------------------------------------------
+
+TEST(CommsTest, SharedRegionIsTheSameMemoryInBothProcesses) {
+  auto [host, peer] = MakePair();
+  constexpr size_t kSize = 4 << 20;
+  absl::StatusOr<SharedRegion> region = SharedRegion::Create(kSize);
+  ASSERT_THAT(region, IsOk());
+  ASSERT_EQ(region->size(), kSize);
+  ASSERT_THAT(host.SendRegion(*region), IsOk());
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    // The child maps what it receives, writes into it, and checks what the
+    // parent wrote after that.
+    absl::StatusOr<SharedRegion> mine = peer.RecvRegion();
+    if (!mine.ok() || mine->size() != kSize) _exit(1);
+    memcpy(mine->data() + kSize - 6, "child", 6);
+    if (!peer.SendString("written").ok()) _exit(2);
+    absl::StatusOr<std::string> go = peer.RecvString();
+    if (!go.ok()) _exit(3);
+    _exit(memcmp(mine->data() + 4096, "parent", 7) == 0 ? 0 : 4);
+  }
+  absl::StatusOr<std::string> written = host.RecvString();
+  ASSERT_THAT(written, IsOk());
+  EXPECT_STREQ(reinterpret_cast<const char*>(region->data() + kSize - 6),
+               "child");
+  memcpy(region->data() + 4096, "parent", 7);
+  ASSERT_THAT(host.SendString("check"), IsOk());
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+}
+
+TEST(CommsTest, SharedRegionCannotShrinkGrowOrBeFrozen) {
+  absl::StatusOr<SharedRegion> region = SharedRegion::Create(8192);
+  ASSERT_THAT(region, IsOk());
+  // Whoever holds the memfd: no SIGBUS for the other end, no write seal.
+  EXPECT_EQ(ftruncate(region->fd(), 4096), -1);
+  EXPECT_EQ(errno, EPERM);
+  EXPECT_EQ(ftruncate(region->fd(), 16384), -1);
+  EXPECT_EQ(errno, EPERM);
+  EXPECT_EQ(fcntl(region->fd(), F_ADD_SEALS, F_SEAL_WRITE), -1);
+  EXPECT_EQ(errno, EPERM);
+  EXPECT_THAT(SharedRegion::Create(0),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(CommsTest, RefusesRegionsThatCouldFaultOrFreeze) {
+  auto [a, b] = MakePair();
+  const std::string content = "ten bytes!";
+  constexpr int kRegionSeals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+  struct Case {
+    const char* name;
+    UniqueFd fd;
+    uint64_t announced;
+    absl::StatusCode code;
+    const char* message;
+  };
+  Pipe pipe = MakePipe();
+  std::vector<Case> cases;
+  cases.push_back({"no seals: could shrink", MakeMemfd(content, 0), 10,
+                   absl::StatusCode::kInvalidArgument, "has seals 0x0"});
+  cases.push_back({"could take a write seal",
+                   MakeMemfd(content, F_SEAL_SHRINK | F_SEAL_GROW), 10,
+                   absl::StatusCode::kInvalidArgument, "a region needs"});
+  cases.push_back({"read-only", MakeMemfd(content, kRegionSeals | F_SEAL_WRITE),
+                   10, absl::StatusCode::kInvalidArgument, "no write seal"});
+  cases.push_back({"size differs", MakeMemfd(content, kRegionSeals), 100,
+                   absl::StatusCode::kInvalidArgument,
+                   "holds 10 bytes, the header announced 100"});
+  cases.push_back({"above the limit", MakeMemfd(content, kRegionSeals),
+                   uint64_t{1} << 40, absl::StatusCode::kResourceExhausted,
+                   "above the limit"});
+  cases.push_back({"not a memfd", std::move(pipe.write_end), 10,
+                   absl::StatusCode::kInvalidArgument, "not a sealable memfd"});
+  cases.push_back({"no fd", UniqueFd(), 10, absl::StatusCode::kDataLoss,
+                   "without a file descriptor"});
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::vector<int> fds;
+    if (c.fd.valid()) fds.push_back(c.fd.get());
+    SendRawFrame(a.fd(), internal::kTagRegion, 0, 8, U64(c.announced), fds);
+    EXPECT_THAT(b.RecvRegion(), StatusIs(c.code, HasSubstr(c.message)));
+    // The frame was read whole: the channel is still in sync.
+    ASSERT_THAT(a.SendString("still in sync"), IsOk());
+    absl::StatusOr<std::string> next = b.RecvString();
+    ASSERT_THAT(next, IsOk());
+    EXPECT_EQ(*next, "still in sync");
+  }
+  // A region frame whose payload is not a size breaks the stream.
+  SendRawFrame(a.fd(), internal::kTagRegion, 0, 3, "abc");
+  EXPECT_THAT(b.RecvRegion(), StatusIs(absl::StatusCode::kDataLoss,
+                                       HasSubstr("3 payload bytes")));
+  // And a region is not a fd message, nor the other way round.
+  absl::StatusOr<SharedRegion> region = SharedRegion::Create(4096);
+  ASSERT_THAT(region, IsOk());
+  auto [c, d] = MakePair();
+  ASSERT_THAT(c.SendRegion(*region), IsOk());
+  EXPECT_THAT(d.RecvFd(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                   HasSubstr("received one of type region")));
+}
+
 // --- Peer death ------------------------------------------------------------
 
 TEST(CommsTest, PeerExitingBeforeSendingIsUnavailable) {

@@ -205,6 +205,24 @@ int FdStufferWorker(Comms& comms) {
   return comms.SendString("stuffed").ok() ? 0 : 1;
 }
 
+// Maps the region the host sends, upper-cases the bytes the host says are
+// ready, in place, and says how many it did: a transfer with no copy through
+// the socket, after the filter is in.
+int RegionWorker(Comms& comms) {
+  absl::StatusOr<SharedRegion> region = comms.RecvRegion();
+  if (!region.ok()) return 10;
+  for (;;) {
+    absl::StatusOr<std::string> ready = comms.RecvString();
+    if (!ready.ok()) return 0;  // the host is done
+    size_t n = 0;
+    if (!absl::SimpleAtoi(*ready, &n) || n > region->size()) return 11;
+    for (size_t i = 0; i < n; ++i) {
+      region->data()[i] = static_cast<uint8_t>(toupper(region->data()[i]));
+    }
+    if (!comms.SendString(absl::StrCat(n)).ok()) return 12;
+  }
+}
+
 // Registered after InitForkServer(): the zygote never heard of it.
 int LateWorker(Comms& comms) { return 0; }
 
@@ -218,6 +236,7 @@ void RegisterTestWorkers() {
   RegisterWorker("lockdown", LockDownWorker);
   RegisterWorker("lockdown_undeferred", LockDownUndeferredWorker);
   RegisterWorker("fd_stuffer", FdStufferWorker);
+  RegisterWorker("region", RegionWorker);
 }
 
 // --- Host side ---
@@ -319,6 +338,29 @@ TEST(ZygoteTest, EchoRoundTripsBytesStringsAndProtos) {
   EXPECT_TRUE(*large_back == large);
 
   // Closing our side lets the worker finish.
+  ASSERT_EQ(shutdown(comms.fd(), SHUT_WR), 0);
+  proto::Result result = WaitOrDie(*sandbox);
+  EXPECT_EQ(result.status(), proto::Result::OK) << result.DebugString();
+  EXPECT_EQ(result.exit_code(), 0);
+}
+
+TEST(ZygoteTest, SharedRegionWorksUnderTheDefaultPolicy) {
+  std::unique_ptr<Sandbox> sandbox = SpawnWorker(DefaultPolicy(), "region");
+  ASSERT_NE(sandbox, nullptr);
+  Comms& comms = *sandbox->comms();
+  absl::StatusOr<SharedRegion> region = SharedRegion::Create(8 << 20);
+  ASSERT_THAT(region, IsOk());
+  ASSERT_THAT(comms.SendRegion(*region), IsOk());
+  for (const std::string text : {"first transfer", "and a second one"}) {
+    memcpy(region->data(), text.data(), text.size());
+    ASSERT_THAT(comms.SendString(absl::StrCat(text.size())), IsOk());
+    absl::StatusOr<std::string> done = comms.RecvString();
+    ASSERT_THAT(done, IsOk());
+    EXPECT_EQ(*done, absl::StrCat(text.size()));
+    EXPECT_EQ(
+        std::string(reinterpret_cast<const char*>(region->data()), text.size()),
+        absl::AsciiStrToUpper(text));
+  }
   ASSERT_EQ(shutdown(comms.fd(), SHUT_WR), 0);
   proto::Result result = WaitOrDie(*sandbox);
   EXPECT_EQ(result.status(), proto::Result::OK) << result.DebugString();
