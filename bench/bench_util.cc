@@ -131,12 +131,13 @@ Command NoopWorkerCommand() {
 }
 
 absl::StatusOr<int64_t> TimeSpawn(const Policy& policy, const Command& command,
-                                  SpawnMode mode) {
+                                  SpawnMode mode, proto::Result* out) {
   const int64_t start = NowNs();
   SBX_ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> sandbox,
                        Sandbox::Spawn(policy, command, mode));
   SBX_ASSIGN_OR_RETURN(proto::Result result, sandbox->Wait());
   const int64_t elapsed = NowNs() - start;
+  if (out != nullptr) *out = result;
   if (result.status() != proto::Result::OK || result.exit_code() != 0) {
     return absl::InternalError(absl::StrCat("the sandbox did not exit 0: ",
                                             result.ShortDebugString()));

@@ -78,10 +78,11 @@ Command NoopWorkerCommand();
 
 // Spawns `command` under `policy`, waits, and checks that it exited 0.
 // Returns the wall time in nanoseconds, or why it did not work (a failed
-// Status, or a Result that is not OK/0, described).
+// Status, or a Result that is not OK/0, described). With `result`, also the
+// sandbox's Result.
 [[nodiscard]] absl::StatusOr<int64_t> TimeSpawn(
     const Policy& policy, const Command& command,
-    SpawnMode mode = SpawnMode::kForkServer);
+    SpawnMode mode = SpawnMode::kForkServer, proto::Result* result = nullptr);
 
 // Memory of a process from /proc/<pid>/status, in bytes (0 if missing).
 struct ProcMemory {

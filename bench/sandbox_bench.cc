@@ -272,6 +272,29 @@ absl::Status CheckCgroupApplied(const Policy& policy) {
   return absl::OkStatus();
 }
 
+// Sums the child's own phase times (Result.usage.setup_us) over the spawns
+// of a benchmark and reports their means as setup_<phase>_us counters: the
+// per-step breakdown of where a spawn's setup time goes.
+class SetupPhases {
+ public:
+  void Add(const proto::Result& result) {
+    for (const auto& [phase, us] : result.usage().setup_us()) {
+      sums_[phase] += us;
+    }
+    ++count_;
+  }
+  void Report(benchmark::State& state) const {
+    if (count_ == 0) return;
+    for (const auto& [phase, sum] : sums_) {
+      state.counters[absl::StrCat("setup_", phase, "_us")] = sum / count_;
+    }
+  }
+
+ private:
+  std::map<std::string, double> sums_;
+  int64_t count_ = 0;
+};
+
 void BM_SpawnExec(benchmark::State& state, Variant variant, SpawnMode mode) {
   const absl::StatusOr<Policy>& policy = CachedPolicy(variant);
   if (!policy.ok()) {
@@ -294,14 +317,18 @@ void BM_SpawnExec(benchmark::State& state, Variant variant, SpawnMode mode) {
   }
   const SpawnAccounting accounting(
       mode == SpawnMode::kForkServer ? ExecServerPid() : -1);
+  SetupPhases phases;
+  proto::Result result;
   for (auto _ : state) {
-    absl::StatusOr<int64_t> ns = TimeSpawn(*policy, command, mode);
+    absl::StatusOr<int64_t> ns = TimeSpawn(*policy, command, mode, &result);
     if (!ns.ok()) {
       state.SkipWithError(ns.status().ToString().c_str());
       return;
     }
+    phases.Add(result);
   }
   accounting.Report(state);
+  phases.Report(state);
 }
 
 void BM_SpawnZygote(benchmark::State& state, Variant variant) {
@@ -316,14 +343,19 @@ void BM_SpawnZygote(benchmark::State& state, Variant variant) {
     return;
   }
   const SpawnAccounting accounting(ZygotePid());
+  SetupPhases phases;
+  proto::Result result;
   for (auto _ : state) {
-    absl::StatusOr<int64_t> ns = TimeSpawn(*policy, command);
+    absl::StatusOr<int64_t> ns =
+        TimeSpawn(*policy, command, SpawnMode::kForkServer, &result);
     if (!ns.ok()) {
       state.SkipWithError(ns.status().ToString().c_str());
       return;
     }
+    phases.Add(result);
   }
   accounting.Report(state);
+  phases.Report(state);
 }
 
 void BM_SpawnThroughput(benchmark::State& state) {

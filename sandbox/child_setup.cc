@@ -20,8 +20,10 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -65,11 +67,36 @@ constexpr const char* kDevNodes[] = {"null", "zero", "full", "random",
 
 int g_sync_fd = -1;
 
+// The setup's phase times; a fork carries them on to the payload.
+uint32_t g_phase_us[kSetupPhaseCount];
+int64_t g_phase_start_ns = 0;
+
+int64_t MonotonicNs() {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return int64_t{now.tv_sec} * 1000000000 + now.tv_nsec;
+}
+
+void StartPhases() {
+  for (uint32_t& us : g_phase_us) us = kPhaseNotRun;
+  g_phase_start_ns = MonotonicNs();
+}
+
+// `phase` took the time since the last phase ended.
+void EndPhase(SetupPhase phase) {
+  const int64_t now = MonotonicNs();
+  const int64_t us = (now - g_phase_start_ns) / 1000;
+  g_phase_us[static_cast<size_t>(phase)] = static_cast<uint32_t>(
+      std::min<int64_t>(std::max<int64_t>(us, 0), kPhaseNotRun - 1));
+  g_phase_start_ns = now;
+}
+
 // Sends one message; for the seccomp notification fd with SCM_RIGHTS.
 // sendmsg is what the bootstrap hole of the filter allows, so messages keep
 // flowing after the filter is installed.
-void SendMessage(const ChildMessage& message, int fd_to_pass) {
-  struct iovec iov = {const_cast<ChildMessage*>(&message), sizeof(message)};
+void SendMessage(ChildMessage& message, int fd_to_pass) {
+  memcpy(message.phase_us, g_phase_us, sizeof(g_phase_us));
+  struct iovec iov = {&message, sizeof(message)};
   struct msghdr msg = {};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
@@ -99,11 +126,12 @@ bool g_deferred_notify = false;
 // answer its own notifications. A policy that does not allow close then
 // kills the sandbox: closed either way.
 int InstallSeccompFilter(const struct sock_fprog* filter, bool notify,
-                         bool close_listener) {
+                         bool close_listener, bool timed) {
   const unsigned int flags = notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
   const long notify_fd =
       syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, filter);
   if (notify_fd < 0) return -1;
+  if (timed) EndPhase(SetupPhase::kSeccomp);
   if (notify) {
     ChildMessage message = {};
     message.type = ChildMessage::Type::kNotifyFd;
@@ -279,6 +307,7 @@ void BuildFilesystem(const ChildPlan& plan) {
   SBX_CHILD_CHECK(mkdir(kOldRoot + 1, 0700), kPivotRoot, -1);
   SBX_CHILD_CHECK(syscall(SYS_pivot_root, ".", kOldRoot + 1), kPivotRoot, -1);
   SBX_CHILD_CHECK(chdir("/"), kPivotRoot, -1);
+  EndPhase(SetupPhase::kNewRoot);
 
   // The minimal /dev comes first: /proc masks use its /dev/null.
   if (plan.mount_dev) {
@@ -318,6 +347,7 @@ void BuildFilesystem(const ChildPlan& plan) {
                     kMountDev, -1);
   }
 
+  if (plan.mount_dev) EndPhase(SetupPhase::kDev);
   for (size_t i = 0; i < plan.mount_count; ++i) {
     const ChildMount& m = plan.mounts[i];
     const int detail = static_cast<int>(i);
@@ -345,6 +375,7 @@ void BuildFilesystem(const ChildPlan& plan) {
                     kBindAttributes, detail);
   }
 
+  EndPhase(SetupPhase::kBinds);
   if (plan.mount_proc) {
     SBX_CHILD_CHECK(MakeDirs("/proc", true), kMountProc, -1);
     SBX_CHILD_CHECK(mount("proc", "/proc", "proc",
@@ -402,6 +433,7 @@ void BuildFilesystem(const ChildPlan& plan) {
     }
   }
 
+  if (plan.mount_proc) EndPhase(SetupPhase::kProc);
   // The host's root goes away for good.
   SBX_CHILD_CHECK(umount2(kOldRoot, MNT_DETACH), kDetachOldRoot, -1);
   SBX_CHILD_CHECK(rmdir(kOldRoot), kDetachOldRoot, -1);
@@ -550,14 +582,21 @@ void ResetSignals() {
                     kSetRlimit, plan.rlimits[i].resource);
   }
   ResetSignals();
+  EndPhase(SetupPhase::kArrangeFds);
   // Last before execve, so the policy need not allow any setup call. From
   // here on only sendmsg on the bootstrap fd is allowed beyond the policy.
   if (plan.filter != nullptr && !plan.defer_seccomp) {
     if (InstallSeccompFilter(plan.filter, plan.filter_notify,
-                             /*close_listener=*/plan.worker_entry != nullptr) <
-        0) {
+                             /*close_listener=*/plan.worker_entry != nullptr,
+                             /*timed=*/true) < 0) {
       Fail(SetupStep::kInstallSeccomp, errno);
     }
+  }
+  // The phase times went with the listener; otherwise on their own.
+  if (plan.filter == nullptr || plan.defer_seccomp || !plan.filter_notify) {
+    ChildMessage message = {};
+    message.type = ChildMessage::Type::kSetupTimes;
+    SendMessage(message, -1);
   }
   if (plan.worker_entry != nullptr) {
     if (plan.defer_seccomp) {
@@ -620,8 +659,9 @@ int LockDownExec(int sync_fd, int filter_fd, bool notify) {
   program.len = static_cast<unsigned short>(st.st_size / sizeof(sock_filter));
   program.filter = static_cast<struct sock_filter*>(map);
   g_sync_fd = sync_fd;
-  const int rc =
-      InstallSeccompFilter(&program, notify, /*close_listener=*/true);
+  StartPhases();  // a new program: no setup phases to report
+  const int rc = InstallSeccompFilter(&program, notify, /*close_listener=*/true,
+                                      /*timed=*/false);
   const int saved = errno;
   munmap(map, st.st_size);
   close(filter_fd);
@@ -639,7 +679,7 @@ int LockDownDeferred() {
   const struct sock_fprog* filter = g_deferred_filter;
   g_deferred_filter = nullptr;
   return InstallSeccompFilter(filter, g_deferred_notify,
-                              /*close_listener=*/true);
+                              /*close_listener=*/true, /*timed=*/false);
 }
 
 const char* ProcCoverPath(int index) {
@@ -652,6 +692,38 @@ const char* ProcCoverPath(int index) {
     return kProcMasked[index - kReadOnlyCount];
   }
   return "/proc";
+}
+
+const char* SetupPhaseName(SetupPhase phase) {
+  switch (phase) {
+    case SetupPhase::kWaitForParent:
+      return "wait_for_parent";
+    case SetupPhase::kIdentity:
+      return "identity";
+    case SetupPhase::kNewRoot:
+      return "new_root";
+    case SetupPhase::kDev:
+      return "dev";
+    case SetupPhase::kBinds:
+      return "binds";
+    case SetupPhase::kProc:
+      return "proc";
+    case SetupPhase::kFinishRoot:
+      return "finish_root";
+    case SetupPhase::kNetwork:
+      return "network";
+    case SetupPhase::kDropPrivileges:
+      return "drop_privileges";
+    case SetupPhase::kForkPayload:
+      return "fork_payload";
+    case SetupPhase::kArrangeFds:
+      return "arrange_fds";
+    case SetupPhase::kSeccomp:
+      return "seccomp";
+    case SetupPhase::kCount:
+      break;
+  }
+  return "unknown";
 }
 
 const char* SetupStepName(SetupStep step) {
@@ -729,6 +801,7 @@ const char* SetupStepName(SetupStep step) {
 }
 
 void RunChild(const ChildPlan& plan, int sync_fd, int parent_end) {
+  StartPhases();
   g_sync_fd = sync_fd;
   g_plan = &plan;
   // The parent's end must not stay open here, or the parent's death would
@@ -743,6 +816,7 @@ void RunChild(const ChildPlan& plan, int sync_fd, int parent_end) {
     got = read(g_sync_fd, &go, 1);
   } while (got < 0 && errno == EINTR);
   if (got != 1) _exit(125);
+  EndPhase(SetupPhase::kWaitForParent);
   if (plan.clear_groups) {
     SBX_CHILD_CHECK(syscall(SYS_setgroups, 0, nullptr), kSetgroups, -1);
   }
@@ -753,10 +827,12 @@ void RunChild(const ChildPlan& plan, int sync_fd, int parent_end) {
   if (plan.new_user_ns) SwitchIds(plan);
   // A new session: no controlling terminal, so no TIOCSTI into the caller's.
   SBX_CHILD_CHECK(setsid(), kSetsid, -1);
+  EndPhase(SetupPhase::kIdentity);
 
   // 2. The filesystem, while we still hold capabilities in our namespaces.
   if (plan.new_mount_ns) BuildFilesystem(plan);
   SBX_CHILD_CHECK(chdir(plan.cwd), kChdir, -1);
+  EndPhase(SetupPhase::kFinishRoot);
 
   // 3. Hostname and loopback.
   if (plan.new_uts_ns && plan.hostname != nullptr) {
@@ -769,8 +845,10 @@ void RunChild(const ChildPlan& plan, int sync_fd, int parent_end) {
     SBX_CHILD_CHECK(unshare(CLONE_NEWCGROUP), kCgroupNamespace, -1);
   }
 
+  EndPhase(SetupPhase::kNetwork);
   // 4. No capability, no way to gain one.
   DropPrivileges(plan);
+  EndPhase(SetupPhase::kDropPrivileges);
 
   // 5. With a pid namespace we are its init: the payload runs as our child
   //    and we stay to reap.
@@ -781,6 +859,7 @@ void RunChild(const ChildPlan& plan, int sync_fd, int parent_end) {
         syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, 0);
     SBX_CHILD_CHECK(payload, kForkPayload, -1);
     if (payload > 0) RunInit(static_cast<pid_t>(payload));
+    EndPhase(SetupPhase::kForkPayload);
     // Die with init, which is the one the host watches.
     SetParentDeathSignal();
   }

@@ -69,15 +69,42 @@ const char* SetupStepName(SetupStep step);
 // The /proc path that ChildMessage::detail `index` names for kMaskProc.
 const char* ProcCoverPath(int index);
 
+// Where the child's setup time goes: phases of the steps above, each timed
+// by the child itself (CLOCK_MONOTONIC through the vDSO, no system call) and
+// reported to the host, which shows them in Result.usage.setup_us.
+enum class SetupPhase : uint32_t {
+  kWaitForParent,   // until "go": id maps, cgroup placement, the host's go
+  kIdentity,        // setgroups, the sandbox user, setsid
+  kNewRoot,         // private mounts, the root tmpfs, pivot_root
+  kDev,             // the minimal /dev
+  kBinds,           // the policy's binds and tmpfs mounts
+  kProc,            // /proc and its covers
+  kFinishRoot,      // old root detached, root read-only, chdir
+  kNetwork,         // hostname, loopback, cgroup namespace
+  kDropPrivileges,  // capabilities, securebits, no_new_privs
+  kForkPayload,     // init forks the payload (seen from the payload)
+  kArrangeFds,      // descriptors, rlimits, signal dispositions
+  kSeccomp,         // the filter installed
+  kCount,
+};
+inline constexpr size_t kSetupPhaseCount =
+    static_cast<size_t>(SetupPhase::kCount);
+const char* SetupPhaseName(SetupPhase phase);
+// A phase that did not run.
+inline constexpr uint32_t kPhaseNotRun = UINT32_MAX;
+
 // One message on the sync socket from child to parent.
 struct ChildMessage {
   enum class Type : uint32_t {
     // A step failed; the child exits.
     kSetupError = 1,
-    // Carries the seccomp notification fd (SCM_RIGHTS).
+    // Carries the seccomp notification fd (SCM_RIGHTS), and phase_us.
     kNotifyFd = 2,
     // From the sandbox's init: the payload ended with `wait_status`.
     kExitStatus = 3,
+    // phase_us, from the payload just before it runs, when no kNotifyFd
+    // message carried them.
+    kSetupTimes = 4,
   };
   Type type;
   SetupStep step;
@@ -88,6 +115,8 @@ struct ChildMessage {
   // What the failing step was working on ("bind /usr -> /usr", a path, an
   // rlimit), NUL-terminated: the host names it in the SETUP_ERROR.
   char what[256];
+  // Microseconds per SetupPhase (kPhaseNotRun for those that did not run).
+  uint32_t phase_us[kSetupPhaseCount];
 };
 
 struct ChildMount {

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "absl/algorithm/container.h"
 #include "absl/base/call_once.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -417,7 +418,18 @@ void Sandbox::ReadChildMessages() {
     if (got != sizeof(message)) continue;
     // A zygote worker keeps the sync socket: what it sends is the
     // sandboxee's word, trusted only where a lie harms nobody but itself.
+    const bool carries_times = message.type == ChildMessage::Type::kNotifyFd ||
+                               message.type == ChildMessage::Type::kSetupTimes;
+    if (carries_times && setup_us_.empty() &&
+        absl::c_any_of(message.phase_us, [](uint32_t us) {
+          return us != internal::kPhaseNotRun;
+        })) {
+      setup_us_.assign(std::begin(message.phase_us),
+                       std::end(message.phase_us));
+    }
     switch (message.type) {
+      case ChildMessage::Type::kSetupTimes:
+        break;
       case ChildMessage::Type::kSetupError:
         // An exec'd program cannot reach the socket (close-on-exec); a
         // zygote worker can, once its filter is in.
@@ -497,6 +509,11 @@ void Sandbox::Finish() {
   usage.set_system_cpu_seconds(rusage_.ru_stime.tv_sec +
                                rusage_.ru_stime.tv_usec / 1e6);
   usage.set_peak_memory_bytes(static_cast<uint64_t>(rusage_.ru_maxrss) * 1024);
+  for (size_t i = 0; i < setup_us_.size(); ++i) {
+    if (setup_us_[i] == internal::kPhaseNotRun) continue;
+    (*usage.mutable_setup_us())[internal::SetupPhaseName(
+        static_cast<internal::SetupPhase>(i))] = setup_us_[i];
+  }
 
   // With a pid namespace the payload's status comes from our init; if init
   // itself died first (killed), its own status stands.

@@ -166,6 +166,9 @@ class Sandbox {
   bool timed_out_ = false;
   bool exit_status_received_ = false;
   bool notify_received_ = false;
+  // From the first message that carried them (kNotifyFd or kSetupTimes).
+  // Microseconds per internal::SetupPhase.
+  std::vector<uint32_t> setup_us_;
   bool worker_ = false;
   int payload_wait_status_ = 0;
   bool reaped_ = false;

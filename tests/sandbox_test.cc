@@ -640,6 +640,44 @@ TEST(OutcomeTest, UsageIsReported) {
   EXPECT_GT(usage.peak_memory_bytes(), 100u * 1024);
 }
 
+// The phases the child timed, in Result.usage.setup_us: those that ran, and
+// no more time than the sandbox lived.
+std::set<std::string> SetupPhasesOf(const proto::Result& result) {
+  std::set<std::string> phases;
+  double total_us = 0;
+  for (const auto& [phase, us] : result.usage().setup_us()) {
+    phases.insert(phase);
+    total_us += us;
+  }
+  EXPECT_LE(total_us / 1e6, result.usage().wall_time_seconds())
+      << result.DebugString();
+  return phases;
+}
+
+TEST(OutcomeTest, SetupPhasesAreTimed) {
+  const std::set<std::string> all = {
+      "wait_for_parent", "identity",     "new_root",    "dev",
+      "binds",           "proc",         "finish_root", "network",
+      "drop_privileges", "fork_payload", "arrange_fds", "seccomp"};
+  // The default policy hands the supervisor a listener: the times ride on
+  // that message.
+  TesteeRun run = RunTestee(DefaultTesteePolicy(), {"exit", "0"});
+  ExpectExited(run);
+  EXPECT_EQ(SetupPhasesOf(run.result), all);
+  EXPECT_GT(run.result.usage().setup_us().at("seccomp"), 0u);
+
+  // Without a listener (a policy that answers unknown calls with an errno)
+  // they come in a message of their own; without an init, nothing forks.
+  PolicyBuilder builder = TesteePolicy();
+  builder.SetDefaultErrno(EPERM);
+  builder.mutable_proto().mutable_namespaces()->set_program_is_init(true);
+  run = RunTestee(Build(builder), {"exit", "0"});
+  ExpectExited(run);
+  std::set<std::string> expected = all;
+  expected.erase("fork_payload");
+  EXPECT_EQ(SetupPhasesOf(run.result), expected);
+}
+
 TEST(OutcomeTest, OrphansAreReaped) {
   TesteeRun run = RunTestee(DefaultTesteePolicy(), {"orphans", "5"});
   ExpectExited(run);

@@ -436,6 +436,10 @@ TEST(ZygoteTest, ExitCodeComesBack) {
     proto::Result result = WaitOrDie(*sandbox);
     EXPECT_EQ(result.status(), proto::Result::OK) << result.DebugString();
     EXPECT_EQ(result.exit_code(), code);
+    // The child timed its setup as in exec mode.
+    for (const char* phase : {"new_root", "proc", "fork_payload", "seccomp"}) {
+      EXPECT_TRUE(result.usage().setup_us().contains(phase)) << phase;
+    }
   }
 }
 
