@@ -414,21 +414,43 @@ TEST(CommsTest, LargeSendBytesGoesAsMemfdAtTheThreshold) {
               Pattern(4096, 2));
 }
 
+// A hand-made frame announcing `announced` bytes in the attached `fd`, and
+// the error its receiver must give.
+struct RefusedFdCase {
+  const char* name;
+  UniqueFd fd;
+  uint64_t announced;
+  absl::StatusCode code;
+  const char* message;
+};
+
+// Sends each case as a (tag, flags) frame, expects `receive` to refuse it as
+// the case says, and the channel to stay in sync: such a frame is read
+// whole.
+template <typename Receive>
+void ExpectRefusedAndInSync(Comms& a, Comms& b, uint16_t tag, uint16_t flags,
+                            const std::vector<RefusedFdCase>& cases,
+                            Receive receive) {
+  for (const RefusedFdCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::vector<int> fds;
+    if (c.fd.valid()) fds.push_back(c.fd.get());
+    SendRawFrame(a.fd(), tag, flags, 8, U64(c.announced), fds);
+    EXPECT_THAT(receive(b), StatusIs(c.code, HasSubstr(c.message)));
+    ASSERT_THAT(a.SendString("still in sync"), IsOk());
+    absl::StatusOr<std::string> next = b.RecvString();
+    ASSERT_THAT(next, IsOk());
+    EXPECT_EQ(*next, "still in sync");
+  }
+}
+
 TEST(CommsTest, RefusesMemfdsThatAreNotSealed) {
   auto [a, b] = MakePair();
   const std::string content = "ten bytes!";
   constexpr int kAllSeals =
       F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL;
-
-  struct Case {
-    const char* name;
-    UniqueFd fd;
-    uint64_t announced;
-    absl::StatusCode code;
-    const char* message;
-  };
   Pipe pipe = MakePipe();
-  std::vector<Case> cases;
+  std::vector<RefusedFdCase> cases;
   cases.push_back({"no seals", MakeMemfd(content, 0), 10,
                    absl::StatusCode::kInvalidArgument, "not sealed"});
   cases.push_back({"writable", MakeMemfd(content, F_SEAL_SHRINK | F_SEAL_GROW),
@@ -440,19 +462,8 @@ TEST(CommsTest, RefusesMemfdsThatAreNotSealed) {
                    absl::StatusCode::kInvalidArgument, "not a sealable memfd"});
   cases.push_back({"no fd", UniqueFd(), 10, absl::StatusCode::kDataLoss,
                    "without a file descriptor"});
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.name);
-    std::vector<int> fds;
-    if (c.fd.valid()) fds.push_back(c.fd.get());
-    SendRawFrame(a.fd(), internal::kTagBytes, internal::kFlagMemfd, 8,
-                 U64(c.announced), fds);
-    EXPECT_THAT(b.RecvBuffer(), StatusIs(c.code, HasSubstr(c.message)));
-    // The frame was read whole: the channel is still in sync.
-    ASSERT_THAT(a.SendString("still in sync"), IsOk());
-    absl::StatusOr<std::string> next = b.RecvString();
-    ASSERT_THAT(next, IsOk());
-    EXPECT_EQ(*next, "still in sync");
-  }
+  ExpectRefusedAndInSync(a, b, internal::kTagBytes, internal::kFlagMemfd, cases,
+                         [](Comms& b) { return b.RecvBuffer(); });
 }
 
 // --- Shared regions ---------------------------------------------------------
@@ -506,15 +517,8 @@ TEST(CommsTest, RefusesRegionsThatCouldFaultOrFreeze) {
   auto [a, b] = MakePair();
   const std::string content = "ten bytes!";
   constexpr int kRegionSeals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
-  struct Case {
-    const char* name;
-    UniqueFd fd;
-    uint64_t announced;
-    absl::StatusCode code;
-    const char* message;
-  };
   Pipe pipe = MakePipe();
-  std::vector<Case> cases;
+  std::vector<RefusedFdCase> cases;
   cases.push_back({"no seals: could shrink", MakeMemfd(content, 0), 10,
                    absl::StatusCode::kInvalidArgument, "has seals 0x0"});
   cases.push_back({"could take a write seal",
@@ -532,18 +536,8 @@ TEST(CommsTest, RefusesRegionsThatCouldFaultOrFreeze) {
                    absl::StatusCode::kInvalidArgument, "not a sealable memfd"});
   cases.push_back({"no fd", UniqueFd(), 10, absl::StatusCode::kDataLoss,
                    "without a file descriptor"});
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.name);
-    std::vector<int> fds;
-    if (c.fd.valid()) fds.push_back(c.fd.get());
-    SendRawFrame(a.fd(), internal::kTagRegion, 0, 8, U64(c.announced), fds);
-    EXPECT_THAT(b.RecvRegion(), StatusIs(c.code, HasSubstr(c.message)));
-    // The frame was read whole: the channel is still in sync.
-    ASSERT_THAT(a.SendString("still in sync"), IsOk());
-    absl::StatusOr<std::string> next = b.RecvString();
-    ASSERT_THAT(next, IsOk());
-    EXPECT_EQ(*next, "still in sync");
-  }
+  ExpectRefusedAndInSync(a, b, internal::kTagRegion, 0, cases,
+                         [](Comms& b) { return b.RecvRegion(); });
   // A region frame whose payload is not a size breaks the stream.
   SendRawFrame(a.fd(), internal::kTagRegion, 0, 3, "abc");
   EXPECT_THAT(b.RecvRegion(), StatusIs(absl::StatusCode::kDataLoss,
