@@ -588,7 +588,7 @@ void ResetSignals() {
   if (plan.filter != nullptr && !plan.defer_seccomp) {
     if (InstallSeccompFilter(plan.filter, plan.filter_notify,
                              /*close_listener=*/plan.worker_entry != nullptr,
-                             /*timed=*/true) < 0) {
+                             /*timed=*/plan.time_seccomp) < 0) {
       Fail(SetupStep::kInstallSeccomp, errno);
     }
   }

@@ -191,6 +191,10 @@ struct ChildPlan {
 
   const struct sock_fprog* filter = nullptr;  // null: no filter
   bool filter_notify = false;
+  // Whether the filter allows clock_gettime(CLOCK_MONOTONIC), so that the
+  // seccomp phase may be timed after the filter is in (the vDSO falls back
+  // to the system call where the clock source has no vDSO support).
+  bool time_seccomp = false;
 
   // Candidate paths for the program (a PATH search done ahead), argv, envp.
   const char* const* exec_candidates = nullptr;

@@ -676,6 +676,23 @@ TEST(OutcomeTest, SetupPhasesAreTimed) {
   std::set<std::string> expected = all;
   expected.erase("fork_payload");
   EXPECT_EQ(SetupPhasesOf(run.result), expected);
+
+  // Where the filter does not allow clock_gettime, the clock is not read
+  // once it is in (the vDSO may fall back to the system call): no seccomp
+  // time, and the sandbox runs as ever.
+  builder = TesteePolicy();
+  for (proto::SyscallRule& rule :
+       *builder.mutable_proto().mutable_seccomp()->mutable_rules()) {
+    auto* names = rule.mutable_syscalls();
+    for (int i = names->size() - 1; i >= 0; --i) {
+      if (names->Get(i) == "clock_gettime") names->erase(names->begin() + i);
+    }
+  }
+  run = RunTestee(Build(builder), {"exit", "0"});
+  ExpectExited(run);
+  expected = all;
+  expected.erase("seccomp");
+  EXPECT_EQ(SetupPhasesOf(run.result), expected);
 }
 
 TEST(OutcomeTest, OrphansAreReaped) {
