@@ -52,6 +52,11 @@ class Policy {
   // Unique in this process for each Build() result (copies share it), so
   // that a fork server can cache what it prepared for a policy.
   uint64_t id() const { return impl_->id; }
+  // Whether the filter allows clock_gettime(CLOCK_MONOTONIC): only then may
+  // the child read the clock once the filter is in (the vDSO falls back to
+  // the system call where the clock source has no vDSO support), to time
+  // the seccomp phase.
+  bool filter_allows_clock() const { return impl_->filter_allows_clock; }
 
  private:
   friend class PolicyBuilder;
@@ -60,6 +65,7 @@ class Policy {
     SeccompProgram seccomp;
     ResolvedLimits limits;
     uint64_t id = 0;
+    bool filter_allows_clock = false;
   };
   explicit Policy(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 

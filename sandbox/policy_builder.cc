@@ -1,6 +1,9 @@
 #include "sandbox/policy_builder.h"
 
+#include <linux/audit.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
 
 #include <atomic>
 #include <cmath>
@@ -15,6 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
+#include "sandbox/bpf_evaluator.h"
 #include "sandbox/status_macros.h"
 #include "sandbox/util.h"
 
@@ -618,6 +622,15 @@ absl::StatusOr<Policy> PolicyBuilder::BuildImpl(
     } else {
       status = program.status();
     }
+  }
+  if (status.ok()) {
+    struct seccomp_data clock_call = {};
+    clock_call.nr = __NR_clock_gettime;
+    clock_call.arch = AUDIT_ARCH_X86_64;
+    clock_call.args[0] = CLOCK_MONOTONIC;
+    impl->filter_allows_clock =
+        (EvaluateSeccomp(impl->seccomp.instructions, clock_call) &
+         SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_ALLOW;
   }
   if (!status.ok()) {
     if (text_source_ == nullptr ||

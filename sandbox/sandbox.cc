@@ -420,12 +420,13 @@ void Sandbox::ReadChildMessages() {
     // sandboxee's word, trusted only where a lie harms nobody but itself.
     const bool carries_times = message.type == ChildMessage::Type::kNotifyFd ||
                                message.type == ChildMessage::Type::kSetupTimes;
-    if (carries_times && setup_us_.empty() &&
+    static_assert(sizeof(message.phase_us) <= sizeof(setup_us_));
+    if (carries_times && !setup_us_received_ &&
         absl::c_any_of(message.phase_us, [](uint32_t us) {
           return us != internal::kPhaseNotRun;
         })) {
-      setup_us_.assign(std::begin(message.phase_us),
-                       std::end(message.phase_us));
+      absl::c_copy(message.phase_us, setup_us_.begin());
+      setup_us_received_ = true;
     }
     switch (message.type) {
       case ChildMessage::Type::kSetupTimes:
@@ -509,7 +510,8 @@ void Sandbox::Finish() {
   usage.set_system_cpu_seconds(rusage_.ru_stime.tv_sec +
                                rusage_.ru_stime.tv_usec / 1e6);
   usage.set_peak_memory_bytes(static_cast<uint64_t>(rusage_.ru_maxrss) * 1024);
-  for (size_t i = 0; i < setup_us_.size(); ++i) {
+  for (size_t i = 0; setup_us_received_ && i < internal::kSetupPhaseCount;
+       ++i) {
     if (setup_us_[i] == internal::kPhaseNotRun) continue;
     (*usage.mutable_setup_us())[internal::SetupPhaseName(
         static_cast<internal::SetupPhase>(i))] = setup_us_[i];

@@ -20,6 +20,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include <array>
 #include <atomic>
 #include <memory>
 #include <optional>
@@ -167,8 +168,9 @@ class Sandbox {
   bool exit_status_received_ = false;
   bool notify_received_ = false;
   // From the first message that carried them (kNotifyFd or kSetupTimes).
-  // Microseconds per internal::SetupPhase.
-  std::vector<uint32_t> setup_us_;
+  // Microseconds per internal::SetupPhase, once a message carried them.
+  std::array<uint32_t, 16> setup_us_;
+  bool setup_us_received_ = false;
   bool worker_ = false;
   int payload_wait_status_ = 0;
   bool reaped_ = false;

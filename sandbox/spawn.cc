@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/audit.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -13,7 +12,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,7 +20,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "sandbox/bpf_evaluator.h"
 #include "sandbox/kernel_abi.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/status_macros.h"
@@ -362,14 +359,8 @@ absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
   plan.filter = &prepared->filter;
   plan.filter_notify = program.uses_notify;
   // Reading the clock after the filter is in must never become a violation,
-  // nor block on a listener not yet handed over: only where the filter
-  // allows the call the vDSO may fall back to.
-  struct seccomp_data clock_call = {};
-  clock_call.nr = __NR_clock_gettime;
-  clock_call.arch = AUDIT_ARCH_X86_64;
-  clock_call.args[0] = CLOCK_MONOTONIC;
-  plan.time_seccomp = (EvaluateSeccomp(program.instructions, clock_call) &
-                       SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_ALLOW;
+  // nor block on a listener not yet handed over.
+  plan.time_seccomp = policy.filter_allows_clock();
   plan.defer_seccomp = p.seccomp().defer_until_lockdown();
 
   Command with_lockdown;
