@@ -189,7 +189,7 @@ class SpawnAccounting {
 };
 
 pid_t ExecServerPid() {
-  absl::StatusOr<internal::ForkServerClient*> server =
+  absl::StatusOr<std::shared_ptr<internal::ForkServerClient>> server =
       internal::DefaultForkServer();
   return server.ok() ? (*server)->pid() : -1;
 }
@@ -816,7 +816,7 @@ void BM_ForkServerMemory(benchmark::State& state) {
       }
     }
   }
-  absl::StatusOr<internal::ForkServerClient*> server =
+  absl::StatusOr<std::shared_ptr<internal::ForkServerClient>> server =
       internal::DefaultForkServer();
   if (!server.ok()) {
     state.SkipWithError(server.status().ToString().c_str());

@@ -805,8 +805,9 @@ void RunChild(const ChildPlan& plan, int sync_fd, int parent_end) {
   g_sync_fd = sync_fd;
   g_plan = &plan;
   // The parent's end must not stay open here, or the parent's death would
-  // go unnoticed.
+  // go unnoticed; nor the fork server's channel, or its death would.
   close(parent_end);
+  if (plan.server_channel_fd >= 0) close(plan.server_channel_fd);
   // 1. Die with the parent, and wait until it has written our id maps and
   //    placed us in our cgroup: until then we have no identity to act as.
   SetParentDeathSignal();

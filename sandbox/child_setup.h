@@ -195,6 +195,10 @@ struct ChildPlan {
   // seccomp phase may be timed after the filter is in (the vDSO falls back
   // to the system call where the clock source has no vDSO support).
   bool time_seccomp = false;
+  // The fork server's channel to the host, which the clone copied: closed
+  // first thing, so that a server that dies mid-spawn is seen as gone (EOF)
+  // by the host rather than kept open by a child waiting for the host.
+  int server_channel_fd = -1;
 
   // Candidate paths for the program (a PATH search done ahead), argv, envp.
   const char* const* exec_candidates = nullptr;

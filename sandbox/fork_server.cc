@@ -147,7 +147,8 @@ int RunWorkerEntry(const void* arg) {
 }
 
 absl::StatusOr<SpawnedProcess> Serve(
-    const proto::SpawnRequest& request, std::vector<UniqueFd>& fds,
+    int channel_fd, const proto::SpawnRequest& request,
+    std::vector<UniqueFd>& fds,
     absl::flat_hash_map<uint64_t, Policy>& policies) {
   SpawnedProcess none;
   const size_t expected =
@@ -192,6 +193,7 @@ absl::StatusOr<SpawnedProcess> Serve(
     none.early_failure = std::move(prepared->early_failure);
     return none;
   }
+  prepared->plan.server_channel_fd = channel_fd;
   if (!command.worker.empty()) {
     if (!HasRegisteredWorker(command.worker)) {
       return absl::NotFoundError(
@@ -278,7 +280,8 @@ void RunForkServer(int channel_fd) {
       reply.set_code(static_cast<int>(absl::StatusCode::kInvalidArgument));
       reply.set_message("fork server: malformed request");
     } else {
-      absl::StatusOr<SpawnedProcess> child = Serve(request, fds, policies);
+      absl::StatusOr<SpawnedProcess> child =
+          Serve(channel_fd, request, fds, policies);
       if (!child.ok()) {
         reply.set_code(static_cast<int>(child.status().code()));
         reply.set_message(std::string(child.status().message()));
@@ -442,10 +445,9 @@ ForkServerClient::~ForkServerClient() {
   }
 }
 
-void ForkServerClient::Abandon(std::unique_ptr<ForkServerClient> client) {
-  client->channel_.reset();
-  client->pidfd_.reset();
-  // The destructor now neither signals nor waits.
+void ForkServerClient::Disown() {
+  channel_.reset();
+  pidfd_.reset();
 }
 
 bool ForkServerClient::alive() const {
@@ -572,20 +574,23 @@ class LauncherThread {
 
 }  // namespace
 
-absl::StatusOr<ForkServerClient*> DefaultForkServer() {
+absl::StatusOr<std::shared_ptr<ForkServerClient>> DefaultForkServer() {
   static absl::Mutex mu(absl::kConstInit);
   // Never destroyed: the server dies with the process.
-  static ForkServerClient* server = nullptr;
+  static auto* server = new std::shared_ptr<ForkServerClient>();
   absl::MutexLock lock(&mu);
-  if (server != nullptr && server->owner() != getpid()) {
-    ForkServerClient::Abandon(std::unique_ptr<ForkServerClient>(server));
-    server = nullptr;
+  if (*server != nullptr && (*server)->owner() != getpid()) {
+    // A fork of the host: references the parent's other threads held are
+    // copied but will never be dropped, so the object is left as it is.
+    (*server)->Disown();
+    new std::shared_ptr<ForkServerClient>(std::move(*server));
+    server->reset();
   }
-  if (server != nullptr && !server->alive()) {
-    delete server;  // reaps it
-    server = nullptr;
+  if (*server != nullptr && !(*server)->alive()) {
+    // The last reference reaps it: ours, or that of a spawn in flight.
+    server->reset();
   }
-  if (server == nullptr) {
+  if (*server == nullptr) {
     // A fork of the host has no launcher thread (only the forking thread
     // is copied), and the old object's state is unusable there: leak it.
     static LauncherThread* launcher = nullptr;
@@ -597,9 +602,9 @@ absl::StatusOr<ForkServerClient*> DefaultForkServer() {
     absl::StatusOr<std::unique_ptr<ForkServerClient>> client;
     launcher->Run([&] { client = ForkServerClient::StartExec(); });
     if (!client.ok()) return client.status();
-    server = client->release();
+    *server = *std::move(client);
   }
-  return server;
+  return *server;
 }
 
 namespace {

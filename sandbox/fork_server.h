@@ -71,8 +71,10 @@ class ForkServerClient {
   // parent's children.
   pid_t owner() const { return owner_; }
   // In such a forked child: closes our copies of the descriptors without
-  // touching the server, which belongs to the parent.
-  static void Abandon(std::unique_ptr<ForkServerClient> client);
+  // touching the server, which belongs to the parent; the destructor then
+  // neither signals nor waits. No lock: the thread holding it may not exist
+  // in the child.
+  void Disown();
   Kind kind() const { return kind_; }
 
  private:
@@ -91,8 +93,11 @@ class ForkServerClient {
 };
 
 // The process-wide exec fork server, started on first use and again after
-// it died. Returns its error if it cannot be started.
-[[nodiscard]] absl::StatusOr<ForkServerClient*> DefaultForkServer();
+// it died. Returns its error if it cannot be started. Shared: a caller's
+// reference keeps the client valid while it spawns, even if another thread
+// finds the server dead meanwhile and starts a new one.
+[[nodiscard]] absl::StatusOr<std::shared_ptr<ForkServerClient>>
+DefaultForkServer();
 
 // The zygote started by InitForkServer(), or nullptr.
 ForkServerClient* ZygoteForkServer();

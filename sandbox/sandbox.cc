@@ -141,6 +141,8 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Spawn(const Policy& policy,
     return absl::InvalidArgumentError("command.argv: names no program");
   }
   internal::ForkServerClient* server = nullptr;
+  // Keeps the default server's client valid for this spawn.
+  std::shared_ptr<internal::ForkServerClient> default_server;
   if (worker) {
     server = internal::ZygoteForkServer();
     if (server == nullptr) {
@@ -149,7 +151,8 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Spawn(const Policy& policy,
           "': zygote workers need sandbox::InitForkServer() in main()"));
     }
   } else if (mode == SpawnMode::kForkServer) {
-    SBX_ASSIGN_OR_RETURN(server, internal::DefaultForkServer());
+    SBX_ASSIGN_OR_RETURN(default_server, internal::DefaultForkServer());
+    server = default_server.get();
   }
 
   std::unique_ptr<Sandbox> sandbox(new Sandbox());

@@ -121,7 +121,7 @@ TEST(ForkServerTest, SpawnsThroughTheServer) {
   ASSERT_THAT(result, IsOk());
   EXPECT_EQ(result->status(), proto::Result::OK);
   EXPECT_EQ(result->exit_code(), 3);
-  absl::StatusOr<internal::ForkServerClient*> server =
+  absl::StatusOr<std::shared_ptr<internal::ForkServerClient>> server =
       internal::DefaultForkServer();
   ASSERT_THAT(server, IsOk());
   EXPECT_TRUE((*server)->alive());
@@ -131,7 +131,7 @@ TEST(ForkServerTest, SpawnsThroughTheServer) {
 
 TEST(ForkServerTest, ServerKeepsOnlyTheCapabilitiesItNeeds) {
   ASSERT_THAT(sandbox::Run(TesteeTruePolicy(), Testee({"exit", "0"})), IsOk());
-  absl::StatusOr<internal::ForkServerClient*> server =
+  absl::StatusOr<std::shared_ptr<internal::ForkServerClient>> server =
       internal::DefaultForkServer();
   ASSERT_THAT(server, IsOk());
   std::ifstream status(absl::StrCat("/proc/", (*server)->pid(), "/status"));
@@ -236,7 +236,7 @@ TEST(ForkServerTest, ThousandSpawnsLeakNothing) {
 TEST(ForkServerTest, ServerKilledBetweenSpawnsIsReplaced) {
   const Policy policy = TesteeTruePolicy();
   ASSERT_THAT(sandbox::Run(policy, Testee({"exit", "0"})), IsOk());
-  absl::StatusOr<internal::ForkServerClient*> first =
+  absl::StatusOr<std::shared_ptr<internal::ForkServerClient>> first =
       internal::DefaultForkServer();
   ASSERT_THAT(first, IsOk());
   const pid_t old_pid = (*first)->pid();
@@ -247,7 +247,7 @@ TEST(ForkServerTest, ServerKilledBetweenSpawnsIsReplaced) {
       sandbox::Run(policy, Testee({"exit", "5"}));
   ASSERT_THAT(result, IsOk());
   EXPECT_EQ(result->exit_code(), 5);
-  absl::StatusOr<internal::ForkServerClient*> second =
+  absl::StatusOr<std::shared_ptr<internal::ForkServerClient>> second =
       internal::DefaultForkServer();
   ASSERT_THAT(second, IsOk());
   EXPECT_NE((*second)->pid(), old_pid);
@@ -261,25 +261,32 @@ TEST(ForkServerTest, ServerKilledDuringSpawnsGivesAClearErrorNeverAHang) {
   std::atomic<int> other{0};
   std::thread killer([&] {
     while (!stop) {
-      absl::StatusOr<internal::ForkServerClient*> server =
+      absl::StatusOr<std::shared_ptr<internal::ForkServerClient>> server =
           internal::DefaultForkServer();
       if (server.ok()) kill((*server)->pid(), SIGKILL);
       usleep(3000);
     }
   });
-  for (int i = 0; i < 200; ++i) {
-    absl::StatusOr<proto::Result> result =
-        sandbox::Run(policy, Testee({"exit", "0"}));
-    if (result.ok()) {
-      ++ok;
-    } else if (result.status().code() == absl::StatusCode::kUnavailable) {
-      EXPECT_THAT(result.status().message(), HasSubstr("fork server"));
-      ++unavailable;
-    } else {
-      ADD_FAILURE() << result.status();
-      ++other;
+  // Two spawning threads: one may be mid-request on a client that the
+  // other (or the killer) finds dead and replaces.
+  auto spawner = [&] {
+    for (int i = 0; i < 150; ++i) {
+      absl::StatusOr<proto::Result> result =
+          sandbox::Run(policy, Testee({"exit", "0"}));
+      if (result.ok()) {
+        ++ok;
+      } else if (result.status().code() == absl::StatusCode::kUnavailable) {
+        EXPECT_THAT(result.status().message(), HasSubstr("fork server"));
+        ++unavailable;
+      } else {
+        ADD_FAILURE() << result.status();
+        ++other;
+      }
     }
-  }
+  };
+  std::thread second(spawner);
+  spawner();
+  second.join();
   stop = true;
   killer.join();
   EXPECT_EQ(other.load(), 0);
@@ -308,7 +315,7 @@ TEST(ForkServerTest, HostExitKillsEverySandbox) {
       sandboxes.push_back(*std::move(sandbox));
     }
     // And its fork server, which must die with it too.
-    absl::StatusOr<internal::ForkServerClient*> server =
+    absl::StatusOr<std::shared_ptr<internal::ForkServerClient>> server =
         internal::DefaultForkServer();
     if (!server.ok()) _exit(4);
     const pid_t server_pid = (*server)->pid();
