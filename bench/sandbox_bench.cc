@@ -295,6 +295,26 @@ class SetupPhases {
   int64_t count_ = 0;
 };
 
+// The timed loop of the spawn benchmarks: one spawn and wait per
+// iteration, then the CPU counters of `server_pid` and the sandboxes, and
+// the child's setup phases.
+void TimedSpawns(benchmark::State& state, const Policy& policy,
+                 const Command& command, SpawnMode mode, pid_t server_pid) {
+  const SpawnAccounting accounting(server_pid);
+  SetupPhases phases;
+  proto::Result result;
+  for (auto _ : state) {
+    absl::StatusOr<int64_t> ns = TimeSpawn(policy, command, mode, &result);
+    if (!ns.ok()) {
+      state.SkipWithError(ns.status().ToString().c_str());
+      return;
+    }
+    phases.Add(result);
+  }
+  accounting.Report(state);
+  phases.Report(state);
+}
+
 void BM_SpawnExec(benchmark::State& state, Variant variant, SpawnMode mode) {
   const absl::StatusOr<Policy>& policy = CachedPolicy(variant);
   if (!policy.ok()) {
@@ -315,20 +335,8 @@ void BM_SpawnExec(benchmark::State& state, Variant variant, SpawnMode mode) {
     state.SkipWithError(warm.status().ToString().c_str());
     return;
   }
-  const SpawnAccounting accounting(
-      mode == SpawnMode::kForkServer ? ExecServerPid() : -1);
-  SetupPhases phases;
-  proto::Result result;
-  for (auto _ : state) {
-    absl::StatusOr<int64_t> ns = TimeSpawn(*policy, command, mode, &result);
-    if (!ns.ok()) {
-      state.SkipWithError(ns.status().ToString().c_str());
-      return;
-    }
-    phases.Add(result);
-  }
-  accounting.Report(state);
-  phases.Report(state);
+  TimedSpawns(state, *policy, command, mode,
+              mode == SpawnMode::kForkServer ? ExecServerPid() : -1);
 }
 
 void BM_SpawnZygote(benchmark::State& state, Variant variant) {
@@ -342,20 +350,7 @@ void BM_SpawnZygote(benchmark::State& state, Variant variant) {
     state.SkipWithError(warm.status().ToString().c_str());
     return;
   }
-  const SpawnAccounting accounting(ZygotePid());
-  SetupPhases phases;
-  proto::Result result;
-  for (auto _ : state) {
-    absl::StatusOr<int64_t> ns =
-        TimeSpawn(*policy, command, SpawnMode::kForkServer, &result);
-    if (!ns.ok()) {
-      state.SkipWithError(ns.status().ToString().c_str());
-      return;
-    }
-    phases.Add(result);
-  }
-  accounting.Report(state);
-  phases.Report(state);
+  TimedSpawns(state, *policy, command, SpawnMode::kForkServer, ZygotePid());
 }
 
 void BM_SpawnThroughput(benchmark::State& state) {
