@@ -1,6 +1,7 @@
 #include "sandbox/sandbox.h"
 
 #include <fcntl.h>
+#include <linux/audit.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <signal.h>
@@ -469,7 +470,10 @@ void Sandbox::ReadNotification() {
   if (!violation_.has_value()) {
     proto::Violation violation;
     violation.set_nr(notification.data.nr);
-    violation.set_arch(ArchName(notification.data.arch));
+    // x32 calls come with the x86-64 audit arch and bit 30 set.
+    const bool x32 = notification.data.arch == AUDIT_ARCH_X86_64 &&
+                     (notification.data.nr & 0x40000000) != 0;
+    violation.set_arch(x32 ? "x32" : ArchName(notification.data.arch));
     violation.set_syscall(
         SyscallName(notification.data.arch, notification.data.nr));
     for (uint64_t arg : notification.data.args) violation.add_args(arg);

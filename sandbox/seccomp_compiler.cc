@@ -1,6 +1,7 @@
 #include "sandbox/seccomp_compiler.h"
 
 #include <linux/audit.h>
+#include <linux/prctl.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <sys/mman.h>
@@ -66,6 +67,11 @@ constexpr const char* kFixedDenyList[] = {
     "request_key",
     // Page-fault handling from user space widens every kernel race.
     "userfaultfd",
+    // A filter of the sandboxee's own whose ERRNO or TRAP outranks our user
+    // notification would hide its forbidden calls from the supervisor.
+    // prctl(PR_SET_SECCOMP) is the same door: rules that allow prctl never
+    // allow that option unless seccomp is named in dangerous_allow.
+    "seccomp",
     // io_uring performs system calls the filter never sees.
     "io_uring_setup",
     "io_uring_enter",
@@ -152,6 +158,53 @@ bool Grants(uint32_t action) {
   return action == SCMP_ACT_ALLOW || action == SCMP_ACT_LOG;
 }
 
+// Whether the 64-bit condition `c` holds for some argument whose low 32 bits
+// are `low`. The kernel reads an int argument (prctl's option) from the low
+// half of the register, whatever the filter saw in the high half.
+bool CanHoldForLow32(const scmp_arg_cmp& c, uint32_t low) {
+  constexpr uint64_t kHighest = 0xffffffff00000000ull;
+  switch (c.op) {
+    case SCMP_CMP_EQ:
+      return static_cast<uint32_t>(c.datum_a) == low;
+    case SCMP_CMP_NE:
+      return true;
+    case SCMP_CMP_LT:
+      return c.datum_a > low;
+    case SCMP_CMP_LE:
+      return c.datum_a >= low;
+    case SCMP_CMP_GT:
+      return c.datum_a < (kHighest | low);
+    case SCMP_CMP_GE:
+      return c.datum_a <= (kHighest | low);
+    case SCMP_CMP_MASKED_EQ:
+      return (c.datum_b & ~c.datum_a) == 0 &&
+             (c.datum_b & c.datum_a & 0xffffffffull) ==
+                 (low & c.datum_a & 0xffffffffull);
+    default:
+      return true;
+  }
+}
+
+// prctl's option with the high half clear and the low half anything but
+// PR_SET_SECCOMP (22), as alternatives of one comparison each (libseccomp
+// takes one comparison per argument and rule): 0..21, 23, 24..31, and
+// >= 32 as "bit i set" for i = 5..31.
+static_assert(PR_SET_SECCOMP == 22);
+constexpr uint64_t kHighHalf = 0xffffffff00000000ull;
+std::vector<scmp_arg_cmp> PrctlOptionsButSeccomp() {
+  std::vector<scmp_arg_cmp> alternatives = {
+      SCMP_CMP64(0, SCMP_CMP_LT, 22),
+      SCMP_CMP64(0, SCMP_CMP_EQ, 23),
+      SCMP_CMP64(0, SCMP_CMP_MASKED_EQ, ~uint64_t{0x7}, 0x18),
+  };
+  for (int bit = 5; bit < 32; ++bit) {
+    alternatives.push_back(SCMP_CMP64(0, SCMP_CMP_MASKED_EQ,
+                                      kHighHalf | (uint64_t{1} << bit),
+                                      uint64_t{1} << bit));
+  }
+  return alternatives;
+}
+
 absl::Status AddRule(scmp_filter_ctx ctx, uint32_t action, int nr,
                      const std::vector<scmp_arg_cmp>& args,
                      absl::string_view field, absl::string_view name) {
@@ -217,6 +270,19 @@ absl::StatusOr<SeccompProgram> CompileSeccomp(
                       "only applies with default_action ERRNO");
   }
 
+  // A sandboxee allowed to install filters of its own could stack one whose
+  // ERRNO or TRAP outranks our user notification and so hide a forbidden
+  // call from the supervisor. Then every call the policy forbids is killed
+  // outright instead (SECCOMP_RET_KILL_PROCESS outranks every action): not
+  // reported by name, but never hidden.
+  bool stackable = false;
+  for (const std::string& name : seccomp.dangerous_allow()) {
+    if (name == "seccomp") stackable = true;
+  }
+  if (stackable && default_action == SCMP_ACT_NOTIFY) {
+    default_action = SCMP_ACT_KILL_PROCESS;
+  }
+
   const uint32_t native_arch = seccomp_arch_native();
   absl::flat_hash_set<absl::string_view> deny(std::begin(kFixedDenyList),
                                               std::end(kFixedDenyList));
@@ -241,13 +307,8 @@ absl::StatusOr<SeccompProgram> CompileSeccomp(
 
   ScmpFilter ctx(seccomp_init(default_action));
   if (ctx == nullptr) return absl::InternalError("seccomp_init failed");
-  // Foreign ABIs (i386 int 0x80; x32 numbers on x86-64, which libseccomp
-  // sends to the bad-arch action too) are killed outright: the policy's
-  // names were resolved for the native ABI only.
-  if (seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH,
-                       SCMP_ACT_KILL_PROCESS) < 0 ||
-      // The child sets no_new_privs itself, in its own step.
-      seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0) < 0 ||
+  // The child sets no_new_privs itself, in its own step.
+  if (seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0) < 0 ||
       // Binary tree of syscall numbers: lookup cost grows with log(rules).
       seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2) < 0) {
     return absl::InternalError("seccomp_attr_set failed");
@@ -273,7 +334,8 @@ absl::StatusOr<SeccompProgram> CompileSeccomp(
   for (int r = 0; r < seccomp.rules_size(); ++r) {
     const proto::SyscallRule& rule = seccomp.rules(r);
     const std::string field = absl::StrCat("seccomp.rules[", r, "]");
-    SBX_ASSIGN_OR_RETURN(const uint32_t action, RuleAction(rule, field));
+    SBX_ASSIGN_OR_RETURN(uint32_t action, RuleAction(rule, field));
+    if (stackable && action == SCMP_ACT_NOTIFY) action = SCMP_ACT_KILL_PROCESS;
     if (action == SCMP_ACT_NOTIFY) program.uses_notify = true;
     if (rule.syscalls().empty()) {
       return FieldError(field + ".syscalls", "names no system call");
@@ -371,6 +433,30 @@ absl::StatusOr<SeccompProgram> CompileSeccomp(
             SCMP_CMP64(0, SCMP_CMP_MASKED_EQ, kNamespaceCloneFlags, 0));
       }
       if (name == "clone" && Grants(action)) clone_allowed = true;
+      if (name == "prctl" && Grants(action) && !dangerous.contains("seccomp")) {
+        const scmp_arg_cmp* option = nullptr;
+        for (const scmp_arg_cmp& condition : args) {
+          if (condition.arg == 0) option = &condition;
+        }
+        if (option != nullptr) {
+          if (CanHoldForLow32(*option, PR_SET_SECCOMP)) {
+            return FieldError(
+                field + ".args",
+                "allows prctl(PR_SET_SECCOMP), which is on the fixed deny "
+                "list with seccomp; name seccomp in seccomp.dangerous_allow "
+                "to allow it");
+          }
+        } else {
+          // Every option but PR_SET_SECCOMP, one alternative per rule.
+          for (const scmp_arg_cmp& alternative : PrctlOptionsButSeccomp()) {
+            std::vector<scmp_arg_cmp> with_option = rule_args;
+            with_option.push_back(alternative);
+            SBX_RETURN_IF_ERROR(
+                AddRule(ctx.get(), action, nr, with_option, name_field, name));
+          }
+          continue;
+        }
+      }
       SBX_RETURN_IF_ERROR(
           AddRule(ctx.get(), action, nr, rule_args, name_field, name));
     }
@@ -387,6 +473,16 @@ absl::StatusOr<SeccompProgram> CompileSeccomp(
                 {SCMP_CMP64(0, SCMP_CMP_EQ,
                             static_cast<uint64_t>(options.bootstrap_fd))},
                 "seccomp", "sendmsg"));
+  }
+  // Foreign ABIs (i386 int 0x80; x32 numbers on x86-64, which libseccomp
+  // sends to the bad-arch action too) never run: the policy's names were
+  // resolved for the native ABI only. Where the supervisor listens, they
+  // are reported like any other forbidden call (arch and number); otherwise
+  // the kernel kills the process.
+  if (seccomp_attr_set(
+          ctx.get(), SCMP_FLTATR_ACT_BADARCH,
+          program.uses_notify ? SCMP_ACT_NOTIFY : SCMP_ACT_KILL_PROCESS) < 0) {
+    return absl::InternalError("seccomp_attr_set(SCMP_FLTATR_ACT_BADARCH)");
   }
   SBX_ASSIGN_OR_RETURN(program.instructions, Export(ctx.get()));
   return program;

@@ -7,10 +7,18 @@
 //                        1024}));
 //
 // Every program, whatever the policy says:
-//  - kills foreign ABIs (i386 `int 0x80`, x32 system call numbers);
+//  - never runs foreign ABIs (i386 `int 0x80`, x32 system call numbers):
+//    reported to the supervisor where the program has a listener, else
+//    killed;
 //  - denies the fixed deny list (FixedDenyList()) unless a syscall is named in
 //    seccomp.dangerous_allow; a rule allowing one that is not named there is
-//    an InvalidArgument error;
+//    an InvalidArgument error. `seccomp` is on it, and a rule allowing prctl
+//    gets the condition option != PR_SET_SECCOMP (or is refused if its own
+//    condition on the option would let PR_SET_SECCOMP through): a filter of
+//    the sandboxee's own could outrank our user notification with ERRNO and
+//    hide its forbidden calls. When dangerous_allow names seccomp, every
+//    forbidden call is SECCOMP_RET_KILL_PROCESS instead of a notification,
+//    since nothing a later filter returns outranks that;
 //  - allows `clone` only without namespace-creating flags, and fails `clone3`
 //    with ENOSYS (its flags sit behind a pointer the filter cannot read), so
 //    that libc falls back to clone;

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
+#include <linux/prctl.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -238,20 +239,38 @@ TEST(SeccompCompilerTest, LogRuleAllowsAndLogs) {
       SECCOMP_RET_LOG);
 }
 
-TEST(SeccompCompilerTest, ForeignArchitectureIsKilled) {
+TEST(SeccompCompilerTest,
+     ForeignArchitectureIsReportedWhereTheSupervisorListens) {
   const auto program = Compile(R"pb(
     rules { syscalls: "read" action: ALLOW }
   )pb");
   EXPECT_EQ(Eval(program, Call("read", {}, AUDIT_ARCH_X86_64)), kAllow);
-  // i386 `int 0x80`: number 3 is read there, 0 is restart_syscall; both die.
+  // i386 `int 0x80`: number 3 is read there, 0 is restart_syscall; neither
+  // runs, both reach the supervisor, which names them and kills.
+  seccomp_data i386_read = Call("read", {}, AUDIT_ARCH_I386);
+  i386_read.nr = 3;
+  EXPECT_EQ(Eval(program, i386_read), kNotify);
+  EXPECT_EQ(Eval(program, Call("read", {}, AUDIT_ARCH_I386)), kNotify);
+  EXPECT_EQ(Eval(program, Call("read", {}, AUDIT_ARCH_AARCH64)), kNotify);
+}
+
+TEST(SeccompCompilerTest, ForeignArchitectureIsKilledWithoutAListener) {
+  const auto program = Compile(R"pb(
+    default_action: ERRNO
+    default_errno: "EPERM"
+    rules { syscalls: "read" action: ALLOW }
+  )pb");
+  ASSERT_THAT(program, IsOk());
+  EXPECT_FALSE(program->uses_notify);
   seccomp_data i386_read = Call("read", {}, AUDIT_ARCH_I386);
   i386_read.nr = 3;
   EXPECT_EQ(Eval(program, i386_read), kKillProcess);
-  EXPECT_EQ(Eval(program, Call("read", {}, AUDIT_ARCH_I386)), kKillProcess);
-  EXPECT_EQ(Eval(program, Call("read", {}, AUDIT_ARCH_AARCH64)), kKillProcess);
+  seccomp_data x32_read = Call("read");
+  x32_read.nr |= __X32_SYSCALL_BIT;
+  EXPECT_EQ(Eval(program, x32_read), kKillProcess);
 }
 
-TEST(SeccompCompilerTest, X32SystemCallNumbersAreKilled) {
+TEST(SeccompCompilerTest, X32SystemCallNumbersNeverRun) {
   const auto program = Compile(R"pb(
     rules {
       syscalls: [ "read", "write" ]
@@ -260,10 +279,96 @@ TEST(SeccompCompilerTest, X32SystemCallNumbersAreKilled) {
   )pb");
   seccomp_data x32_write = Call("write");
   x32_write.nr |= __X32_SYSCALL_BIT;
-  EXPECT_EQ(Eval(program, x32_write), kKillProcess);
+  EXPECT_EQ(Eval(program, x32_write), kNotify);
   seccomp_data x32_read = Call("read");
   x32_read.nr |= __X32_SYSCALL_BIT;
-  EXPECT_EQ(Eval(program, x32_read), kKillProcess);
+  EXPECT_EQ(Eval(program, x32_read), kNotify);
+}
+
+TEST(SeccompCompilerTest, InstallingAFilterOfItsOwnIsOnTheDenyList) {
+  EXPECT_THAT(
+      Compile(R"pb(
+        rules { syscalls: "seccomp" action: ALLOW }
+      )pb"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("'seccomp'"), HasSubstr("dangerous_allow"))));
+  // prctl stays usable, but not for PR_SET_SECCOMP.
+  const auto program = Compile(R"pb(
+    rules { syscalls: "prctl" action: ALLOW }
+  )pb");
+  EXPECT_EQ(Eval(program, Call("prctl", {PR_SET_NAME, 0})), kAllow);
+  EXPECT_EQ(Eval(program, Call("prctl", {PR_SET_NO_NEW_PRIVS, 1})), kAllow);
+  EXPECT_EQ(Eval(program, Call("prctl", {PR_SET_SECCOMP, 2})), kNotify);
+  // The kernel reads the option as an int: high bits must not smuggle
+  // PR_SET_SECCOMP past the filter.
+  EXPECT_EQ(
+      Eval(program, Call("prctl", {(uint64_t{1} << 32) | PR_SET_SECCOMP})),
+      kNotify);
+  EXPECT_EQ(Eval(program, Call("prctl", {0xffffffff00000000ull | 15})),
+            kNotify);
+  for (uint64_t option = 0; option < 70; ++option) {
+    EXPECT_EQ(Eval(program, Call("prctl", {option})),
+              option == PR_SET_SECCOMP ? kNotify : kAllow)
+        << option;
+  }
+  EXPECT_EQ(Eval(program, Call("prctl", {0x59616d61})), kAllow);  // Yama
+  EXPECT_EQ(Eval(program, Call("prctl", {0xffffffff})), kAllow);
+  EXPECT_EQ(Eval(program, Call("seccomp", {1, 0, 0})), kNotify);
+}
+
+TEST(SeccompCompilerTest, PrctlRuleWhoseConditionLetsPrSetSeccompThroughFails) {
+  EXPECT_THAT(Compile(R"pb(
+                rules {
+                  syscalls: "prctl"
+                  action: ALLOW
+                  args { arg: 0 op: GE value: 20 }
+                }
+              )pb"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("seccomp.rules[0].args"),
+                             HasSubstr("PR_SET_SECCOMP"))));
+  // The low half is what counts.
+  EXPECT_THAT(Compile(R"pb(
+                rules {
+                  syscalls: "prctl"
+                  action: ALLOW
+                  args { arg: 0 op: EQ value: 0x100000016 }
+                }
+              )pb"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("PR_SET_SECCOMP")));
+  // A condition that excludes it is fine as written.
+  const auto program = Compile(R"pb(
+    rules {
+      syscalls: "prctl"
+      action: ALLOW
+      args { arg: 0 op: EQ value: 15 }
+    }
+  )pb");
+  EXPECT_EQ(Eval(program, Call("prctl", {PR_SET_NAME, 0})), kAllow);
+  EXPECT_EQ(Eval(program, Call("prctl", {PR_SET_SECCOMP, 2})), kNotify);
+}
+
+TEST(SeccompCompilerTest, StackableFiltersMakeEveryForbiddenCallAKill) {
+  // A sandboxee that may install its own filter could outrank a user
+  // notification with ERRNO; nothing outranks KILL_PROCESS.
+  const auto program = Compile(R"pb(
+    dangerous_allow: "seccomp"
+    rules {
+      syscalls: [ "seccomp", "prctl", "read" ]
+      action: ALLOW
+    }
+    rules { syscalls: "sysfs" action: KILL }
+  )pb");
+  ASSERT_THAT(program, IsOk());
+  EXPECT_FALSE(program->uses_notify);
+  EXPECT_EQ(Eval(program, Call("seccomp", {1, 0, 0})), kAllow);
+  EXPECT_EQ(Eval(program, Call("prctl", {PR_SET_SECCOMP, 2})), kAllow);
+  EXPECT_EQ(Eval(program, Call("ptrace")), kKillProcess);
+  EXPECT_EQ(Eval(program, Call("openat")), kKillProcess);
+  EXPECT_EQ(Eval(program, Call("sysfs")), kKillProcess);
+  seccomp_data i386_read = Call("read", {}, AUDIT_ARCH_I386);
+  EXPECT_EQ(Eval(program, i386_read), kKillProcess);
 }
 
 // One argument condition, and calls on either side of its boundary.

@@ -116,13 +116,48 @@ TEST(ViolationTest, ExplicitKillRuleIsReported) {
   ExpectViolation(RunTestee(policy, {"syscall", "sysfs", "5"}), "sysfs");
 }
 
-TEST(ViolationTest, ForeignAbisAreKilled) {
+TEST(ViolationTest, ForeignAbisAreReportedAndNeverRun) {
   Policy policy = Build(TesteePolicy());
+  for (const char* abi : {"i386", "x32"}) {
+    TesteeRun run = RunTestee(policy, {abi, "getpid"});
+    ASSERT_EQ(run.result.status(), proto::Result::VIOLATION)
+        << abi << run.result.DebugString();
+    EXPECT_EQ(run.result.violation().arch(), abi);
+    EXPECT_EQ(run.result.violation().syscall(), "getpid") << abi;
+    EXPECT_THAT(run.output, ::testing::Not(HasSubstr("ret="))) << abi;
+  }
+}
+
+TEST(ViolationTest, ForeignAbisAreKilledWithoutAListener) {
+  Policy policy = Build(TesteePolicy().SetDefaultErrno(EPERM));
   for (const char* abi : {"i386", "x32"}) {
     TesteeRun run = RunTestee(policy, {abi, "getpid"});
     EXPECT_EQ(run.result.status(), proto::Result::SIGNALED) << abi;
     EXPECT_EQ(run.result.signal(), SIGSYS) << abi;
     EXPECT_THAT(run.output, ::testing::Not(HasSubstr("ret="))) << abi;
+  }
+}
+
+TEST(ViolationTest, AFilterOfItsOwnCannotHideAForbiddenCall) {
+  // A stacked filter returning ERRNO would outrank the user notification:
+  // ptrace would fail quietly and the Result say OK. Installing it is the
+  // violation.
+  Policy policy = Build(TesteePolicy());
+  ExpectViolation(RunTestee(policy, {"stack-filter", "seccomp"}), "seccomp");
+  ExpectViolation(RunTestee(policy, {"stack-filter", "prctl"}), "prctl");
+}
+
+TEST(ViolationTest, WithStackableFiltersAForbiddenCallIsStillAKill) {
+  // Allowed to stack filters, the sandboxee gets kills, never quiet errors.
+  PolicyBuilder builder = TesteePolicy();
+  builder.AllowDangerousSyscall("seccomp").AllowSyscall("seccomp");
+  for (const char* how : {"seccomp", "prctl"}) {
+    TesteeRun run = RunTestee(Build(builder), {"stack-filter", how});
+    EXPECT_EQ(run.values["stack"], "ok") << how << run.output;
+    EXPECT_EQ(run.result.status(), proto::Result::SIGNALED)
+        << how << run.result.DebugString();
+    EXPECT_EQ(run.result.signal(), SIGSYS) << how;
+    EXPECT_EQ(run.values.count("ptrace"), 0u) << how << run.output;
   }
 }
 

@@ -24,7 +24,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/netlink.h>
+#include <linux/seccomp.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -628,6 +630,33 @@ int Ptrace(const Args&) {
   return 0;
 }
 
+// Stacks a filter of its own that fails ptrace with EPERM (everything else
+// allowed), installed with seccomp(2) or prctl(PR_SET_SECCOMP), then calls
+// ptrace: an attempt to turn a forbidden call into a quiet error. The four
+// instructions are the attacker's own (libseccomp would probe the kernel
+// with seccomp(2) first).
+int StackFilter(const Args& args) {
+  const bool use_prctl = args[0] == "prctl";
+  if (!use_prctl && args[0] != "seccomp") {
+    UsageError("stack-filter: seccomp or prctl, not '" + args[0] + "'");
+  }
+  struct sock_filter program[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ptrace, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  struct sock_fprog fprog = {sizeof(program) / sizeof(program[0]), program};
+  prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+  const long rc =
+      use_prctl ? prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0)
+                : syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog);
+  EmitOutcome("stack", rc == 0 ? 0 : errno);
+  EmitOutcome("ptrace",
+              ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) == 0 ? 0 : errno);
+  return 0;
+}
+
 int Kill(const Args& args) {
   pid_t pid = static_cast<pid_t>(ParseInt(args[0]));
   int sig = static_cast<int>(ParseInt(args[1]));
@@ -943,6 +972,7 @@ constexpr Command kCommands[] = {
     {"i386", "NAME", "i386 syscall through int $0x80, args 0: ret, errno", 1, 1, I386},
     {"x32", "NAME", "x32 syscall (bit 30 set), args 0: ret, errno", 1, 1, X32},
     {"ptrace", "", "ptrace(PTRACE_TRACEME)", 0, 0, Ptrace},
+    {"stack-filter", "seccomp|prctl", "install a filter of its own failing ptrace with EPERM, then ptrace: stack, ptrace", 1, 1, StackFilter},
     {"kill", "PID SIG", "kill(PID, SIG)", 2, 2, Kill},
     {"clone-ns", "NS", "clone a child into a new user|pid|net|ipc|uts|mnt|cgroup ns: ret", 1, 1, CloneNs},
     {"unshare", "NS", "unshare(user|pid|net|ipc|uts|mnt|cgroup)", 1, 1, Unshare},
