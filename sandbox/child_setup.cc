@@ -119,15 +119,29 @@ void SendMessage(ChildMessage& message, int fd_to_pass) {
 const struct sock_fprog* g_deferred_filter = nullptr;
 bool g_deferred_notify = false;
 
-// Installs `filter`; with `notify`, hands the listener fd to the supervisor
-// on the sync socket (the filter's bootstrap hole allows that sendmsg).
-// Before an execve the listener goes with close-on-exec; without one
-// (`close_listener`) it is closed here, since a sandboxee holding it could
-// answer its own notifications. A policy that does not allow close then
-// kills the sandbox: closed either way.
+// The host's answer once it holds the listener (ChildMessage kNotifyFd).
+constexpr char kListenerTaken = 'L';
+
+// Installs `filter`; with `notify`, tells the supervisor the listener's
+// number and waits until the host has taken it from us (pidfd_getfd): no
+// descriptor is ever in flight, so no per-user quota another sandbox could
+// exhaust stands between the supervisor and the listener, and the payload
+// never runs unsupervised (no answer, no payload). The filter's bootstrap
+// hole allows exactly this sendmsg and recvmsg. Before an execve the
+// listener goes with close-on-exec; without one (`close_listener`) it is
+// closed here, since a sandboxee holding it could answer its own
+// notifications. A policy that does not allow close then kills the
+// sandbox: closed either way.
 int InstallSeccompFilter(const struct sock_fprog* filter, bool notify,
                          bool close_listener, bool timed) {
   const unsigned int flags = notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
+  if (notify) {
+    // pidfd_getfd needs ptrace access: an unprivileged host has it to a
+    // process of its own uid only while that process is dumpable (the
+    // credential change of the setup cleared it; an exec would set it
+    // again anyway).
+    if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0) return -1;
+  }
   const long notify_fd =
       syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, filter);
   if (notify_fd < 0) return -1;
@@ -135,7 +149,19 @@ int InstallSeccompFilter(const struct sock_fprog* filter, bool notify,
   if (notify) {
     ChildMessage message = {};
     message.type = ChildMessage::Type::kNotifyFd;
-    SendMessage(message, static_cast<int>(notify_fd));
+    message.detail = static_cast<int32_t>(notify_fd);
+    SendMessage(message, -1);
+    char answer = 0;
+    struct iovec iov = {&answer, 1};
+    struct msghdr msg = {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    ssize_t got;
+    do {
+      got = recvmsg(g_sync_fd, &msg, 0);
+    } while (got < 0 && errno == EINTR);
+    // The host refused or is gone: it kills us; never run unsupervised.
+    if (got != 1 || answer != kListenerTaken) _exit(125);
     if (close_listener) close(static_cast<int>(notify_fd));
   }
   return 0;
@@ -181,6 +207,10 @@ const char* RlimitName(int resource) {
       return "RLIMIT_NPROC";
     case RLIMIT_CORE:
       return "RLIMIT_CORE";
+    case RLIMIT_SIGPENDING:
+      return "RLIMIT_SIGPENDING";
+    case RLIMIT_MSGQUEUE:
+      return "RLIMIT_MSGQUEUE";
     default:
       return "rlimit";
   }
@@ -205,6 +235,12 @@ void DescribeWhat(SetupStep step, int detail, char* out, size_t size) {
       break;
     case SetupStep::kSetRlimit:
       CopyText(out, size, RlimitName(detail));
+      break;
+    case SetupStep::kUserNamespaceLimits:
+      if (detail >= 0 &&
+          static_cast<size_t>(detail) < plan->user_ns_limit_count) {
+        CopyText(out, size, plan->user_ns_limits[detail].path);
+      }
       break;
     case SetupStep::kMapFds:
     case SetupStep::kCloseFds:
@@ -734,6 +770,8 @@ const char* SetupStepName(SetupStep step) {
       return "setgroups";
     case SetupStep::kSetsid:
       return "setsid";
+    case SetupStep::kUserNamespaceLimits:
+      return "user_namespace_limits";
     case SetupStep::kMakeMountsPrivate:
       return "make_mounts_private";
     case SetupStep::kMountRoot:
@@ -796,6 +834,8 @@ const char* SetupStepName(SetupStep step) {
       return "send_notify_fd";
     case SetupStep::kExec:
       return "execve";
+    case SetupStep::kTakeListener:
+      return "take_listener";
   }
   return "unknown";
 }
@@ -826,6 +866,21 @@ void RunChild(const ChildPlan& plan, int sync_fd, int parent_end) {
   // mapped), and the namespace's capabilities stay, since the old uid was
   // not the namespace's root. Without one, root keeps its uid until the end.
   if (plan.new_user_ns) SwitchIds(plan);
+  // Our namespace's own limits, while we hold CAP_SYS_RESOURCE in it and
+  // the host's /proc still shows them (the files name the opener's
+  // namespace). Every sandbox's namespace is created by the same host user,
+  // whose quotas (inotify instances, namespaces) it is charged against as
+  // well: one sandbox must not be able to spend them all.
+  for (size_t i = 0; i < plan.user_ns_limit_count; ++i) {
+    const ChildSysctl& limit = plan.user_ns_limits[i];
+    const int fd = open(limit.path, O_WRONLY | O_CLOEXEC);
+    SBX_CHILD_CHECK(fd, kUserNamespaceLimits, static_cast<int>(i));
+    const size_t length = strlen(limit.value);
+    if (write(fd, limit.value, length) != static_cast<ssize_t>(length)) {
+      Fail(SetupStep::kUserNamespaceLimits, errno, static_cast<int>(i));
+    }
+    close(fd);
+  }
   // A new session: no controlling terminal, so no TIOCSTI into the caller's.
   SBX_CHILD_CHECK(setsid(), kSetsid, -1);
   EndPhase(SetupPhase::kIdentity);

@@ -31,6 +31,7 @@ enum class SetupStep : uint32_t {
   kWaitForParent = 1,
   kSetgroups,
   kSetsid,
+  kUserNamespaceLimits,
   kMakeMountsPrivate,
   kMountRoot,
   kPivotRoot,
@@ -62,6 +63,8 @@ enum class SetupStep : uint32_t {
   kInstallSeccomp,
   kSendNotifyFd,
   kExec,
+  // Host-side: taking the listener from the child (pidfd_getfd).
+  kTakeListener,
 };
 
 const char* SetupStepName(SetupStep step);
@@ -98,7 +101,9 @@ struct ChildMessage {
   enum class Type : uint32_t {
     // A step failed; the child exits.
     kSetupError = 1,
-    // Carries the seccomp notification fd (SCM_RIGHTS), and phase_us.
+    // The seccomp listener is descriptor `detail` of the sender, and
+    // phase_us. The host takes it with pidfd_getfd and answers one byte
+    // ('L'); only then does the sender go on.
     kNotifyFd = 2,
     // From the sandbox's init: the payload ended with `wait_status`.
     kExitStatus = 3,
@@ -132,6 +137,14 @@ struct ChildMount {
   // kBind: whether the source is a directory (else a file is the mount
   // point).
   bool source_is_dir;
+};
+
+// A per-user-namespace limit (/proc/sys/user/max_*) the child writes into
+// its own namespace, so that what it charges to the host user's quotas
+// (inotify instances, nested namespaces, ...) is capped per sandbox.
+struct ChildSysctl {
+  const char* path;
+  const char* value;
 };
 
 struct ChildRlimit {
@@ -176,6 +189,9 @@ struct ChildPlan {
 
   const ChildRlimit* rlimits = nullptr;
   size_t rlimit_count = 0;
+  // new_user_ns only.
+  const ChildSysctl* user_ns_limits = nullptr;
+  size_t user_ns_limit_count = 0;
 
   // fds of the sandboxee: fd_targets[i] becomes a copy of fd_sources[i];
   // everything else is closed. Targets are below bootstrap_fd.

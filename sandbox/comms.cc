@@ -14,11 +14,13 @@
 #include <cstring>
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "google/protobuf/message_lite.h"
 #include "sandbox/status_macros.h"
+#include "sandbox/untrusted_fd.h"
 
 namespace sandbox {
 namespace {
@@ -216,9 +218,18 @@ size_t SharedBuffer::size() const {
 
 // A frame whose header has been read and checked.
 struct Comms::Incoming {
+  Incoming() = default;
+  Incoming(Incoming&&) = default;
+  Incoming& operator=(Incoming&&) = default;
+  // A descriptor nobody took goes where its close cannot block us.
+  ~Incoming() {
+    if (untrusted && fd) internal::CloseUntrusted(std::move(fd));
+  }
+
   uint16_t tag = 0;
   uint64_t length = 0;
   bool memfd = false;
+  bool untrusted = false;
   // The fd the frame carries (kTagFd, or the memfd), if one arrived.
   UniqueFd fd;
 };
@@ -517,8 +528,12 @@ absl::Status Comms::RecvAll(uint8_t* data, size_t size,
     // Those the caller does not want (fds == nullptr) close right here.
     std::vector<UniqueFd> taken;
     TakeReceivedFds(msg, taken);
-    if (fds != nullptr) {
-      for (UniqueFd& fd : taken) fds->push_back(std::move(fd));
+    for (UniqueFd& fd : taken) {
+      if (fds != nullptr) {
+        fds->push_back(std::move(fd));
+      } else if (options_.untrusted_peer) {
+        internal::CloseUntrusted(std::move(fd));
+      }
     }
     *received += static_cast<size_t>(n);
     if (msg.msg_flags & MSG_CTRUNC) {
@@ -546,6 +561,11 @@ absl::StatusOr<Comms::Incoming> Comms::RecvHeader(uint16_t expected_tag,
 
   FrameHeader header;
   std::vector<UniqueFd> fds;
+  // Whatever the frame carried and no one takes, on every return path.
+  absl::Cleanup drop_fds = [&fds, this] {
+    if (!options_.untrusted_peer) return;
+    for (UniqueFd& fd : fds) internal::CloseUntrusted(std::move(fd));
+  };
   size_t received = 0;
   absl::Status status = RecvAll(reinterpret_cast<uint8_t*>(&header),
                                 sizeof(header), deadline, &fds, &received);
@@ -608,6 +628,7 @@ absl::StatusOr<Comms::Incoming> Comms::RecvHeader(uint16_t expected_tag,
   }
   // Only kTagFd, kTagRegion and memfd frames carry an fd; any other, or
   // extra, fds close with `fds`.
+  incoming.untrusted = options_.untrusted_peer;
   if ((header.tag == kTagFd || header.tag == kTagRegion || incoming.memfd) &&
       !fds.empty()) {
     incoming.fd = std::move(fds.front());
@@ -670,7 +691,28 @@ absl::StatusOr<SharedBuffer> Comms::RecvMemfd(Incoming& incoming,
   void* address =
       mmap(nullptr, size, PROT_READ, MAP_SHARED, incoming.fd.get(), 0);
   if (address == MAP_FAILED) return ErrnoStatus("mmap(memfd)");
-  return SharedBuffer::FromMapping(address, size);
+  SharedBuffer buffer = SharedBuffer::FromMapping(address, size);
+  // Every page must be there already: reading a hole of a sparse memfd
+  // allocates the page, charged to the reader's memory, so a peer could make
+  // us spend what it announced without spending it itself. The write seal
+  // keeps holes from being punched later.
+  // (Checked where the peer is a sandboxee; a sandboxee trusts its host and
+  // need not be allowed mincore.)
+  if (!options_.untrusted_peer) return buffer;
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  std::vector<unsigned char> resident((size + page - 1) / page);
+  if (mincore(address, size, resident.data()) != 0) {
+    return ErrnoStatus("mincore(memfd)");
+  }
+  for (size_t i = 0; i < resident.size(); ++i) {
+    if ((resident[i] & 1) == 0) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "memfd message: page %d of %d is not present (a sparse memfd, "
+          "whose holes the reader would pay for)",
+          i, resident.size()));
+    }
+  }
+  return buffer;
 }
 
 template <typename Container>

@@ -177,6 +177,12 @@ struct CommsOptions {
   // this many bytes go as a sealed memfd instead of through the socket, when
   // memfd_create works. 0 turns this off.
   size_t memfd_threshold = size_t{1} << 20;
+  // The peer is a sandboxee (Sandbox::comms() sets this): descriptors it
+  // sent that no call takes (extra ones, refused memfds) are closed on a
+  // thread of the library's own, since a last close can block (a TCP
+  // socket with SO_LINGER and unsent data, a file on FUSE) and the caller's
+  // timeouts must hold.
+  bool untrusted_peer = false;
 };
 
 class Comms {

@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -71,6 +72,10 @@ absl::Status SendWithFds(int socket, const std::string& data,
     const ssize_t sent = sendmsg(socket, &msg, MSG_NOSIGNAL);
     if (sent == static_cast<ssize_t>(data.size())) return absl::OkStatus();
     if (sent < 0 && errno == EINTR) continue;
+    if (sent < 0 && errno == ETOOMANYREFS) {
+      return absl::ResourceExhaustedError(
+          "sendmsg(fork server): Too many references (ETOOMANYREFS)");
+    }
     if (sent < 0) return ErrnoStatus("sendmsg(fork server)");
     return absl::DataLossError("sendmsg(fork server): short write");
   }
@@ -238,17 +243,23 @@ constexpr char kServerCapabilities[] =
     "cap_sys_admin,cap_setuid,cap_setgid,cap_setpcap,cap_net_admin,"
     "cap_dac_override,cap_dac_read_search=ep";
 
-void DropServerCapabilities() {
-  if (geteuid() != 0) return;
+// False if any step failed: a server that could not drop what it does not
+// need must not serve (it could keep every capability).
+bool DropServerCapabilities() {
+  if (geteuid() != 0) return true;
   cap_t keep = cap_from_text(kServerCapabilities);
-  if (keep == nullptr) return;
+  if (keep == nullptr) return false;
+  bool ok = true;
   for (cap_value_t cap = 0; cap < cap_max_bits(); ++cap) {
     cap_flag_value_t in_set = CAP_CLEAR;
-    cap_get_flag(keep, cap, CAP_PERMITTED, &in_set);
-    if (in_set == CAP_CLEAR) cap_drop_bound(cap);
+    if (cap_get_flag(keep, cap, CAP_PERMITTED, &in_set) != 0) ok = false;
+    if (in_set == CAP_CLEAR && cap_drop_bound(cap) != 0 && errno != EINVAL) {
+      ok = false;
+    }
   }
-  cap_set_proc(keep);
+  if (cap_set_proc(keep) != 0) ok = false;
   cap_free(keep);
+  return ok;
 }
 
 }  // namespace
@@ -257,8 +268,20 @@ void RunForkServer(int channel_fd) {
   SetBuffers(channel_fd);
   // Nothing the server clones should inherit a group: as root, drop the
   // supplementary groups, so that sandboxes can deny setgroups outright.
-  if (geteuid() == 0) setgroups(0, nullptr);
-  DropServerCapabilities();
+  // Either failing ends the server before it serves anything: the host
+  // sees it gone and says so.
+  if (geteuid() == 0 && setgroups(0, nullptr) != 0) return;
+  if (!DropServerCapabilities()) return;
+  // The reply's pidfd is a descriptor in flight, counted per user: the
+  // kernel refuses a sender holding more in flight than its RLIMIT_NOFILE,
+  // and a sandbox of the same user can hold about its own limit plus 253.
+  // The hard limit leaves room for every sandbox's.
+  struct rlimit nofile;
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
+      nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+  }
   absl::flat_hash_map<uint64_t, Policy> policies;
   // Uninitialised on purpose: only what requests use gets touched.
   std::unique_ptr<char[]> buffer(new char[kMaxMessage]);
@@ -495,8 +518,29 @@ absl::StatusOr<SpawnedProcess> ForkServerClient::Spawn(
                     program.size() * sizeof(sock_filter)));
     request.set_seccomp_uses_notify(policy.seccomp_program().uses_notify);
   }
-  absl::Status sent =
-      SendWithFds(channel_.get(), request.SerializeAsString(), fds);
+  const std::string bytes = request.SerializeAsString();
+  absl::Status sent = SendWithFds(channel_.get(), bytes, fds);
+  if (absl::IsResourceExhausted(sent)) {
+    // Descriptors in flight are counted per user, and an unprivileged
+    // host's sandboxes are that user: one can hold about its RLIMIT_NOFILE
+    // plus 253 in flight, and the kernel refuses a sender whose own soft
+    // limit is below the count. Our soft limit up to the hard one (as many
+    // runtimes do at start) keeps one sandbox from stopping every spawn.
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
+        nofile.rlim_cur < nofile.rlim_max) {
+      nofile.rlim_cur = nofile.rlim_max;
+      if (setrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+        sent = SendWithFds(channel_.get(), bytes, fds);
+      }
+    }
+    if (absl::IsResourceExhausted(sent)) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          sent.message(),
+          ": too many descriptors in flight for this user "
+          "(sandboxes of the same user hold them); the fork server is fine"));
+    }
+  }
   if (!sent.ok()) {
     if (sent.code() == absl::StatusCode::kInvalidArgument) return sent;
     return MarkDead(sent.message());

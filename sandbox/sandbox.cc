@@ -26,6 +26,7 @@
 #include "sandbox/spawn.h"
 #include "sandbox/status_macros.h"
 #include "sandbox/supervisor.h"
+#include "sandbox/untrusted_fd.h"
 #include "sandbox/util.h"
 #include "sandbox/worker.h"
 
@@ -185,6 +186,10 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Spawn(const Policy& policy,
   // that locks itself down): what comes out of it after the filter is in
   // is the sandboxee's word.
   sandbox->worker_ = worker || policy.proto().seccomp().defer_until_lockdown();
+  sandbox->deferred_ = policy.proto().seccomp().defer_until_lockdown();
+  sandbox->zygote_ = worker;
+  sandbox->has_init_ = policy.proto().namespaces().pid() &&
+                       !policy.proto().namespaces().program_is_init();
   int sync_pair[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_pair) != 0) {
     return ErrnoStatus("socketpair(sync)");
@@ -195,9 +200,14 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Spawn(const Policy& policy,
   if (fcntl(sandbox->sync_.get(), F_SETFL, O_NONBLOCK) != 0) {
     return ErrnoStatus("fcntl(sync, O_NONBLOCK)");
   }
-  // Credentials of each message: the exit status counts only from our init.
+  // Credentials of each message, which the kernel vouches for: the exit
+  // status counts only from our init, the listener is taken from its
+  // sender.
   const int on = 1;
-  setsockopt(sandbox->sync_.get(), SOL_SOCKET, SO_PASSCRED, &on, sizeof(on));
+  if (setsockopt(sandbox->sync_.get(), SOL_SOCKET, SO_PASSCRED, &on,
+                 sizeof(on)) != 0) {
+    return ErrnoStatus("setsockopt(sync, SO_PASSCRED)");
+  }
 
   std::vector<std::pair<int, int>> fds = FdPlan(command);
   UniqueFd comms_child;
@@ -207,7 +217,10 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Spawn(const Policy& policy,
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
       return ErrnoStatus("socketpair(comms)");
     }
-    sandbox->comms_ = std::make_unique<Comms>(UniqueFd(pair[0]), SOCK_STREAM);
+    Comms::Options options;
+    options.untrusted_peer = true;
+    sandbox->comms_ =
+        std::make_unique<Comms>(UniqueFd(pair[0]), SOCK_STREAM, options);
     comms_child.reset(pair[1]);
     fds.erase(
         std::remove_if(fds.begin(), fds.end(),
@@ -389,7 +402,7 @@ void Sandbox::ReadChildMessages() {
     ChildMessage message = {};
     struct iovec iov = {&message, sizeof(message)};
     alignas(struct cmsghdr) char
-        control[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))];
+        control[CMSG_SPACE(sizeof(int) * 4) + CMSG_SPACE(sizeof(struct ucred))];
     struct msghdr msg = {};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
@@ -404,10 +417,12 @@ void Sandbox::ReadChildMessages() {
       sync_.reset();
       return;
     }
-    // Every fd is owned (and closed unless kept): a sandboxee that holds
-    // the socket may attach several.
+    // No message of the protocol carries a descriptor. Whatever came is the
+    // sandboxee's, closed where closing it cannot block us.
     std::vector<UniqueFd> fds;
     TakeReceivedFds(msg, fds);
+    const bool had_fds = !fds.empty();
+    for (UniqueFd& fd : fds) internal::CloseUntrusted(std::move(fd));
     pid_t sender = -1;
     for (struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr;
          cmsg = CMSG_NXTHDR(&msg, cmsg)) {
@@ -418,46 +433,147 @@ void Sandbox::ReadChildMessages() {
         sender = credentials.pid;
       }
     }
-    UniqueFd passed = fds.empty() ? UniqueFd() : std::move(fds.front());
-    if (got != sizeof(message)) continue;
-    // A zygote worker keeps the sync socket: what it sends is the
-    // sandboxee's word, trusted only where a lie harms nobody but itself.
-    const bool carries_times = message.type == ChildMessage::Type::kNotifyFd ||
-                               message.type == ChildMessage::Type::kSetupTimes;
-    static_assert(sizeof(message.phase_us) <= sizeof(setup_us_));
-    if (carries_times && !setup_us_received_ &&
-        absl::c_any_of(message.phase_us, [](uint32_t us) {
-          return us != internal::kPhaseNotRun;
-        })) {
-      absl::c_copy(message.phase_us, setup_us_.begin());
-      setup_us_received_ = true;
-    }
-    switch (message.type) {
-      case ChildMessage::Type::kSetupTimes:
-        break;
-      case ChildMessage::Type::kSetupError:
-        // An exec'd program cannot reach the socket (close-on-exec); a
-        // zygote worker can, once its filter is in.
-        if (!setup_error_.has_value() && !(worker_ && notify_received_)) {
-          setup_error_ = internal::DescribeSetupFailure(message);
-        }
-        break;
-      case ChildMessage::Type::kNotifyFd:
-        // Once: a second one could only come from the sandboxee.
-        if (passed && !notify_received_) {
-          notify_ = std::move(passed);
-          notify_received_ = true;
-        }
-        break;
-      case ChildMessage::Type::kExitStatus:
-        // Only the sandbox's init (the process we cloned) reports this.
-        if (sender == pid_) {
-          exit_status_received_ = true;
-          payload_wait_status_ = message.wait_status;
-        }
-        break;
+    if (had_fds) {
+      Misbehaved("a setup message carried file descriptors");
+    } else if (got != sizeof(message) || (msg.msg_flags & MSG_TRUNC)) {
+      Misbehaved(absl::StrCat("a setup message of ", got, " bytes (expected ",
+                              sizeof(message), ")"));
+    } else {
+      HandleChildMessage(message, sender);
     }
   }
+}
+
+// What may come when, and from whom. Before the payload starts, only our
+// setup code holds the child's end. After, an exec'd program never holds it
+// (close-on-exec) unless it defers seccomp; a zygote worker always does. So
+// after the start the only messages believed are those a sandboxee cannot
+// forge (the exit status from our init, whose pid the kernel vouches for
+// and which the payload cannot take: no capabilities) or those it may send
+// (one listener, from LockDown()); anything else ends the sandbox.
+void Sandbox::HandleChildMessage(const ChildMessage& message, pid_t sender) {
+  const bool sandboxee_speaks = payload_started_ && worker_;
+  // Times are informational: the first set that came, whoever sent it.
+  const bool carries_times = message.type == ChildMessage::Type::kNotifyFd ||
+                             message.type == ChildMessage::Type::kSetupTimes;
+  static_assert(sizeof(message.phase_us) <= sizeof(setup_us_));
+  if (carries_times && !setup_us_received_ && !sandboxee_speaks &&
+      absl::c_any_of(message.phase_us, [](uint32_t us) {
+        return us != internal::kPhaseNotRun;
+      })) {
+    absl::c_copy(message.phase_us, setup_us_.begin());
+    setup_us_received_ = true;
+  }
+  switch (message.type) {
+    case ChildMessage::Type::kSetupTimes:
+      if (sandboxee_speaks) {
+        Misbehaved("a second start message");
+        return;
+      }
+      payload_started_ = true;
+      return;
+    case ChildMessage::Type::kSetupError:
+      // An exec'd program that defers seccomp keeps the socket, and its
+      // execve may still fail after the start message: that one step is
+      // believed from it, and only before it locks down.
+      if (sandboxee_speaks && !(deferred_ && !zygote_ && !notify_received_ &&
+                                message.step == internal::SetupStep::kExec)) {
+        Misbehaved("a setup error after the payload started");
+        return;
+      }
+      if (!setup_error_.has_value()) {
+        setup_error_ = internal::DescribeSetupFailure(message);
+      }
+      return;
+    case ChildMessage::Type::kNotifyFd:
+      if (notify_received_ || (payload_started_ && !deferred_)) {
+        Misbehaved("an unexpected seccomp listener");
+        return;
+      }
+      TakeListener(message, sender);
+      // Without deferral the listener is the last setup message.
+      if (!deferred_) payload_started_ = true;
+      return;
+    case ChildMessage::Type::kExitStatus:
+      // Only the sandbox's init (the process we cloned) reports this.
+      if (!has_init_ || sender != pid_ || exit_status_received_) {
+        Misbehaved("an exit status from a process that is not our init");
+        return;
+      }
+      exit_status_received_ = true;
+      payload_wait_status_ = message.wait_status;
+      return;
+  }
+  Misbehaved(absl::StrCat("a setup message of unknown type ",
+                          static_cast<uint32_t>(message.type)));
+}
+
+void Sandbox::TakeListener(const ChildMessage& message, pid_t sender) {
+  // Taken from the sender's own descriptor table: never in flight, so no
+  // per-user quota of in-flight descriptors can keep it from us, and it is
+  // the filter that process installed.
+  auto fail = [&](int error, absl::string_view what) {
+    if (payload_started_) {
+      Misbehaved(
+          absl::StrCat("its seccomp listener could not be taken: ", what));
+      return;
+    }
+    proto::SetupError failure;
+    failure.set_step(
+        internal::SetupStepName(internal::SetupStep::kTakeListener));
+    failure.set_errno_value(error);
+    failure.set_errno_name(ErrnoName(error));
+    failure.set_message(absl::StrCat("take_listener: ", what));
+    if (!setup_error_.has_value()) setup_error_ = std::move(failure);
+    // It waits for our answer and never runs unsupervised.
+    KillNow();
+  };
+  if (sender <= 0) return fail(EPROTO, "the message came without credentials");
+  UniqueFd sender_pidfd;
+  int pidfd = pidfd_.get();
+  if (sender != pid_) {
+    sender_pidfd.reset(static_cast<int>(syscall(SYS_pidfd_open, sender, 0)));
+    if (!sender_pidfd) {
+      const int error = errno;
+      return fail(error,
+                  absl::StrCat("pidfd_open(", sender, "): ", strerror(error)));
+    }
+    pidfd = sender_pidfd.get();
+  }
+  UniqueFd listener(
+      static_cast<int>(syscall(SYS_pidfd_getfd, pidfd, message.detail, 0)));
+  if (!listener) {
+    const int error = errno;
+    return fail(error, absl::StrCat("pidfd_getfd(pid ", sender, ", fd ",
+                                    message.detail, "): ", strerror(error)));
+  }
+  // It must be a seccomp listener, whatever else the number named: the
+  // anonymous inode's name says so without touching the file.
+  char link[64] = {};
+  const std::string path = absl::StrCat("/proc/self/fd/", listener.get());
+  const ssize_t length = readlink(path.c_str(), link, sizeof(link) - 1);
+  if (length < 0 ||
+      absl::string_view(link, length) != "anon_inode:seccomp notify") {
+    internal::CloseUntrusted(std::move(listener));
+    return fail(EBADF, absl::StrCat("descriptor ", message.detail, " of pid ",
+                                    sender, " is not a seccomp listener"));
+  }
+  const char taken = 'L';
+  if (send(sync_.get(), &taken, 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1) {
+    const int error = errno;
+    return fail(error, absl::StrCat("send(sync, taken): ", strerror(error)));
+  }
+  notify_ = std::move(listener);
+  notify_received_ = true;
+}
+
+void Sandbox::Misbehaved(const std::string& what) {
+  warnings_.push_back(absl::StrCat("the sandboxee broke the setup protocol (",
+                                   what, "); the sandbox was killed"));
+  kill_requested_ = true;
+  KillNow();
+  // Nothing more is read from it.
+  sync_.reset();
 }
 
 void Sandbox::ReadNotification() {

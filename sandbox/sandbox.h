@@ -80,6 +80,9 @@ enum class SpawnMode {
 };
 
 class Cgroup;
+namespace internal {
+struct ChildMessage;
+}  // namespace internal
 
 // A running (or finished) sandbox. Destroying it kills the sandbox if it is
 // still running and reaps it. Wait() and WaitFor() are for one thread at a
@@ -141,6 +144,13 @@ class Sandbox {
   // Called by the supervisor thread: handles what is ready, never blocks.
   void Service();
   void ReadChildMessages();
+  // Handles one message from the sync socket; `sender` is the host pid the
+  // kernel vouches for (SCM_CREDENTIALS), -1 if none came.
+  void HandleChildMessage(const internal::ChildMessage& message, pid_t sender);
+  void TakeListener(const internal::ChildMessage& message, pid_t sender);
+  // The sandboxee broke the setup protocol: the sandbox ends as KILLED with
+  // a warning saying `what`; nothing more is read from it.
+  void Misbehaved(const std::string& what);
   void ReadNotification();
   void Reap(bool block);
   void Finish();
@@ -167,10 +177,23 @@ class Sandbox {
   bool timed_out_ = false;
   bool exit_status_received_ = false;
   bool notify_received_ = false;
+  // The sandbox has an init of ours (a pid namespace without
+  // program_is_init): only it reports the payload's exit status.
+  bool has_init_ = false;
+  // The policy defers the filter to LockDown(): one listener is expected
+  // from the payload after it started.
+  bool deferred_ = false;
+  // A zygote worker rather than an exec'd program.
+  bool zygote_ = false;
+  // The child sent its last setup message; what comes after is the
+  // sandboxee's (where it keeps the sync socket: worker_).
+  bool payload_started_ = false;
   // From the first message that carried them (kNotifyFd or kSetupTimes).
   // Microseconds per internal::SetupPhase, once a message carried them.
   std::array<uint32_t, 16> setup_us_;
   bool setup_us_received_ = false;
+  // The sandboxee keeps the sync socket: a zygote worker, or a program that
+  // locks itself down.
   bool worker_ = false;
   int payload_wait_status_ = 0;
   bool reaped_ = false;

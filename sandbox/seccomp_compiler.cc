@@ -416,10 +416,11 @@ absl::StatusOr<SeccompProgram> CompileSeccomp(
         continue;
       }
       std::vector<scmp_arg_cmp> rule_args = args;
-      // An unconditional rule for sendmsg would swallow the bootstrap hole
-      // below (libseccomp lets it override conditional rules).
-      if (name == "sendmsg" && !Grants(action) && options.bootstrap_fd >= 0 &&
-          !conditions_on_arg0) {
+      // An unconditional rule for sendmsg or recvmsg would swallow the
+      // bootstrap hole below (libseccomp lets it override conditional
+      // rules).
+      if ((name == "sendmsg" || name == "recvmsg") && !Grants(action) &&
+          options.bootstrap_fd >= 0 && !conditions_on_arg0) {
         rule_args.push_back(SCMP_CMP64(
             0, SCMP_CMP_NE, static_cast<uint64_t>(options.bootstrap_fd)));
       }
@@ -468,11 +469,13 @@ absl::StatusOr<SeccompProgram> CompileSeccomp(
                                 SCMP_SYS(clone3), {}, "seccomp", "clone3"));
   }
   if (options.bootstrap_fd >= 0) {
-    SBX_RETURN_IF_ERROR(
-        AddRule(ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(sendmsg),
-                {SCMP_CMP64(0, SCMP_CMP_EQ,
-                            static_cast<uint64_t>(options.bootstrap_fd))},
-                "seccomp", "sendmsg"));
+    for (const char* name : {"sendmsg", "recvmsg"}) {
+      SBX_RETURN_IF_ERROR(
+          AddRule(ctx.get(), SCMP_ACT_ALLOW, seccomp_syscall_resolve_name(name),
+                  {SCMP_CMP64(0, SCMP_CMP_EQ,
+                              static_cast<uint64_t>(options.bootstrap_fd))},
+                  "seccomp", name));
+    }
   }
   // Foreign ABIs (i386 int 0x80; x32 numbers on x86-64, which libseccomp
   // sends to the bad-arch action too) never run: the policy's names were

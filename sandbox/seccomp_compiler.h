@@ -22,8 +22,9 @@
 //  - allows `clone` only without namespace-creating flags, and fails `clone3`
 //    with ENOSYS (its flags sit behind a pointer the filter cannot read), so
 //    that libc falls back to clone;
-//  - allows sendmsg(bootstrap_fd, ...) so that the child can hand the seccomp
-//    notification fd to its supervisor after installing the filter. The
+//  - allows sendmsg(bootstrap_fd, ...) and recvmsg(bootstrap_fd, ...) so
+//    that the child can tell its supervisor where the seccomp listener is
+//    after installing the filter, and wait until the host has taken it. The
 //    caller picks a descriptor number the sandboxee can never hold again (at
 //    or above its RLIMIT_NOFILE hard limit);
 //  - sends every call no rule matches to the default action: KILL becomes

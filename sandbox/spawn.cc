@@ -31,6 +31,31 @@ namespace {
 constexpr char kDefaultPath[] = "/usr/local/bin:/usr/bin:/bin";
 constexpr char kOldRootPrefix[] = "/.oldroot";
 constexpr uint32_t kNobody = 65534;
+constexpr uint64_t kSandboxSigpending = 1024;
+constexpr uint64_t kSandboxMsgqueueBytes = 128 << 10;
+
+// The sandbox's own user namespace limits (see ChildSysctl). Nested user
+// namespaces are refused outright unless the policy lets the sandboxee
+// create namespaces at all.
+void PrepareUserNamespaceLimits(const Policy& policy, PreparedSpawn& prepared) {
+  bool may_nest = false;
+  for (const std::string& name : policy.proto().seccomp().dangerous_allow()) {
+    if (name == "unshare" || name == "clone" || name == "clone3" ||
+        name == "setns") {
+      may_nest = true;
+    }
+  }
+  auto add = [&](const char* path, const char* value) {
+    prepared.user_ns_limits.push_back({path, value});
+  };
+  if (!may_nest) add("/proc/sys/user/max_user_namespaces", "0");
+  add("/proc/sys/user/max_inotify_instances", "32");
+  add("/proc/sys/user/max_inotify_watches", "8192");
+  add("/proc/sys/user/max_fanotify_groups", "16");
+  add("/proc/sys/user/max_fanotify_marks", "8192");
+  prepared.plan.user_ns_limits = prepared.user_ns_limits.data();
+  prepared.plan.user_ns_limit_count = prepared.user_ns_limits.size();
+}
 
 const char* Keep(PreparedSpawn& prepared, std::string value) {
   return prepared.strings.emplace_back(std::move(value)).c_str();
@@ -176,6 +201,13 @@ void PrepareRlimits(const Policy& policy, PreparedSpawn& prepared) {
     add(RLIMIT_AS, resolved.address_space, resolved.address_space);
   }
   if (limits.nproc() > 0) add(RLIMIT_NPROC, limits.nproc(), limits.nproc());
+  // Queued signals and POSIX message queue bytes are charged to the host
+  // user that created the sandbox's namespace as well as to the sandbox:
+  // capped so that one sandbox cannot take what the host and the others
+  // need (a root host's defaults are in the tens of thousands of signals
+  // and 800 KiB of queues for all of them).
+  add(RLIMIT_SIGPENDING, kSandboxSigpending, kSandboxSigpending);
+  add(RLIMIT_MSGQUEUE, kSandboxMsgqueueBytes, kSandboxMsgqueueBytes);
   prepared.plan.rlimits = prepared.rlimits.data();
   prepared.plan.rlimit_count = prepared.rlimits.size();
 }
@@ -311,6 +343,7 @@ absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
       (ns.pid() ? CLONE_NEWPID : 0) | (ns.net() ? CLONE_NEWNET : 0) |
       (ns.ipc() ? CLONE_NEWIPC : 0) | (ns.uts() ? CLONE_NEWUTS : 0);
   SBX_RETURN_IF_ERROR(PrepareIdentity(policy, *prepared));
+  if (ns.user()) PrepareUserNamespaceLimits(policy, *prepared);
 
   if (ns.mount()) {
     plan.root_tmpfs_data =

@@ -70,7 +70,11 @@ void Supervisor::Loop() {
                  absl::Ceil(deadline - absl::Now(), absl::Milliseconds(1)))));
     }
     const int ready = poll(fds.data(), fds.size(), timeout_ms);
-    if (ready < 0 && errno != EINTR) continue;
+    // ENOMEM, or more entries than RLIMIT_NOFILE: nothing is known about the
+    // descriptors, so every sandbox looks for itself (Service() never
+    // blocks), and the loop pauses rather than spins.
+    const bool poll_failed = ready < 0 && errno != EINTR;
+    if (poll_failed) poll(nullptr, 0, 10);
     if (fds[0].revents & POLLIN) {
       uint64_t count;
       (void)!read(wake_.get(), &count, sizeof(count));
@@ -83,7 +87,7 @@ void Supervisor::Loop() {
           sandboxes_.end()) {
         continue;
       }
-      bool due = now >= deadline;
+      bool due = now >= deadline || poll_failed;
       for (size_t i = range.first; i < range.second; ++i) {
         if (fds[i].revents != 0) due = true;
       }

@@ -466,6 +466,36 @@ TEST(CommsTest, RefusesMemfdsThatAreNotSealed) {
                          [](Comms& b) { return b.RecvBuffer(); });
 }
 
+TEST(CommsTest, SparseMemfdFromASandboxeeIsRefused) {
+  // A 64 MiB memfd with no page written: reading it would allocate 64 MiB
+  // charged to the reader, which the sender never spent.
+  Comms::Options untrusted;
+  untrusted.untrusted_peer = true;
+  int fds[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+  Comms sender(UniqueFd(fds[0]), SOCK_STREAM);
+  Comms host(UniqueFd(fds[1]), SOCK_STREAM, untrusted);
+  constexpr uint64_t kSize = 64 << 20;
+  UniqueFd sparse(memfd_create("sparse", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  ASSERT_TRUE(sparse.valid());
+  ASSERT_EQ(ftruncate(sparse.get(), kSize), 0);
+  // One page present, the rest holes.
+  ASSERT_EQ(pwrite(sparse.get(), "x", 1, 0), 1);
+  ASSERT_EQ(fcntl(sparse.get(), F_ADD_SEALS,
+                  F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL),
+            0);
+  SendRawFrame(sender.fd(), internal::kTagBytes, internal::kFlagMemfd,
+               sizeof(uint64_t), U64(kSize), {sparse.get()});
+  absl::StatusOr<SharedBuffer> got = host.RecvBuffer();
+  EXPECT_THAT(got, StatusIs(absl::StatusCode::kInvalidArgument,
+                            HasSubstr("sparse memfd")));
+  // A full one of the same size is fine.
+  ASSERT_THAT(sender.SendBytesViaMemfd(std::vector<uint8_t>(kSize, 7)), IsOk());
+  absl::StatusOr<SharedBuffer> full = host.RecvBuffer();
+  ASSERT_THAT(full, IsOk());
+  EXPECT_EQ(full->size(), kSize);
+}
+
 // --- Shared regions ---------------------------------------------------------
 
 TEST(CommsTest, SharedRegionIsTheSameMemoryInBothProcesses) {

@@ -622,15 +622,19 @@ TEST(SeccompCompilerTest, DangerousAllowOfAnOrdinaryCallIsAnError) {
                                  "call 'ptrac'")));
 }
 
-TEST(SeccompCompilerTest, BootstrapHoleAllowsSendmsgOnThatDescriptorOnly) {
+TEST(SeccompCompilerTest, BootstrapHoleAllowsSendmsgAndRecvmsgOnThatFdOnly) {
   const auto program = Compile(R"pb(
                                  rules { syscalls: "read" action: ALLOW }
                                )pb",
                                /*bootstrap_fd=*/1024);
-  EXPECT_EQ(Eval(program, Call("sendmsg", {1024, 0, 0})), kAllow);
-  EXPECT_EQ(Eval(program, Call("sendmsg", {3, 0, 0})), kNotify);
-  EXPECT_EQ(Eval(program, Call("sendmsg", {kHigh | 1024, 0, 0})), kNotify);
+  for (const char* call : {"sendmsg", "recvmsg"}) {
+    EXPECT_EQ(Eval(program, Call(call, {1024, 0, 0})), kAllow) << call;
+    EXPECT_EQ(Eval(program, Call(call, {3, 0, 0})), kNotify) << call;
+    EXPECT_EQ(Eval(program, Call(call, {kHigh | 1024, 0, 0})), kNotify)
+        << call;
+  }
   EXPECT_EQ(Eval(program, Call("sendto", {1024, 0, 0})), kNotify);
+  EXPECT_EQ(Eval(program, Call("recvfrom", {1024, 0, 0})), kNotify);
 
   const auto no_hole = Compile(R"pb(
     rules { syscalls: "read" action: ALLOW }
@@ -648,6 +652,13 @@ TEST(SeccompCompilerTest, BootstrapHoleSurvivesAnUnconditionalSendmsgRule) {
               /*bootstrap_fd=*/1024);
   EXPECT_EQ(Eval(errno_rule, Call("sendmsg", {1024, 0, 0})), kAllow);
   EXPECT_EQ(Eval(errno_rule, Call("sendmsg", {3, 0, 0})), Errno(EPERM));
+  const auto recv_rule =
+      Compile(R"pb(
+                rules { syscalls: "recvmsg" action: ERRNO error: "EPERM" }
+              )pb",
+              /*bootstrap_fd=*/1024);
+  EXPECT_EQ(Eval(recv_rule, Call("recvmsg", {1024, 0, 0})), kAllow);
+  EXPECT_EQ(Eval(recv_rule, Call("recvmsg", {3, 0, 0})), Errno(EPERM));
   const auto kill_rule = Compile(R"pb(
                                    default_action: ERRNO
                                    default_errno: "ENOSYS"
