@@ -32,6 +32,7 @@
 #include "sandbox/policy_builder.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/status_macros.h"
+#include "sandbox/wipe.h"
 #include "sandbox/worker.h"
 
 // The helper binary, linked into the library by fork_server_embed.cc.
@@ -46,6 +47,10 @@ namespace {
 constexpr size_t kMaxMessage = 1 << 20;
 // SCM_MAX_FD.
 constexpr size_t kMaxFds = 253;
+// Stack below RunForkServer's frame wiped after each request: more than
+// parsing, preparing and cloning a sandbox use (20 KiB resident at most,
+// measured).
+constexpr size_t kStackWipeBytes = 32 << 10;
 
 absl::Status SendWithFds(int socket, const std::string& data,
                          const std::vector<int>& fds) {
@@ -142,6 +147,28 @@ int SharedNetNamespace() {
   return fd;
 }
 
+// What a request carries of its command, wiped field by field: through
+// reflection, the first wipe would build protobuf's descriptor pool in the
+// server (half a MiB more at its peak). The policy stays, built, for the
+// server's life anyway. A field added to SpawnRequest that carries a
+// command's data must be added here.
+void WipeRequest(proto::SpawnRequest& request) {
+  WipeStrings(*request.mutable_argv());
+  WipeStrings(*request.mutable_env());
+  WipeString(*request.mutable_cwd());
+  WipeString(*request.mutable_worker());
+  request.Clear();
+}
+
+// A reply's messages can name the command's cwd or paths.
+void WipeReply(proto::SpawnReply& reply) {
+  WipeString(*reply.mutable_message());
+  if (reply.has_setup_error()) {
+    WipeString(*reply.mutable_setup_error()->mutable_message());
+  }
+  reply.Clear();
+}
+
 int RunWorkerEntry(const void* arg) {
   return RunRegisteredWorker(static_cast<const char*>(arg));
 }
@@ -178,7 +205,18 @@ absl::StatusOr<SpawnedProcess> Serve(
     return absl::FailedPreconditionError(
         absl::StrCat("fork server: unknown policy ", request.policy_id()));
   }
-  Command command;
+  // Wiped however Serve returns: the next sandbox is cloned from this
+  // memory.
+  struct WipedCommand {
+    Command command;
+    ~WipedCommand() {
+      WipeStrings(command.argv);
+      WipeStrings(command.env);
+      WipeString(command.cwd);
+      WipeString(command.worker);
+    }
+  } wiped;
+  Command& command = wiped.command;
   command.argv.assign(request.argv().begin(), request.argv().end());
   command.env.assign(request.env().begin(), request.env().end());
   command.cwd = request.cwd();
@@ -273,10 +311,20 @@ void RunForkServer(int channel_fd) {
     proto::SpawnReply reply;
     UniqueFd pidfd;
     proto::SpawnRequest request;
+    // The request's bytes are done with once parsed (the sandbox this
+    // request makes gets its own copy from the parsed request).
+    bool parsed = false;
+    if (got.ok()) {
+      parsed = request.ParseFromArray(buffer.get(), static_cast<int>(*got));
+      WipeBytes(buffer.get(), *got);
+    } else {
+      // Truncated: the buffer is full of it.
+      WipeBytes(buffer.get(), kMaxMessage);
+    }
     if (!got.ok()) {
       reply.set_code(static_cast<int>(got.status().code()));
       reply.set_message(std::string(got.status().message()));
-    } else if (!request.ParseFromArray(buffer.get(), static_cast<int>(*got))) {
+    } else if (!parsed) {
       reply.set_code(static_cast<int>(absl::StatusCode::kInvalidArgument));
       reply.set_message("fork server: malformed request");
     } else {
@@ -299,7 +347,16 @@ void RunForkServer(int channel_fd) {
     fds.clear();  // our copies of the child's descriptors
     std::vector<int> out;
     if (pidfd) out.push_back(pidfd.get());
-    if (!SendWithFds(channel_fd, reply.SerializeAsString(), out).ok()) return;
+    std::string wire = reply.SerializeAsString();
+    const bool sent = SendWithFds(channel_fd, wire, out).ok();
+    // Every later sandbox is a clone of this process: nothing of this
+    // request may stay in its memory, freed or not (a reply's message can
+    // name the command's cwd or paths).
+    WipeString(wire);
+    WipeReply(reply);
+    WipeRequest(request);
+    WipeStackBelow(kStackWipeBytes);
+    if (!sent) return;
   }
 }
 
@@ -488,6 +545,10 @@ absl::StatusOr<SpawnedProcess> ForkServerClient::Spawn(
   if (dead_) return absl::UnavailableError("the fork server died");
   if (!known_policies_.contains(policy.id())) {
     *request.mutable_policy() = policy.proto();
+    // The zygote caches the policy, so every later worker holds it; its env
+    // applies to programs only (a worker's environment is the zygote's)
+    // and is where a host would put a secret.
+    if (kind_ == Kind::kZygote) request.mutable_policy()->clear_env();
     const std::vector<sock_filter>& program =
         policy.seccomp_program().instructions;
     request.set_seccomp_program(

@@ -11,6 +11,10 @@
 //  - zygote: forked from the host's main() by InitForkServer() before any
 //    thread exists; it can run workers registered in the host binary.
 //
+// Every later sandbox is a clone of the server's memory, so the server
+// wipes each request (wire bytes, parsed message, command, prepared spawn)
+// once served; sandbox/wipe.h.
+//
 // Children are cloned with CLONE_PARENT: the host is their parent, reaps
 // them (no zombies) and gets their rusage; the host receives a pidfd per
 // child. Every child dies with the host (PR_SET_PDEATHSIG), and so does
