@@ -5,17 +5,25 @@
 // unknown workers, seccomp deferred until LockDown(), a host without a
 // zygote, and many workers from many threads.
 //
-// Also that a worker holds no other worker's request: a worker scans its
-// whole address space for it.
+// Also that a worker holds no secret of the host's (planted by main() in its
+// argv, environment and heap) nor another worker's request: a worker scans
+// its whole address space for them.
 //
-// This file has its own main(): the zygote must be forked before anything
-// else runs (gtest_main's main is then not linked).
+// This file has its own main(): InitForkServer() must come before anything
+// else runs (gtest_main's main is then not linked), and the zygote runs it
+// again.
 
 #include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
+#include <stddef.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,6 +45,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
@@ -352,7 +361,8 @@ std::string ScanOwnMemory(const std::vector<Pattern>& patterns) {
 constexpr char kControlLabel[] = "control";
 
 // Receives (label, inverted secret) pairs up to an empty label, scans its
-// own memory for the secrets, and reports what it found.
+// own memory for the secrets, and reports what it found, then its init's
+// and its own command line and the names in its environment.
 int ScanWorker(Comms& comms) {
   std::vector<Pattern> patterns;
   for (;;) {
@@ -372,7 +382,60 @@ int ScanWorker(Comms& comms) {
   }
   // Keeps the allocation and its bytes: nothing reads them but the scan.
   asm volatile("" : : "r"(control.get()) : "memory");
-  return comms.SendString(ScanOwnMemory(patterns)).ok() ? 0 : 1;
+  std::string report = ScanOwnMemory(patterns);
+  // Read only now: in a process holding the host's argv and environment,
+  // these would bring copies into memory before the scan.
+  std::vector<absl::string_view> env_names;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const absl::string_view text = *entry;
+    env_names.push_back(text.substr(0, text.find('=')));
+  }
+  absl::StrAppend(
+      &report,
+      "init_cmdline=", absl::CEscape(ReadFileOrEmpty("/proc/1/cmdline")),
+      "\ncmdline=", absl::CEscape(ReadFileOrEmpty("/proc/self/cmdline")),
+      "\nenv_names=", absl::StrJoin(env_names, ","), "\n");
+  return comms.SendString(report).ok() ? 0 : 1;
+}
+
+// Secrets held the way real ones are, before InitForkServer(): in the
+// host's argv and environment (put there by a launcher, here this binary
+// running itself again) and in its heap. Null in the zygote.
+struct HostSecrets {
+  std::string env;
+  std::string argv;
+  std::string heap;
+};
+HostSecrets* g_host_secrets = nullptr;
+
+constexpr char kSecretEnv[] = "SANDBOX_TEST_HOST_SECRET";
+constexpr char kSecretFlag[] = "--sandbox_test_host_secret=";
+
+// Returns false if the secrets could not be planted.
+bool PlantHostSecrets(int argc, char** argv) {
+  // The zygote runs main() again, with none of them: no launcher there.
+  if (argc == 1 && strcmp(argv[0], kZygoteArgv0) == 0) return true;
+  const char* env_secret = getenv(kSecretEnv);
+  if (env_secret == nullptr) {
+    std::vector<std::string> args(argv, argv + argc);
+    args.push_back(absl::StrCat(kSecretFlag, RandomToken()));
+    std::vector<char*> exec_argv;
+    for (std::string& arg : args) exec_argv.push_back(arg.data());
+    exec_argv.push_back(nullptr);
+    setenv(kSecretEnv, RandomToken().c_str(), 1);
+    execv("/proc/self/exe", exec_argv.data());
+    perror("execv(/proc/self/exe)");
+    return false;
+  }
+  g_host_secrets = new HostSecrets;
+  g_host_secrets->env = env_secret;
+  for (int i = 1; i < argc; ++i) {
+    if (absl::StartsWith(argv[i], kSecretFlag)) {
+      g_host_secrets->argv = argv[i] + strlen(kSecretFlag);
+    }
+  }
+  g_host_secrets->heap = RandomToken();
+  return !g_host_secrets->argv.empty();
 }
 
 // Registered after InitForkServer(): the zygote never heard of it.
@@ -727,7 +790,8 @@ TEST(ZygoteTest, InitForkServerTwiceIsFailedPrecondition) {
   EXPECT_EQ(WaitOrDie(*sandbox).exit_code(), 1);
 }
 
-TEST(ZygoteTest, AWorkerHoldsNoOtherWorkersRequest) {
+TEST(ZygoteTest, AWorkerHoldsNoHostSecretAndNoOtherWorkersRequest) {
+  ASSERT_NE(g_host_secrets, nullptr);
   PolicyBuilder builder = DefaultPolicyBuilder();
   // No filter at all (the scan never calls LockDown()), so that it may read
   // its whole memory; every namespace as ever.
@@ -762,6 +826,11 @@ TEST(ZygoteTest, AWorkerHoldsNoOtherWorkersRequest) {
   ASSERT_THAT(second, IsOk());
   Comms& comms = *(*second)->comms();
   const std::vector<std::pair<std::string, std::string>> secrets = {
+      // The host's, planted before InitForkServer().
+      {"host_env", g_host_secrets->env},
+      {"host_argv", g_host_secrets->argv},
+      {"host_heap", g_host_secrets->heap},
+      // The earlier worker's, this worker's own, and the control.
       {"other_request", request_secret},
       {"own_request", own_secret},
       {kControlLabel, RandomToken()},
@@ -795,9 +864,62 @@ TEST(ZygoteTest, AWorkerHoldsNoOtherWorkersRequest) {
   // A worker holds its own request: the sandbox is cloned while it is
   // served.
   EXPECT_TRUE(found.count("own_request")) << *report;
-  EXPECT_FALSE(found.count("other_request"))
-      << "another worker's request is in this one:\n"
-      << *report;
+  for (const char* label :
+       {"host_env", "host_argv", "host_heap", "other_request"}) {
+    EXPECT_FALSE(found.count(label)) << label << " is in the worker:\n"
+                                     << *report;
+  }
+  // The sandbox's init and the worker show the zygote's argv, not the
+  // host's, and no environment.
+  const std::string zygote_cmdline =
+      absl::CEscape(std::string(kZygoteArgv0, sizeof(kZygoteArgv0)));
+  EXPECT_EQ(values["init_cmdline"], zygote_cmdline);
+  EXPECT_EQ(values["cmdline"], zygote_cmdline);
+  EXPECT_EQ(values["env_names"], "");
+}
+
+TEST(ZygoteTest, ABinaryThatCannotBeExecdAgainIsAFailedPreconditionNamingWhy) {
+  int pipe_fds[2];
+  ASSERT_EQ(pipe2(pipe_fds, O_CLOEXEC), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // A fork of the host has no zygote and may start one; a filter makes
+    // the zygote's exec fail as it would on a noexec mount.
+    struct sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execveat, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog program = {sizeof(filter) / sizeof(filter[0]), filter};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0) {
+      _exit(2);
+    }
+    const std::string status = InitForkServer(g_argc, g_argv).ToString();
+    write(pipe_fds[1], status.data(), status.size());
+    _exit(0);
+  }
+  close(pipe_fds[1]);
+  std::string status;
+  char chunk[512];
+  ssize_t n;
+  while ((n = read(pipe_fds[0], chunk, sizeof(chunk))) > 0) {
+    status.append(chunk, n);
+  }
+  close(pipe_fds[0]);
+  int wait_status = 0;
+  ASSERT_EQ(waitpid(child, &wait_status, 0), child);
+  ASSERT_TRUE(WIFEXITED(wait_status)) << wait_status;
+  ASSERT_EQ(WEXITSTATUS(wait_status), 0) << "could not install the filter";
+  EXPECT_THAT(status, HasSubstr("FAILED_PRECONDITION"));
+  EXPECT_THAT(status, HasSubstr("execveat(/proc/self/exe"));
+  EXPECT_THAT(status, HasSubstr("EACCES"));
+  EXPECT_THAT(status, HasSubstr("noexec"));
 }
 
 TEST(ZygoteTest, AForkOfTheHostHasNoZygote) {
@@ -887,7 +1009,10 @@ TEST(ZygoteTest, ManyWorkersFromManyThreads) {
 
 int main(int argc, char** argv) {
   sandbox::RegisterTestWorkers();
-  // First, while the process is single-threaded: the zygote is a copy of it.
+  // Secrets no worker may hold, as a host has them when it calls
+  // InitForkServer(). In the zygote (this binary run again), nothing.
+  if (!sandbox::PlantHostSecrets(argc, argv)) return 1;
+  // First, while the process is single-threaded.
   if (absl::Status status = sandbox::InitForkServer(argc, argv); !status.ok()) {
     fprintf(stderr, "InitForkServer: %s\n", status.ToString().c_str());
     return 1;
