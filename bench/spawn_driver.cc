@@ -427,10 +427,13 @@ int Main(int argc, char** argv) {
 }  // namespace sandbox::bench
 
 int main(int argc, char** argv) {
-  // Zygote mode forks the zygote from this process before anything else.
+  // Zygote mode starts the zygote before anything else. The zygote is this
+  // binary run again with argv {kZygoteArgv0}: it must get here too.
   sandbox::bench::RegisterNoopWorker();
-  const bool needs_zygote = argc >= 2 && (std::string(argv[1]) == "zygote" ||
-                                          std::string(argv[1]) == "interleave");
+  const bool needs_zygote =
+      (argc >= 2 && (std::string(argv[1]) == "zygote" ||
+                     std::string(argv[1]) == "interleave")) ||
+      (argc == 1 && std::string(argv[0]) == sandbox::kZygoteArgv0);
   if (needs_zygote) {
     if (absl::Status s = sandbox::InitForkServer(argc, argv); !s.ok()) {
       fprintf(stderr, "InitForkServer: %s\n", s.ToString().c_str());

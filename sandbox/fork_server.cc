@@ -26,13 +26,18 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/fork_server.pb.h"
 #include "sandbox/kernel_abi.h"
 #include "sandbox/policy_builder.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/status_macros.h"
+#include "sandbox/util.h"
+#include "sandbox/wipe.h"
 #include "sandbox/worker.h"
 
 // The helper binary, linked into the library by fork_server_embed.cc.
@@ -47,6 +52,10 @@ namespace {
 constexpr size_t kMaxMessage = 1 << 20;
 // SCM_MAX_FD.
 constexpr size_t kMaxFds = 253;
+// Stack below RunForkServer's frame wiped after each request: more than
+// parsing, preparing and cloning a sandbox use (20 KiB resident at most,
+// measured).
+constexpr size_t kStackWipeBytes = 32 << 10;
 
 absl::Status SendWithFds(int socket, const std::string& data,
                          const std::vector<int>& fds) {
@@ -147,6 +156,28 @@ int SharedNetNamespace() {
   return fd;
 }
 
+// What a request carries of its command, wiped field by field: through
+// reflection, the first wipe would build protobuf's descriptor pool in the
+// server (half a MiB more at its peak). The policy stays, built, for the
+// server's life anyway. A field added to SpawnRequest that carries a
+// command's data must be added here.
+void WipeRequest(proto::SpawnRequest& request) {
+  WipeStrings(*request.mutable_argv());
+  WipeStrings(*request.mutable_env());
+  WipeString(*request.mutable_cwd());
+  WipeString(*request.mutable_worker());
+  request.Clear();
+}
+
+// A reply's messages can name the command's cwd or paths.
+void WipeReply(proto::SpawnReply& reply) {
+  WipeString(*reply.mutable_message());
+  if (reply.has_setup_error()) {
+    WipeString(*reply.mutable_setup_error()->mutable_message());
+  }
+  reply.Clear();
+}
+
 int RunWorkerEntry(const void* arg) {
   return RunRegisteredWorker(static_cast<const char*>(arg));
 }
@@ -183,7 +214,18 @@ absl::StatusOr<SpawnedProcess> Serve(
     return absl::FailedPreconditionError(
         absl::StrCat("fork server: unknown policy ", request.policy_id()));
   }
-  Command command;
+  // Wiped however Serve returns: the next sandbox is cloned from this
+  // memory.
+  struct WipedCommand {
+    Command command;
+    ~WipedCommand() {
+      WipeStrings(command.argv);
+      WipeStrings(command.env);
+      WipeString(command.cwd);
+      WipeString(command.worker);
+    }
+  } wiped;
+  Command& command = wiped.command;
   command.argv.assign(request.argv().begin(), request.argv().end());
   command.env.assign(request.env().begin(), request.env().end());
   command.cwd = request.cwd();
@@ -296,10 +338,20 @@ void RunForkServer(int channel_fd) {
     proto::SpawnReply reply;
     UniqueFd pidfd;
     proto::SpawnRequest request;
+    // The request's bytes are done with once parsed (the sandbox this
+    // request makes gets its own copy from the parsed request).
+    bool parsed = false;
+    if (got.ok()) {
+      parsed = request.ParseFromArray(buffer.get(), static_cast<int>(*got));
+      WipeBytes(buffer.get(), *got);
+    } else {
+      // Truncated: the buffer is full of it.
+      WipeBytes(buffer.get(), kMaxMessage);
+    }
     if (!got.ok()) {
       reply.set_code(static_cast<int>(got.status().code()));
       reply.set_message(std::string(got.status().message()));
-    } else if (!request.ParseFromArray(buffer.get(), static_cast<int>(*got))) {
+    } else if (!parsed) {
       reply.set_code(static_cast<int>(absl::StatusCode::kInvalidArgument));
       reply.set_message("fork server: malformed request");
     } else {
@@ -322,8 +374,61 @@ void RunForkServer(int channel_fd) {
     fds.clear();  // our copies of the child's descriptors
     std::vector<int> out;
     if (pidfd) out.push_back(pidfd.get());
-    if (!SendWithFds(channel_fd, reply.SerializeAsString(), out).ok()) return;
+    std::string wire = reply.SerializeAsString();
+    const bool sent = SendWithFds(channel_fd, wire, out).ok();
+    // Every later sandbox is a clone of this process: nothing of this
+    // request may stay in its memory, freed or not (a reply's message can
+    // name the command's cwd or paths).
+    WipeString(wire);
+    WipeReply(reply);
+    WipeRequest(request);
+    WipeStackBelow(kStackWipeBytes);
+    if (!sent) return;
   }
+}
+
+bool StartedAsZygote(int argc, char** argv) {
+  return getenv(kZygoteEnv) != nullptr && argc == 1 && argv != nullptr &&
+         argv[0] != nullptr && strcmp(argv[0], kZygoteArgv0) == 0;
+}
+
+absl::Status RunZygote(const absl::Status& readiness) {
+  const char* marker = getenv(kZygoteEnv);
+  std::vector<absl::string_view> parts =
+      absl::StrSplit(marker == nullptr ? "" : marker, ',');
+  int channel = -1;
+  int64_t host = -1;
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &channel) ||
+      !absl::SimpleAtoi(parts[1], &host)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("InitForkServer: malformed ", kZygoteEnv, "=",
+                     marker == nullptr ? "" : marker,
+                     " (the variable is the library's own)"));
+  }
+  unsetenv(kZygoteEnv);
+  // The death signal survives the exec of a binary that is not set-id; set
+  // it again all the same, then check the host is still there: had it died
+  // before, the signal would never come.
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (getppid() != static_cast<pid_t>(host)) _exit(0);
+  int type = 0;
+  socklen_t length = sizeof(type);
+  if (getsockopt(channel, SOL_SOCKET, SO_TYPE, &type, &length) != 0 ||
+      type != SOCK_SEQPACKET) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "InitForkServer: ", kZygoteEnv, " names descriptor ", channel,
+        ", which is not a zygote channel (the variable is the library's "
+        "own)"));
+  }
+  prctl(PR_SET_NAME, kZygoteArgv0, 0, 0, 0);
+  proto::SpawnReply hello;
+  hello.set_pid(getpid());
+  hello.set_code(static_cast<int>(readiness.code()));
+  hello.set_message(std::string(readiness.message()));
+  const bool said = SendWithFds(channel, hello.SerializeAsString(), {}).ok();
+  if (!said || !readiness.ok()) _exit(1);
+  RunForkServer(channel);
+  _exit(0);
 }
 
 // --- Host side ---
@@ -360,60 +465,121 @@ absl::StatusOr<int> HelperExecutable() {
   return fd;
 }
 
+// What the child of clone execs, all made before clone.
+struct ServerExec {
+  int executable = -1;
+  char* const* argv = nullptr;
+  char* const* envp = nullptr;
+  // The write end of a close-on-exec pipe that gets execveat's errno if it
+  // fails, or -1.
+  int error_fd = -1;
+};
+
 // In the child of clone: raw system calls only (the host may have threads).
-[[noreturn]] void ExecHelper(int executable, int channel, pid_t host) {
+[[noreturn]] void ExecServer(const ServerExec& exec, int channel, pid_t host) {
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   if (getppid() != host) _exit(127);
   // Out of the way first, then to their numbers: channel 3 (inherited),
-  // helper 4 (close-on-exec), /dev/null as stdio, nothing else.
+  // executable 4 and error pipe 5 (close-on-exec), /dev/null as stdio,
+  // nothing else.
   const int channel_copy = fcntl(channel, F_DUPFD_CLOEXEC, 100);
-  const int exe_copy = fcntl(executable, F_DUPFD_CLOEXEC, 100);
-  if (channel_copy < 0 || exe_copy < 0) _exit(127);
+  const int exe_copy = fcntl(exec.executable, F_DUPFD_CLOEXEC, 100);
+  const int error_copy =
+      exec.error_fd < 0 ? -1 : fcntl(exec.error_fd, F_DUPFD_CLOEXEC, 100);
+  if (channel_copy < 0 || exe_copy < 0 ||
+      (exec.error_fd >= 0 && error_copy < 0)) {
+    _exit(127);
+  }
   const int exe = kForkServerChannelFd + 1;
+  const int error = exe + 1;
   if (dup2(channel_copy, kForkServerChannelFd) < 0 ||
-      dup3(exe_copy, exe, O_CLOEXEC) < 0) {
+      dup3(exe_copy, exe, O_CLOEXEC) < 0 ||
+      (error_copy >= 0 && dup3(error_copy, error, O_CLOEXEC) < 0)) {
     _exit(127);
   }
   const int null = open("/dev/null", O_RDWR | O_CLOEXEC);
   for (int fd = 0; fd <= 2; ++fd) {
     if (null < 0 || dup2(null, fd) < 0) _exit(127);
   }
-  syscall(SYS_close_range, exe + 1, ~0U, 0);
-  char name[] = "sandbox-forkserver";
-  char* argv[] = {name, nullptr};
-  char* envp[] = {nullptr};
-  syscall(SYS_execveat, exe, "", argv, envp, AT_EMPTY_PATH);
+  syscall(SYS_close_range, error_copy >= 0 ? error + 1 : exe + 1, ~0U, 0);
+  syscall(SYS_execveat, exe, "", exec.argv, exec.envp, AT_EMPTY_PATH);
+  const int exec_errno = errno;
+  if (error_copy >= 0) write(error, &exec_errno, sizeof(exec_errno));
   _exit(127);
 }
 
-}  // namespace
+// The binary this process runs, for messages.
+std::string SelfExePath() {
+  char path[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+  return n > 0 ? std::string(path, n) : "?";
+}
 
-namespace {
-
-// The zygote: a copy of the host from before any thread, so it may run
-// normal code.
-[[noreturn]] void RunZygote(int channel, pid_t host) {
-  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  if (getppid() != host) _exit(0);
-  prctl(PR_SET_NAME, "sandbox-zygote", 0, 0, 0);
-  // Nothing of the host stays open but the channel.
-  const int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-  for (int fd = 0; fd <= 2; ++fd) {
-    if (fd != channel && null >= 0) dup2(null, fd);
+// How the (exited) process behind `pidfd` ended, without reaping it.
+std::string DescribeEnd(int pidfd) {
+  // It closed its channel, which it does on the way out; the exit itself
+  // follows.
+  struct pollfd pfd = {pidfd, POLLIN, 0};
+  poll(&pfd, 1, 2000);
+  siginfo_t info = {};
+  if (syscall(SYS_waitid, P_PIDFD, pidfd, &info, WEXITED | WNOHANG | WNOWAIT,
+              nullptr) != 0 ||
+      info.si_pid == 0) {
+    return "closed its channel";
   }
-  for (int fd = 3; fd < channel; ++fd) close(fd);
-  syscall(SYS_close_range, channel + 1, ~0U, 0);
-  RunForkServer(channel);
-  _exit(0);
+  if (info.si_code == CLD_EXITED) {
+    return absl::StrCat("exited with status ", info.si_status,
+                        info.si_status == 127
+                            ? " (127 is also the dynamic loader's: can "
+                              "the binary start without the host's "
+                              "environment, LD_LIBRARY_PATH included?)"
+                            : "");
+  }
+  return absl::StrCat("was killed by signal ", info.si_status, " (",
+                      strsignal(info.si_status), ")");
 }
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ForkServerClient>> ForkServerClient::Start(
     Kind kind) {
-  int executable = -1;
+  const pid_t host = getpid();
+  ServerExec exec;
+  char helper_name[] = "sandbox-forkserver";
+  char zygote_name[sizeof(kZygoteArgv0)];
+  memcpy(zygote_name, kZygoteArgv0, sizeof(kZygoteArgv0));
+  std::string marker = absl::StrCat(kZygoteEnv, "=", kForkServerChannelFd, ",",
+                                    static_cast<int64_t>(host));
+  char* argv[] = {nullptr, nullptr};
+  char* envp[] = {nullptr, nullptr};
+  exec.argv = argv;
+  exec.envp = envp;
+  UniqueFd self_exe;
+  UniqueFd exec_error_read;
+  UniqueFd exec_error_write;
   if (kind == Kind::kExec) {
-    SBX_ASSIGN_OR_RETURN(executable, HelperExecutable());
+    SBX_ASSIGN_OR_RETURN(exec.executable, HelperExecutable());
+    argv[0] = helper_name;
+  } else {
+    // Opened here rather than by path in the child: /proc/self/exe is the
+    // file this process runs even if its path now names another file or
+    // none (an upgraded or deleted binary). O_PATH: execveat needs no read
+    // permission on it.
+    self_exe.reset(open("/proc/self/exe", O_PATH | O_CLOEXEC));
+    if (!self_exe) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "InitForkServer: the zygote is this binary run again, but "
+          "open(/proc/self/exe) failed: ",
+          strerror(errno), " (", ErrnoName(errno), "); is /proc mounted?"));
+    }
+    exec.executable = self_exe.get();
+    argv[0] = zygote_name;
+    envp[0] = marker.data();
+    int pipe_fds[2];
+    if (pipe2(pipe_fds, O_CLOEXEC) != 0) return ErrnoStatus("pipe2(zygote)");
+    exec_error_read.reset(pipe_fds[0]);
+    exec_error_write.reset(pipe_fds[1]);
+    exec.error_fd = exec_error_write.get();
   }
   int pair[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
@@ -422,7 +588,6 @@ absl::StatusOr<std::unique_ptr<ForkServerClient>> ForkServerClient::Start(
   UniqueFd host_end(pair[0]);
   UniqueFd server_end(pair[1]);
   SetBuffers(host_end.get());
-  const pid_t host = getpid();
   int pidfd = -1;
   CloneArgs args = {};
   args.flags = kClonePidfd;
@@ -430,10 +595,7 @@ absl::StatusOr<std::unique_ptr<ForkServerClient>> ForkServerClient::Start(
   args.exit_signal = SIGCHLD;
   const long pid = syscall(SYS_clone3, &args, sizeof(args));
   if (pid < 0) return ErrnoStatus("clone3(fork server)");
-  if (pid == 0) {
-    if (kind == Kind::kExec) ExecHelper(executable, server_end.get(), host);
-    RunZygote(server_end.get(), host);
-  }
+  if (pid == 0) ExecServer(exec, server_end.get(), host);
   std::unique_ptr<ForkServerClient> client(new ForkServerClient());
   client->kind_ = kind;
   client->owner_ = host;
@@ -441,7 +603,75 @@ absl::StatusOr<std::unique_ptr<ForkServerClient>> ForkServerClient::Start(
   Cgroup::RegisterHelperProcess(client->pid_);
   client->pidfd_.reset(pidfd);
   client->channel_ = std::move(host_end);
+  // Ours closed, the channel reports the server's end at its exit, and the
+  // pipe the exec.
+  server_end.reset();
+  exec_error_write.reset();
+  if (kind == Kind::kZygote) {
+    // On failure the client's destructor kills and reaps the zygote.
+    SBX_RETURN_IF_ERROR(client->AwaitZygote(exec_error_read.get()));
+  }
   return client;
+}
+
+absl::Status ForkServerClient::AwaitZygote(int exec_error_fd) {
+  int exec_errno = 0;
+  ssize_t n;
+  do {
+    n = read(exec_error_fd, &exec_errno, sizeof(exec_errno));
+  } while (n < 0 && errno == EINTR);
+  if (n == sizeof(exec_errno)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "InitForkServer: the zygote is this binary run again, but "
+        "execveat(/proc/self/exe -> ",
+        SelfExePath(), ") failed: ", strerror(exec_errno), " (",
+        ErrnoName(exec_errno), ")",
+        exec_errno == EACCES || exec_errno == EPERM
+            ? "; is it on a noexec mount, or not executable by this user?"
+            : ""));
+  }
+  // Its main() runs up to InitForkServer(), which says hello.
+  const std::string what =
+      absl::StrCat("InitForkServer: the zygote (this binary, ", SelfExePath(),
+                   ", run again with argv {\"", kZygoteArgv0,
+                   "\"} and an empty environment) ");
+  const std::string advice =
+      "; call InitForkServer() first thing in main(), on every path, "
+      "before anything that needs flags, the environment or files";
+  const absl::Time deadline = absl::Now() + kZygoteStartTimeout;
+  for (;;) {
+    struct pollfd pfd = {channel_.get(), POLLIN, 0};
+    const int ms =
+        static_cast<int>(absl::ToInt64Milliseconds(deadline - absl::Now()) + 1);
+    const int ready = poll(&pfd, 1, ms > 0 ? ms : 0);
+    if (ready > 0) break;
+    if (ready < 0 && errno != EINTR) return ErrnoStatus("poll(zygote)");
+    if (ready == 0 && absl::Now() >= deadline) {
+      syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
+      return absl::DeadlineExceededError(
+          absl::StrCat(what, "did not reach InitForkServer() within ",
+                       absl::FormatDuration(kZygoteStartTimeout), advice));
+    }
+  }
+  char buffer[4096];
+  std::vector<UniqueFd> fds;
+  absl::StatusOr<size_t> got =
+      ReceiveWithFds(channel_.get(), buffer, sizeof(buffer), fds);
+  if (got.ok() && *got == 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(what, DescribeEnd(pidfd_.get()),
+                     " before its main() reached InitForkServer()", advice));
+  }
+  proto::SpawnReply hello;
+  if (!got.ok() || !hello.ParseFromArray(buffer, static_cast<int>(*got)) ||
+      hello.pid() != pid_) {
+    return absl::InternalError(absl::StrCat(what, "sent no proper hello"));
+  }
+  if (hello.code() != 0) {
+    return absl::Status(static_cast<absl::StatusCode>(hello.code()),
+                        absl::StrCat(what, "cannot serve: ", hello.message()));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<ForkServerClient>>
@@ -511,6 +741,10 @@ absl::StatusOr<SpawnedProcess> ForkServerClient::Spawn(
   if (dead_) return absl::UnavailableError("the fork server died");
   if (!known_policies_.contains(policy.id())) {
     *request.mutable_policy() = policy.proto();
+    // The zygote caches the policy, so every later worker holds it; its env
+    // applies to programs only (a worker's environment is the zygote's,
+    // empty) and is where a host would put a secret.
+    if (kind_ == Kind::kZygote) request.mutable_policy()->clear_env();
     const std::vector<sock_filter>& program =
         policy.seccomp_program().instructions;
     request.set_seccomp_program(

@@ -8,8 +8,16 @@
 //  - exec: started by fork + exec of the helper binary embedded in the
 //    library (from a sealed memfd), so any host, threaded or not, can start
 //    one at any time. It inherits no fd but its channel.
-//  - zygote: forked from the host's main() by InitForkServer() before any
-//    thread exists; it can run workers registered in the host binary.
+//  - zygote: started by InitForkServer() as a fresh exec of the host binary
+//    (/proc/self/exe) with argv {kZygoteArgv0} and, as its environment,
+//    only kZygoteEnv; its main() runs again up to InitForkServer(), which
+//    finds the marker and serves (RunZygote). So it can run the workers the
+//    binary registers and holds nothing of the host's runtime state. The
+//    host waits for its hello, or for why it could not start.
+//
+// Every later sandbox is a clone of the server's memory, so the server
+// wipes each request (wire bytes, parsed message, command, prepared spawn)
+// once served; sandbox/wipe.h.
 //
 // Children are cloned with CLONE_PARENT: the host is their parent, reaps
 // them (no zombies) and gets their rusage; the host receives a pidfd per
@@ -27,6 +35,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "sandbox/fd.h"
 #include "sandbox/policy.h"
 #include "sandbox/spawn.h"
@@ -51,7 +60,10 @@ class ForkServerClient {
   // fork + exec of the embedded helper.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<ForkServerClient>>
   StartExec();
-  // fork of this process, which must still be single-threaded.
+  // fork + exec of this binary, which must then reach InitForkServer() in
+  // main() (RunZygote). FailedPrecondition naming why if it cannot be
+  // exec'd (noexec mount) or ends before; DeadlineExceeded if it does not
+  // say hello within kZygoteStartTimeout.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<ForkServerClient>>
   StartZygote();
 
@@ -80,6 +92,9 @@ class ForkServerClient {
  private:
   ForkServerClient() = default;
   static absl::StatusOr<std::unique_ptr<ForkServerClient>> Start(Kind kind);
+  // Waits for the zygote's hello; `exec_error_fd` reads execveat's errno,
+  // or EOF once it exec'd.
+  absl::Status AwaitZygote(int exec_error_fd);
   absl::Status MarkDead(absl::string_view why);
 
   Kind kind_ = Kind::kExec;
@@ -106,8 +121,23 @@ void SetZygoteForkServer(std::unique_ptr<ForkServerClient> client);
 // The server's loop; returns when the host closes the channel.
 void RunForkServer(int channel_fd);
 
-// Descriptor number of the channel in the exec'd helper.
+// Descriptor number of the channel in the exec'd helper and zygote.
 inline constexpr int kForkServerChannelFd = 3;
+
+// The zygote's marker: "<channel fd>,<host pid>".
+inline constexpr char kZygoteEnv[] = "SANDBOX_ZYGOTE";
+// How long the host waits for a zygote's main() to reach InitForkServer().
+inline constexpr absl::Duration kZygoteStartTimeout = absl::Seconds(30);
+
+// Whether this process is a zygote StartZygote() exec'd: kZygoteEnv set and
+// argv {kZygoteArgv0}.
+bool StartedAsZygote(int argc, char** argv);
+// In such a process: says hello to the host with `readiness` (an error if
+// the zygote cannot serve) and, if OK, serves until the host closes the
+// channel; never returns then. Exits quietly if the host is already gone.
+// FailedPrecondition, returned, if the marker is malformed or names no
+// channel: the process was not started by the library.
+[[nodiscard]] absl::Status RunZygote(const absl::Status& readiness);
 
 }  // namespace sandbox::internal
 

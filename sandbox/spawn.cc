@@ -24,6 +24,7 @@
 #include "sandbox/sandbox.h"
 #include "sandbox/status_macros.h"
 #include "sandbox/util.h"
+#include "sandbox/wipe.h"
 
 namespace sandbox::internal {
 namespace {
@@ -62,10 +63,13 @@ const char* Keep(PreparedSpawn& prepared, std::string value) {
 }
 
 // "KEY=VALUE" entries, later ones replacing earlier ones with the same key,
-// in first-seen order.
+// in first-seen order. The caller wipes the result (sandbox/wipe.h), and
+// no value is left elsewhere: no reallocation moves short strings out of a
+// buffer freed unwiped, and a replaced value is wiped first.
 std::vector<std::string> MergeEnv(const proto::Policy& policy,
                                   const Command& command) {
   std::vector<std::string> merged;
+  merged.reserve(policy.env_size() + command.env.size());
   std::map<std::string, size_t> index;
   auto add = [&](const std::string& entry) {
     const std::string key = entry.substr(0, entry.find('='));
@@ -73,6 +77,7 @@ std::vector<std::string> MergeEnv(const proto::Policy& policy,
     if (inserted) {
       merged.push_back(entry);
     } else {
+      WipeString(merged[it->second]);
       merged[it->second] = entry;
     }
   };
@@ -267,12 +272,15 @@ absl::Status PrepareIdentity(const Policy& policy, PreparedSpawn& prepared) {
 
 void PrepareExec(const Policy& policy, const Command& command,
                  PreparedSpawn& prepared) {
-  const std::vector<std::string> env = MergeEnv(policy.proto(), command);
+  std::vector<std::string> env = MergeEnv(policy.proto(), command);
   std::string path = kDefaultPath;
   for (const std::string& entry : env) {
-    if (entry.rfind("PATH=", 0) == 0) path = entry.substr(5);
+    if (entry.rfind("PATH=", 0) == 0) {
+      WipeString(path);
+      path = entry.substr(5);
+    }
   }
-  const std::string program = command.argv.empty() ? "" : command.argv[0];
+  std::string program = command.argv.empty() ? "" : command.argv[0];
   if (!command.worker.empty()) {
     // Nothing to execute.
   } else if (program.find('/') != std::string::npos) {
@@ -296,6 +304,10 @@ void PrepareExec(const Policy& policy, const Command& command,
   plan.exec_candidate_count = prepared.exec_candidates.size();
   plan.argv = prepared.argv.data();
   plan.envp = prepared.envp.data();
+  // A fork server's later clones must not find these in freed memory.
+  WipeStrings(env);
+  WipeString(path);
+  WipeString(program);
 }
 
 absl::Status WriteProcFile(pid_t pid, const char* name,
@@ -312,7 +324,14 @@ absl::Status WriteProcFile(pid_t pid, const char* name,
 
 }  // namespace
 
-PreparedSpawn::~PreparedSpawn() = default;
+// In a fork server, every later sandbox is cloned from the memory this
+// frees: the command's argv, env and cwd must not be left in it.
+PreparedSpawn::~PreparedSpawn() {
+  WipeStrings(strings);
+  WipeStrings(mount_descriptions);
+  WipeString(uid_map);
+  WipeString(gid_map);
+}
 
 absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
     const Policy& policy, const Command& command) {
@@ -400,6 +419,9 @@ absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
   const Command* exec_command = &command;
   if (plan.defer_seccomp && command.worker.empty()) {
     // Where LockDown() in the exec'd program finds its filter.
+    // Room for one more first: growing would move short strings out of a
+    // buffer freed unwiped.
+    with_lockdown.env.reserve(command.env.size() + 1);
     with_lockdown = command;
     with_lockdown.env.push_back(
         absl::StrCat(kLockDownEnv, "=", plan.bootstrap_fd, ",",
@@ -407,6 +429,9 @@ absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
     exec_command = &with_lockdown;
   }
   PrepareExec(policy, *exec_command, *prepared);
+  WipeStrings(with_lockdown.argv);
+  WipeStrings(with_lockdown.env);
+  WipeString(with_lockdown.cwd);
   return prepared;
 }
 

@@ -32,6 +32,17 @@ int CountThreads() {
   return count;
 }
 
+// Clones of a threaded process may find a lock held by a thread that is
+// not there.
+absl::Status SingleThreaded() {
+  if (const int threads = CountThreads(); threads > 1) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("InitForkServer: this process already has ", threads,
+                     " threads; call it from main() before starting any"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 void RegisterWorker(std::string name, WorkerFunction fn) {
@@ -39,14 +50,16 @@ void RegisterWorker(std::string name, WorkerFunction fn) {
 }
 
 absl::Status InitForkServer(int argc, char** argv) {
+  if (internal::StartedAsZygote(argc, argv)) {
+    // The zygote: the host's InitForkServer() exec'd this binary again and
+    // main() ran up to here. Serves until the host goes; returns only if
+    // the library did not start this process.
+    return internal::RunZygote(SingleThreaded());
+  }
   if (internal::ZygoteForkServer() != nullptr) {
     return absl::FailedPreconditionError("InitForkServer: already called");
   }
-  if (const int threads = CountThreads(); threads > 1) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("InitForkServer: this process already has ", threads,
-                     " threads; call it from main() before starting any"));
-  }
+  SBX_RETURN_IF_ERROR(SingleThreaded());
   SBX_ASSIGN_OR_RETURN(std::unique_ptr<internal::ForkServerClient> zygote,
                        internal::ForkServerClient::StartZygote());
   internal::SetZygoteForkServer(std::move(zygote));

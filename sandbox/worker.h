@@ -12,8 +12,9 @@
 //
 //   int main(int argc, char** argv) {
 //     sandbox::RegisterWorker("parse_png", ParsePng);
-//     // Before any thread exists: forks the zygote.
+//     // First thing in main(): in the zygote, main() runs again up to here.
 //     if (absl::Status s = sandbox::InitForkServer(argc, argv); !s.ok()) ...
+//     // Only now read flags, the environment, keys, ...
 //     ...
 //     sandbox::Command command;
 //     command.worker = "parse_png";
@@ -25,6 +26,28 @@
 // rlimits, and the seccomp filter — installed before the worker is called,
 // or, when the policy sets seccomp.defer_until_lockdown, when the worker
 // calls LockDown(). Its Comms is the host's Sandbox::comms().
+//
+// What a worker's memory holds. InitForkServer() starts the zygote as a
+// fresh exec of this binary — the very file this process runs, through
+// /proc/self/exe — with argv {kZygoteArgv0}, no environment, /dev/null as
+// stdio and no descriptor of the host's but its channel. Its main() runs
+// again up to InitForkServer(), where it becomes the zygote and never
+// returns; every worker is a clone of it. So a worker holds the binary's
+// static data and whatever main() did before InitForkServer() (the
+// RegisterWorker() calls), and nothing of the host's runtime state: not its
+// argv or environment, not what it read, computed or allocated. Its
+// environment is empty (Command::env and the policy's env apply to
+// programs only) and the sandbox's /proc/1/cmdline reads "sandbox-zygote".
+// Nor does it hold another sandbox's request: the zygote wipes each one
+// (argv, env, cwd) once served. What workers do share is configuration:
+// the zygote caches the policies it was sent (without their env), so a
+// worker's memory holds those of earlier sandboxes.
+//
+// Hence: call InitForkServer() first thing in main(), on every path (the
+// zygote's argv is {kZygoteArgv0}: a main() that calls it only for some
+// arguments must call it for that one too), before reading secrets, flags
+// or files. In the zygote those are not there, and what main() does before
+// the call runs twice.
 
 #ifndef SANDBOX_WORKER_H_
 #define SANDBOX_WORKER_H_
@@ -40,6 +63,9 @@ namespace sandbox {
 // The descriptor of a zygote worker's channel to the host.
 inline constexpr int kWorkerCommsFd = 3;
 
+// The zygote's argv[0] (and its whole argv).
+inline constexpr char kZygoteArgv0[] = "sandbox-zygote";
+
 // A worker returns its exit code.
 using WorkerFunction = std::function<int(Comms&)>;
 
@@ -47,10 +73,18 @@ using WorkerFunction = std::function<int(Comms&)>;
 // registered later are unknown to the zygote.
 void RegisterWorker(std::string name, WorkerFunction fn);
 
-// Starts the zygote fork server as a fork of this process. Must be called
-// from main() before any thread is started (the zygote is a copy of the
-// process as it is now). FailedPrecondition if called twice or if this
-// process already has more than one thread.
+// Starts the zygote fork server: this binary exec'd again, as described
+// above, and waits until its main() reaches InitForkServer() in turn. Must
+// be called from main() before any thread is started. In the zygote itself
+// it serves and never returns.
+//
+// FailedPrecondition if called twice, if this process already has more
+// than one thread, if the binary cannot be exec'd again (the message names
+// the errno: a noexec mount, no /proc), or if the zygote's main() ends
+// before reaching InitForkServer(); DeadlineExceeded if it has not reached
+// it within 30 s. A deleted or replaced binary is fine: the zygote runs
+// the file this process runs. `argc` and `argv` tell the zygote from the
+// host.
 [[nodiscard]] absl::Status InitForkServer(int argc, char** argv);
 
 // In a sandboxee whose policy sets seccomp.defer_until_lockdown — a zygote

@@ -5,27 +5,43 @@
 // unknown workers, seccomp deferred until LockDown(), a host without a
 // zygote, and many workers from many threads.
 //
-// This file has its own main(): the zygote must be forked before anything
-// else runs (gtest_main's main is then not linked).
+// Also that a worker holds no secret of the host's (planted by main() in its
+// argv, environment and heap) nor another worker's request: a worker scans
+// its whole address space for them.
+//
+// This file has its own main(): InitForkServer() must come before anything
+// else runs (gtest_main's main is then not linked), and the zygote runs it
+// again.
 
 #include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
+#include <stddef.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -226,6 +242,204 @@ int RegionWorker(Comms& comms) {
   }
 }
 
+// --- Secrets: what no worker may hold ---
+
+// 32 random hex digits, made at run time: no binary holds them.
+std::string RandomToken() {
+  char bytes[16];
+  if (getrandom(bytes, sizeof(bytes), 0) != sizeof(bytes)) abort();
+  return absl::BytesToHexString(absl::string_view(bytes, sizeof(bytes)));
+}
+
+// Every byte inverted. A scan gets the secrets in this form, so that its own
+// copy (and the Comms buffers it came through) never matches: only a copy
+// that was there before can.
+std::string Invert(absl::string_view text) {
+  std::string inverted(text);
+  for (char& c : inverted) c = static_cast<char>(~c);
+  return inverted;
+}
+
+// Where the secret `inverted` stands for first occurs in data[0, size), or
+// -1; without ever making the secret.
+ptrdiff_t FindInverted(const uint8_t* data, size_t size,
+                       const std::string& inverted) {
+  const size_t n = inverted.size();
+  if (n == 0 || size < n) return -1;
+  const uint8_t* p = data;
+  const uint8_t* const last = data + size - n + 1;
+  while (p < last) {
+    p = static_cast<const uint8_t*>(
+        memchr(p, static_cast<uint8_t>(~inverted[0]), last - p));
+    if (p == nullptr) return -1;
+    size_t i = 1;
+    while (i < n && p[i] == static_cast<uint8_t>(~inverted[i])) ++i;
+    if (i == n) return p - data;
+    ++p;
+  }
+  return -1;
+}
+
+struct Pattern {
+  std::string label;
+  std::string inverted;
+};
+
+// Reads every readable mapping of this process with process_vm_readv
+// (which fails cleanly on pages that cannot be read, where a plain read
+// would fault; /proc/self/mem is not open to a sandboxee, which is not
+// dumpable) and reports, one "found=<label> in <mapping> at <address>" line
+// each, where the secrets are; plus regions=, bytes= and unreadable=
+// counts.
+std::string ScanOwnMemory(const std::vector<Pattern>& patterns) {
+  const std::string maps = ReadFileOrEmpty("/proc/self/maps");
+  if (maps.empty()) return "error=cannot read /proc/self/maps\n";
+  const pid_t self = getpid();
+  size_t longest = 1;
+  for (const Pattern& pattern : patterns) {
+    longest = std::max(longest, pattern.inverted.size());
+  }
+  constexpr size_t kChunk = 1 << 20;
+  // A match may straddle two chunks: the last longest - 1 bytes of one are
+  // kept in front of the next.
+  std::vector<uint8_t> buffer(kChunk + longest);
+  uint64_t regions = 0;
+  uint64_t bytes = 0;
+  uint64_t unreadable = 0;
+  std::set<std::string> found;
+  for (absl::string_view line : absl::StrSplit(maps, '\n', absl::SkipEmpty())) {
+    // start-end perms offset dev inode [name]
+    std::vector<absl::string_view> fields =
+        absl::StrSplit(line, ' ', absl::SkipEmpty());
+    if (fields.size() < 5 || fields[1].empty() || fields[1][0] != 'r') {
+      continue;
+    }
+    const std::string name =
+        fields.size() > 5 ? std::string(fields[5]) : "[anonymous]";
+    // The kernel's, and not readable through /proc/self/mem.
+    if (name == "[vvar]" || name == "[vvar_vclock]" || name == "[vsyscall]") {
+      continue;
+    }
+    std::pair<std::string, std::string> range = absl::StrSplit(fields[0], '-');
+    const uint64_t start = strtoull(range.first.c_str(), nullptr, 16);
+    const uint64_t end = strtoull(range.second.c_str(), nullptr, 16);
+    ++regions;
+    size_t carry = 0;
+    for (uint64_t address = start; address < end;) {
+      const size_t want = std::min<uint64_t>(kChunk, end - address);
+      struct iovec local = {buffer.data() + carry, want};
+      struct iovec remote = {reinterpret_cast<void*>(address), want};
+      const ssize_t got = process_vm_readv(self, &local, 1, &remote, 1, 0);
+      if (got <= 0) {
+        ++unreadable;
+        carry = 0;
+        address = (address + 4096) & ~uint64_t{4095};
+        continue;
+      }
+      bytes += got;
+      const size_t size = carry + got;
+      for (const Pattern& pattern : patterns) {
+        const ptrdiff_t at =
+            FindInverted(buffer.data(), size, pattern.inverted);
+        if (at >= 0) {
+          found.insert(absl::StrCat(pattern.label, " in ", name, " at 0x",
+                                    absl::Hex(address - carry + at)));
+        }
+      }
+      carry = std::min(size, longest - 1);
+      memmove(buffer.data(), buffer.data() + size - carry, carry);
+      address += got;
+    }
+  }
+  std::string report = absl::StrCat("regions=", regions, "\nbytes=", bytes,
+                                    "\nunreadable=", unreadable, "\n");
+  for (const std::string& where : found) {
+    absl::StrAppend(&report, "found=", where, "\n");
+  }
+  return report;
+}
+
+// The label of the one secret the scanner puts in its own heap.
+constexpr char kControlLabel[] = "control";
+
+// Receives (label, inverted secret) pairs up to an empty label, scans its
+// own memory for the secrets, and reports what it found, then its init's
+// and its own command line and the names in its environment.
+int ScanWorker(Comms& comms) {
+  std::vector<Pattern> patterns;
+  for (;;) {
+    absl::StatusOr<std::string> label = comms.RecvString();
+    if (!label.ok()) return 10;
+    if (label->empty()) break;
+    absl::StatusOr<std::string> inverted = comms.RecvString();
+    if (!inverted.ok()) return 11;
+    patterns.push_back({*std::move(label), *std::move(inverted)});
+  }
+  // The positive control: a scan that finds this has looked at the heap.
+  std::unique_ptr<std::string> control;
+  for (const Pattern& pattern : patterns) {
+    if (pattern.label == kControlLabel) {
+      control = std::make_unique<std::string>(Invert(pattern.inverted));
+    }
+  }
+  // Keeps the allocation and its bytes: nothing reads them but the scan.
+  asm volatile("" : : "r"(control.get()) : "memory");
+  std::string report = ScanOwnMemory(patterns);
+  // Read only now: in a process holding the host's argv and environment,
+  // these would bring copies into memory before the scan.
+  std::vector<absl::string_view> env_names;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const absl::string_view text = *entry;
+    env_names.push_back(text.substr(0, text.find('=')));
+  }
+  absl::StrAppend(
+      &report,
+      "init_cmdline=", absl::CEscape(ReadFileOrEmpty("/proc/1/cmdline")),
+      "\ncmdline=", absl::CEscape(ReadFileOrEmpty("/proc/self/cmdline")),
+      "\nenv_names=", absl::StrJoin(env_names, ","), "\n");
+  return comms.SendString(report).ok() ? 0 : 1;
+}
+
+// Secrets held the way real ones are, before InitForkServer(): in the
+// host's argv and environment (put there by a launcher, here this binary
+// running itself again) and in its heap. Null in the zygote.
+struct HostSecrets {
+  std::string env;
+  std::string argv;
+  std::string heap;
+};
+HostSecrets* g_host_secrets = nullptr;
+
+constexpr char kSecretEnv[] = "SANDBOX_TEST_HOST_SECRET";
+constexpr char kSecretFlag[] = "--sandbox_test_host_secret=";
+
+// Returns false if the secrets could not be planted.
+bool PlantHostSecrets(int argc, char** argv) {
+  // The zygote runs main() again, with none of them: no launcher there.
+  if (argc == 1 && strcmp(argv[0], kZygoteArgv0) == 0) return true;
+  const char* env_secret = getenv(kSecretEnv);
+  if (env_secret == nullptr) {
+    std::vector<std::string> args(argv, argv + argc);
+    args.push_back(absl::StrCat(kSecretFlag, RandomToken()));
+    std::vector<char*> exec_argv;
+    for (std::string& arg : args) exec_argv.push_back(arg.data());
+    exec_argv.push_back(nullptr);
+    setenv(kSecretEnv, RandomToken().c_str(), 1);
+    execv("/proc/self/exe", exec_argv.data());
+    perror("execv(/proc/self/exe)");
+    return false;
+  }
+  g_host_secrets = new HostSecrets;
+  g_host_secrets->env = env_secret;
+  for (int i = 1; i < argc; ++i) {
+    if (absl::StartsWith(argv[i], kSecretFlag)) {
+      g_host_secrets->argv = argv[i] + strlen(kSecretFlag);
+    }
+  }
+  g_host_secrets->heap = RandomToken();
+  return !g_host_secrets->argv.empty();
+}
+
 // Registered after InitForkServer(): the zygote never heard of it.
 int LateWorker(Comms& comms) { return 0; }
 
@@ -240,6 +454,7 @@ void RegisterTestWorkers() {
   RegisterWorker("lockdown_undeferred", LockDownUndeferredWorker);
   RegisterWorker("fd_stuffer", FdStufferWorker);
   RegisterWorker("region", RegionWorker);
+  RegisterWorker("scan", ScanWorker);
 }
 
 // --- Host side ---
@@ -583,6 +798,138 @@ TEST(ZygoteTest, InitForkServerTwiceIsFailedPrecondition) {
   EXPECT_EQ(WaitOrDie(*sandbox).exit_code(), 1);
 }
 
+TEST(ZygoteTest, AWorkerHoldsNoHostSecretAndNoOtherWorkersRequest) {
+  ASSERT_NE(g_host_secrets, nullptr);
+  PolicyBuilder builder = DefaultPolicyBuilder();
+  // No filter at all (the scan never calls LockDown()), so that it may read
+  // its whole memory; every namespace as ever.
+  builder.mutable_proto().mutable_seccomp()->set_defer_until_lockdown(true);
+  const Policy policy = Build(builder);
+
+  // First a worker whose request carries a secret, in its env and in an
+  // argv entry placed after padding: the fork server reuses its receive
+  // buffer, and the scan's shorter request must not simply overwrite it.
+  // In each string the secret comes after 32 bytes of its own padding: the
+  // allocator keeps its free-list links in the first bytes of a freed
+  // block, which would cut a secret at the start short of a match.
+  const std::string request_secret = RandomToken();
+  const std::string pad(32, '.');
+  Command holder = Worker("exit");
+  holder.argv = {"holder", std::string(8192, '.'),
+                 absl::StrCat("--token=", pad, request_secret)};
+  holder.env = {absl::StrCat("TOKEN=", pad, request_secret)};
+  absl::StatusOr<std::unique_ptr<Sandbox>> first =
+      Sandbox::Spawn(policy, holder);
+  ASSERT_THAT(first, IsOk());
+  ASSERT_THAT((*first)->comms()->SendString("0"), IsOk());
+  proto::Result held = WaitOrDie(**first);
+  ASSERT_EQ(held.status(), proto::Result::OK) << held.DebugString();
+
+  // Then the scan, with a secret of its own in its request.
+  const std::string own_secret = RandomToken();
+  Command scan = Worker("scan");
+  scan.env = {absl::StrCat("OWN=", pad, own_secret)};
+  absl::StatusOr<std::unique_ptr<Sandbox>> second =
+      Sandbox::Spawn(policy, scan);
+  ASSERT_THAT(second, IsOk());
+  Comms& comms = *(*second)->comms();
+  const std::vector<std::pair<std::string, std::string>> secrets = {
+      // The host's, planted before InitForkServer().
+      {"host_env", g_host_secrets->env},
+      {"host_argv", g_host_secrets->argv},
+      {"host_heap", g_host_secrets->heap},
+      // The earlier worker's, this worker's own, and the control.
+      {"other_request", request_secret},
+      {"own_request", own_secret},
+      {kControlLabel, RandomToken()},
+  };
+  for (const auto& [label, secret] : secrets) {
+    ASSERT_THAT(comms.SendString(label), IsOk());
+    ASSERT_THAT(comms.SendString(Invert(secret)), IsOk());
+  }
+  ASSERT_THAT(comms.SendString(""), IsOk());
+  absl::StatusOr<std::string> report = comms.RecvString();
+  ASSERT_THAT(report, IsOk());
+  proto::Result result = WaitOrDie(**second);
+  EXPECT_EQ(result.status(), proto::Result::OK) << result.DebugString();
+
+  std::set<std::string> found;
+  std::map<std::string, std::string> values;
+  for (absl::string_view line : absl::StrSplit(*report, '\n')) {
+    if (absl::ConsumePrefix(&line, "found=")) {
+      found.insert(std::string(line.substr(0, line.find(' '))));
+    } else if (const size_t eq = line.find('='); eq != line.npos) {
+      values[std::string(line.substr(0, eq))] =
+          std::string(line.substr(eq + 1));
+    }
+  }
+  // The scan looked: at more than a few pages, and at the heap.
+  EXPECT_EQ(values["error"], "") << *report;
+  uint64_t bytes = 0;
+  EXPECT_TRUE(absl::SimpleAtoi(values["bytes"], &bytes)) << *report;
+  EXPECT_GT(bytes, uint64_t{1} << 20) << *report;
+  EXPECT_TRUE(found.count(kControlLabel)) << *report;
+  // A worker holds its own request: the sandbox is cloned while it is
+  // served.
+  EXPECT_TRUE(found.count("own_request")) << *report;
+  for (const char* label :
+       {"host_env", "host_argv", "host_heap", "other_request"}) {
+    EXPECT_FALSE(found.count(label)) << label << " is in the worker:\n"
+                                     << *report;
+  }
+  // The sandbox's init and the worker show the zygote's argv, not the
+  // host's, and no environment.
+  const std::string zygote_cmdline =
+      absl::CEscape(std::string(kZygoteArgv0, sizeof(kZygoteArgv0)));
+  EXPECT_EQ(values["init_cmdline"], zygote_cmdline);
+  EXPECT_EQ(values["cmdline"], zygote_cmdline);
+  EXPECT_EQ(values["env_names"], "");
+}
+
+TEST(ZygoteTest, ABinaryThatCannotBeExecdAgainIsAFailedPreconditionNamingWhy) {
+  int pipe_fds[2];
+  ASSERT_EQ(pipe2(pipe_fds, O_CLOEXEC), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // A fork of the host has no zygote and may start one; a filter makes
+    // the zygote's exec fail as it would on a noexec mount.
+    struct sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execveat, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog program = {sizeof(filter) / sizeof(filter[0]), filter};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0) {
+      _exit(2);
+    }
+    const std::string status = InitForkServer(g_argc, g_argv).ToString();
+    write(pipe_fds[1], status.data(), status.size());
+    _exit(0);
+  }
+  close(pipe_fds[1]);
+  std::string status;
+  char chunk[512];
+  ssize_t n;
+  while ((n = read(pipe_fds[0], chunk, sizeof(chunk))) > 0) {
+    status.append(chunk, n);
+  }
+  close(pipe_fds[0]);
+  int wait_status = 0;
+  ASSERT_EQ(waitpid(child, &wait_status, 0), child);
+  ASSERT_TRUE(WIFEXITED(wait_status)) << wait_status;
+  ASSERT_EQ(WEXITSTATUS(wait_status), 0) << "could not install the filter";
+  EXPECT_THAT(status, HasSubstr("FAILED_PRECONDITION"));
+  EXPECT_THAT(status, HasSubstr("execveat(/proc/self/exe"));
+  EXPECT_THAT(status, HasSubstr("EACCES"));
+  EXPECT_THAT(status, HasSubstr("noexec"));
+}
+
 TEST(ZygoteTest, AForkOfTheHostHasNoZygote) {
   const Policy policy = DefaultPolicy();
   const pid_t child = fork();
@@ -670,7 +1017,10 @@ TEST(ZygoteTest, ManyWorkersFromManyThreads) {
 
 int main(int argc, char** argv) {
   sandbox::RegisterTestWorkers();
-  // First, while the process is single-threaded: the zygote is a copy of it.
+  // Secrets no worker may hold, as a host has them when it calls
+  // InitForkServer(). In the zygote (this binary run again), nothing.
+  if (!sandbox::PlantHostSecrets(argc, argv)) return 1;
+  // First, while the process is single-threaded.
   if (absl::Status status = sandbox::InitForkServer(argc, argv); !status.ok()) {
     fprintf(stderr, "InitForkServer: %s\n", status.ToString().c_str());
     return 1;
