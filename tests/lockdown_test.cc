@@ -106,5 +106,20 @@ TEST(LockDownTest, AProgramThatNeverLocksDownStillRunsIsolated) {
   EXPECT_THAT(text, HasSubstr("NoNewPrivs:\t1"));
 }
 
+TEST(LockDownTest, BeforeLockDownNoNestedUserNamespaceGivesCapabilities) {
+  // Without the filter yet, unshare is a call like any other; a nested user
+  // namespace would hand the program every capability there (mount,
+  // netlink, ...). The sandbox's own namespace allows none.
+  PolicyBuilder builder = NoOpenPolicy(/*defer=*/true);
+  builder.AddBind(testing::TesteePath(), testing::kSandboxTestee,
+                  MountMode::kReadOnly);
+  absl::StatusOr<Policy> policy = builder.Build();
+  ASSERT_THAT(policy, IsOk());
+  testing::TesteeRun run = testing::RunTestee(*policy, {"unshare", "user"});
+  EXPECT_EQ(run.result.status(), proto::Result::OK) << run.result.DebugString();
+  EXPECT_EQ(run.values["unshare"], "error") << run.output;
+  EXPECT_EQ(run.values["errno"], "ENOSPC") << run.output;
+}
+
 }  // namespace
 }  // namespace sandbox
