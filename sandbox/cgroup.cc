@@ -831,6 +831,12 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
     if (!limits.allow_swap && Exists(memsw)) {
       SBX_RETURN_IF_ERROR(WriteFile(memsw, bytes));
     }
+    // v1 does not charge socket buffers to memory.limit_in_bytes: a sandbox
+    // could hold hundreds of MiB in loopback TCP buffers beyond its cap.
+    // Setting the TCP limit turns their accounting on, capped the same.
+    // (v2 charges socket memory to memory.current by default.)
+    const std::string tcp = dir + "/memory.kmem.tcp.limit_in_bytes";
+    if (Exists(tcp)) SBX_RETURN_IF_ERROR(WriteFile(tcp, bytes));
   }
   if (impl.pids.version != CgroupVersion::kNone) {
     SBX_RETURN_IF_ERROR(

@@ -628,6 +628,13 @@ void ResetSignals() {
       Fail(SetupStep::kInstallSeccomp, errno);
     }
   }
+  // Until LockDown() the fixed deny list holds all the same: the kernel's
+  // most exposed calls, nested namespaces, filters of its own.
+  if (plan.defer_seccomp && plan.lockdown_prelude != nullptr) {
+    SBX_CHILD_CHECK(
+        syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, plan.lockdown_prelude),
+        kInstallSeccomp, -1);
+  }
   // The phase times went with the listener; otherwise on their own.
   if (plan.filter == nullptr || plan.defer_seccomp || !plan.filter_notify) {
     ChildMessage message = {};

@@ -229,6 +229,9 @@ struct ChildPlan {
   const void* worker_arg = nullptr;
   // The policy defers seccomp until the sandboxee calls LockDown().
   bool defer_seccomp = false;
+  // With defer_seccomp: installed in its place, until LockDown() (the fixed
+  // deny list; see CompileLockDownPrelude).
+  const struct sock_fprog* lockdown_prelude = nullptr;
 };
 
 // Runs the setup steps and execs the program; never returns. `sync_fd` is

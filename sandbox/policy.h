@@ -40,6 +40,11 @@ class Policy {
   // The normalised policy: every optional field set to its effective value.
   const proto::Policy& proto() const { return impl_->proto; }
   const SeccompProgram& seccomp_program() const { return impl_->seccomp; }
+  // With seccomp.defer_until_lockdown: the filter until LockDown() (see
+  // CompileLockDownPrelude); empty otherwise.
+  const SeccompProgram& lockdown_prelude() const {
+    return impl_->lockdown_prelude;
+  }
   const ResolvedLimits& limits() const { return impl_->limits; }
 
   // The descriptor number through which the child hands its seccomp
@@ -63,6 +68,7 @@ class Policy {
   struct Impl {
     proto::Policy proto;
     SeccompProgram seccomp;
+    SeccompProgram lockdown_prelude;
     ResolvedLimits limits;
     uint64_t id = 0;
     bool filter_allows_clock = false;

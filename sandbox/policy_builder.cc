@@ -623,6 +623,15 @@ absl::StatusOr<Policy> PolicyBuilder::BuildImpl(
       status = program.status();
     }
   }
+  if (status.ok() && policy.seccomp().defer_until_lockdown()) {
+    absl::StatusOr<SeccompProgram> prelude =
+        CompileLockDownPrelude(policy.seccomp(), impl->seccomp.uses_notify);
+    if (prelude.ok()) {
+      impl->lockdown_prelude = *std::move(prelude);
+    } else {
+      status = prelude.status();
+    }
+  }
   if (status.ok()) {
     struct seccomp_data clock_call = {};
     clock_call.nr = __NR_clock_gettime;

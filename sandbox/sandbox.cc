@@ -69,7 +69,10 @@ absl::StatusOr<Policy> RlimitFallback(const Policy& policy,
   if (policy.limits().memory > 0) {
     warnings.push_back(absl::StrCat(
         "limits.memory: no cgroup delegation; enforced as RLIMIT_AS ",
-        limits.memory()));
+        limits.memory(),
+        ", which caps address space, not memory: pages of memfds and shared "
+        "memory the sandbox fills, kernel memory (socket buffers, page "
+        "tables) and what it makes others allocate are not counted"));
   }
   if (limits.pids() > 0) {
     warnings.push_back(absl::StrCat(
@@ -647,7 +650,16 @@ void Sandbox::Finish() {
     absl::MutexLock lock(&cgroup_mu_);
     if (cgroup_) {
       absl::StatusOr<CgroupUsage> read = cgroup_->ReadUsage();
-      if (read.ok()) cgroup_usage = *read;
+      if (read.ok()) {
+        cgroup_usage = *read;
+      } else {
+        // Then a memory or pids limit the sandbox hit is not known: say so
+        // rather than let an OOM kill pass for a plain signal.
+        warnings_.push_back(absl::StrCat(
+            "could not read the sandbox's cgroup usage (",
+            read.status().ToString(),
+            "): a memory or pids limit it hit would not show in the status"));
+      }
       // Whatever is left (without a pid namespace) dies with the sandbox;
       // destroying the cgroup removes its directories.
       cgroup_->KillAll().IgnoreError();

@@ -2,6 +2,7 @@
 
 #include <linux/audit.h>
 #include <linux/prctl.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <sys/mman.h>
@@ -487,6 +488,64 @@ absl::StatusOr<SeccompProgram> CompileSeccomp(
           program.uses_notify ? SCMP_ACT_NOTIFY : SCMP_ACT_KILL_PROCESS) < 0) {
     return absl::InternalError("seccomp_attr_set(SCMP_FLTATR_ACT_BADARCH)");
   }
+  SBX_ASSIGN_OR_RETURN(program.instructions, Export(ctx.get()));
+  return program;
+}
+
+absl::StatusOr<SeccompProgram> CompileLockDownPrelude(
+    const proto::Seccomp& seccomp, bool lockdown_notifies) {
+  absl::flat_hash_set<std::string> dangerous(seccomp.dangerous_allow().begin(),
+                                             seccomp.dangerous_allow().end());
+  ScmpFilter ctx(seccomp_init(SCMP_ACT_ALLOW));
+  if (ctx == nullptr) return absl::InternalError("seccomp_init failed");
+  if (seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0) < 0 ||
+      seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2) < 0 ||
+      seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH,
+                       SCMP_ACT_KILL_PROCESS) < 0) {
+    return absl::InternalError("seccomp_attr_set failed");
+  }
+  // Killed, not reported: this filter has no listener (the policy's filter
+  // brings the one a process may have), and nothing a later filter returns
+  // outranks a kill.
+  const uint32_t kill = SCMP_ACT_KILL_PROCESS;
+  for (const char* name : kFixedDenyList) {
+    if (dangerous.contains(name) || absl::string_view(name) == "seccomp" ||
+        absl::string_view(name) == "clone3") {
+      continue;
+    }
+    SBX_RETURN_IF_ERROR(AddRule(ctx.get(), kill,
+                                seccomp_syscall_resolve_name(name), {},
+                                "seccomp", name));
+  }
+  if (!dangerous.contains("clone")) {
+    for (int bit = 0; bit < 64; ++bit) {
+      const uint64_t flag = uint64_t{1} << bit;
+      if ((kNamespaceCloneFlags & flag) == 0) continue;
+      SBX_RETURN_IF_ERROR(AddRule(
+          ctx.get(), kill, SCMP_SYS(clone),
+          {SCMP_CMP64(0, SCMP_CMP_MASKED_EQ, flag, flag)}, "seccomp", "clone"));
+    }
+  }
+  if (!dangerous.contains("clone3")) {
+    SBX_RETURN_IF_ERROR(AddRule(ctx.get(), SCMP_ACT_ERRNO(ENOSYS),
+                                SCMP_SYS(clone3), {}, "seccomp", "clone3"));
+  }
+  if (!dangerous.contains("seccomp")) {
+    // LockDown() itself installs the policy's filter with seccomp(2), with
+    // exactly these flags; no other filter, and never through prctl.
+    const uint64_t flags =
+        lockdown_notifies ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
+    SBX_RETURN_IF_ERROR(
+        AddRule(ctx.get(), kill, SCMP_SYS(seccomp),
+                {SCMP_CMP64(0, SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER),
+                 SCMP_CMP64(1, SCMP_CMP_NE, flags)},
+                "seccomp", "seccomp"));
+    SBX_RETURN_IF_ERROR(AddRule(
+        ctx.get(), kill, SCMP_SYS(prctl),
+        {SCMP_CMP64(0, SCMP_CMP_MASKED_EQ, 0xffffffffull, PR_SET_SECCOMP)},
+        "seccomp", "prctl"));
+  }
+  SeccompProgram program;
   SBX_ASSIGN_OR_RETURN(program.instructions, Export(ctx.get()));
   return program;
 }

@@ -64,6 +64,17 @@ struct SeccompProgram {
 [[nodiscard]] absl::StatusOr<SeccompProgram> CompileSeccomp(
     const proto::Seccomp& seccomp, const SeccompCompileOptions& options);
 
+// The filter a sandboxee whose policy sets seccomp.defer_until_lockdown runs
+// under from the start until LockDown() installs the policy's own: every
+// call allowed but the fixed deny list, namespace-creating clone flags and
+// prctl(PR_SET_SECCOMP) (killed outright: SECCOMP_RET_KILL_PROCESS, which no
+// later filter outranks; this filter has no listener), clone3 (ENOSYS), and
+// seccomp(SECCOMP_SET_MODE_FILTER) with other flags than LockDown() uses
+// (`lockdown_notifies`: SECCOMP_FILTER_FLAG_NEW_LISTENER). Foreign ABIs are
+// killed. What dangerous_allow names stays allowed.
+[[nodiscard]] absl::StatusOr<SeccompProgram> CompileLockDownPrelude(
+    const proto::Seccomp& seccomp, bool lockdown_notifies);
+
 // The system calls a policy cannot allow without naming them in
 // seccomp.dangerous_allow.
 absl::Span<const char* const> FixedDenyList();

@@ -414,6 +414,14 @@ absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
   // nor block on a listener not yet handed over.
   plan.time_seccomp = policy.filter_allows_clock();
   plan.defer_seccomp = p.seccomp().defer_until_lockdown();
+  const SeccompProgram& prelude = policy.lockdown_prelude();
+  if (plan.defer_seccomp && !prelude.instructions.empty()) {
+    prepared->lockdown_prelude.len =
+        static_cast<unsigned short>(prelude.instructions.size());
+    prepared->lockdown_prelude.filter =
+        const_cast<sock_filter*>(prelude.instructions.data());
+    plan.lockdown_prelude = &prepared->lockdown_prelude;
+  }
 
   Command with_lockdown;
   const Command* exec_command = &command;

@@ -59,6 +59,7 @@ struct PreparedSpawn {
   std::vector<char*> argv;
   std::vector<char*> envp;
   struct sock_fprog filter = {};
+  struct sock_fprog lockdown_prelude = {};
 };
 
 // Validates `command` against `policy` and the host (privilege, rlimits) and

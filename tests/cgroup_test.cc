@@ -483,6 +483,10 @@ TEST_F(CgroupTest, WritesLimitsToTheKernelFiles) {
     if (PathExists(dir + "/memory.memsw.limit_in_bytes")) {
       EXPECT_EQ(read(dir + "/memory.memsw.limit_in_bytes"), "67108864");
     }
+    // Socket buffers are capped too (uncharged otherwise on v1).
+    if (PathExists(dir + "/memory.kmem.tcp.limit_in_bytes")) {
+      EXPECT_EQ(read(dir + "/memory.kmem.tcp.limit_in_bytes"), "67108864");
+    }
   }
   const std::string pids_dir = DirWith(*cgroup, "pids.max");
   ASSERT_NE(pids_dir, "");

@@ -801,9 +801,11 @@ TEST(ZygoteTest, InitForkServerTwiceIsFailedPrecondition) {
 TEST(ZygoteTest, AWorkerHoldsNoHostSecretAndNoOtherWorkersRequest) {
   ASSERT_NE(g_host_secrets, nullptr);
   PolicyBuilder builder = DefaultPolicyBuilder();
-  // No filter at all (the scan never calls LockDown()), so that it may read
-  // its whole memory; every namespace as ever.
+  // Only the fixed deny list's filter (the scan never calls LockDown()),
+  // with process_vm_readv lifted from it, so that it may read its whole
+  // memory; every namespace as ever.
   builder.mutable_proto().mutable_seccomp()->set_defer_until_lockdown(true);
+  builder.AllowDangerousSyscall("process_vm_readv");
   const Policy policy = Build(builder);
 
   // First a worker whose request carries a secret, in its env and in an
