@@ -42,8 +42,8 @@ std::map<std::string, std::string> ParseValues(const std::string& output) {
   return values;
 }
 
-TesteeRun RunTestee(const Policy& policy,
-                    const std::vector<std::string>& args) {
+TesteeRun RunTestee(const Policy& policy, const std::vector<std::string>& args,
+                    SpawnMode mode) {
   TesteeRun run;
   UniqueFd out(memfd_create("testee-stdout", MFD_CLOEXEC));
   EXPECT_TRUE(out.valid());
@@ -51,7 +51,11 @@ TesteeRun RunTestee(const Policy& policy,
   command.argv.push_back(kSandboxTestee);
   command.argv.insert(command.argv.end(), args.begin(), args.end());
   command.fds.push_back({out.get(), 1});
-  absl::StatusOr<proto::Result> result = Run(policy, command);
+  absl::StatusOr<std::unique_ptr<Sandbox>> sandbox =
+      Sandbox::Spawn(policy, command, mode);
+  EXPECT_TRUE(sandbox.ok()) << sandbox.status();
+  if (!sandbox.ok()) return run;
+  absl::StatusOr<proto::Result> result = (*sandbox)->Wait();
   EXPECT_TRUE(result.ok()) << result.status();
   if (!result.ok()) return run;
   run.result = *result;
