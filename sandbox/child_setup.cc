@@ -31,8 +31,6 @@
 namespace sandbox::internal {
 namespace {
 
-// Where the host's root stays reachable between pivot_root and its detach.
-constexpr char kOldRoot[] = "/.oldroot";
 // Where the new root tmpfs is mounted before pivot_root. Any directory that
 // exists on the host will do: the mount is private to the new namespace.
 constexpr char kNewRootBase[] = "/tmp";

@@ -25,6 +25,10 @@ struct _cap_struct;
 
 namespace sandbox::internal {
 
+// Where the host's root stays reachable in the child between pivot_root and
+// its detach. No mount may target it (PolicyBuilder refuses).
+inline constexpr char kOldRoot[] = "/.oldroot";
+
 // Setup steps, in the order they run. Names (SetupStepName) appear in
 // Results and messages.
 enum class SetupStep : uint32_t {

@@ -19,6 +19,7 @@
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "sandbox/bpf_evaluator.h"
+#include "sandbox/child_setup.h"
 #include "sandbox/status_macros.h"
 #include "sandbox/util.h"
 
@@ -201,6 +202,16 @@ absl::Status ValidateFilesystem(proto::Policy& policy, ResolvedLimits& limits) {
       }
       case proto::Mount::KIND_NOT_SET:
         return FieldError(field, "needs either bind or tmpfs");
+    }
+    // The host's root stays there until the sandbox is built: a mount
+    // point made below it would be made on the host.
+    if (target == internal::kOldRoot ||
+        absl::StartsWith(target, absl::StrCat(internal::kOldRoot, "/"))) {
+      return FieldError(
+          field,
+          absl::StrCat("target ", target, " is inside ", internal::kOldRoot,
+                       ", where the sandbox keeps the host's root "
+                       "while it is built"));
     }
     // /proc and /dev are built by the sandbox itself.
     for (const char* reserved : {"/proc", "/dev"}) {

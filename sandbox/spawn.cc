@@ -29,7 +29,6 @@ namespace sandbox::internal {
 namespace {
 
 constexpr char kDefaultPath[] = "/usr/local/bin:/usr/bin:/bin";
-constexpr char kOldRootPrefix[] = "/.oldroot";
 constexpr uint32_t kNobody = 65534;
 
 const char* Keep(PreparedSpawn& prepared, std::string value) {
@@ -98,7 +97,7 @@ absl::Status PrepareMounts(const Policy& policy, PreparedSpawn& prepared) {
       return absl::OkStatus();
     }
     child.kind = ChildMount::Kind::kBind;
-    child.source = Keep(prepared, absl::StrCat(kOldRootPrefix, resolved));
+    child.source = Keep(prepared, absl::StrCat(kOldRoot, resolved));
     child.target = Keep(prepared, bind.target());
     child.writable = bind.writable();
     child.source_is_dir = S_ISDIR(st.st_mode);

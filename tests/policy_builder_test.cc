@@ -153,6 +153,11 @@ filesystem {
         BadPolicy{"MountAtDev",
                   R"(filesystem { @mounts { bind { source: "/dev" } } })",
                   "filesystem.mounts[0]", "inside /dev"},
+        BadPolicy{"MountInsideTheOldRoot", R"(
+filesystem {
+  @mounts { bind { source: "/usr" target: "/.oldroot/tmp/x" } }
+})",
+                  "filesystem.mounts[0]", "inside /.oldroot"},
         BadPolicy{"ZeroRootSize", R"(filesystem { @root_size: "0" })",
                   "filesystem.root_size", "must be greater than 0"},
         BadPolicy{"RelativeCwd", R"(filesystem { @cwd: "tmp" })",
