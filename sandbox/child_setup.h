@@ -130,8 +130,9 @@ struct ChildMount {
   const char* source;
   // Absolute path in the new root.
   const char* target;
-  // kTmpfs: mount data ("size=...,mode=...").
-  const char* tmpfs_data;
+  // kTmpfs: its "size" in bytes and "mode" in octal, for fsconfig.
+  const char* tmpfs_size;
+  const char* tmpfs_mode;
   bool writable;
   // kBind: whether the source is a directory (else a file is the mount
   // point).

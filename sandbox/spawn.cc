@@ -64,10 +64,9 @@ absl::Status PrepareMounts(const Policy& policy, PreparedSpawn& prepared) {
       const proto::TmpfsMount& tmpfs = mount.tmpfs();
       child.kind = ChildMount::Kind::kTmpfs;
       child.target = Keep(prepared, tmpfs.target());
-      child.tmpfs_data =
-          Keep(prepared,
-               absl::StrFormat("size=%d,mode=0%o",
-                               policy.limits().tmpfs_sizes[i], tmpfs.mode()));
+      child.tmpfs_size =
+          Keep(prepared, absl::StrCat(policy.limits().tmpfs_sizes[i]));
+      child.tmpfs_mode = Keep(prepared, absl::StrFormat("0%o", tmpfs.mode()));
       child.writable = true;
       prepared.mount_descriptions.push_back(
           absl::StrCat("tmpfs ", tmpfs.target(), " (size ", tmpfs.size(), ")"));
