@@ -331,14 +331,26 @@ int OpenMountPoint(int root_fd, const char* target, bool directory) {
   }
 }
 
-// Mounts bind `m` on `mount_point`: a recursive copy of the source, which
-// gets its flags before it is attached, so it is never seen writable, suid
-// or with devices unless asked.
-void Bind(const ChildMount& m, int mount_point, int detail) {
-  const int tree = static_cast<int>(
-      syscall(SYS_open_tree, AT_FDCWD, m.source,
-              OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+// Mounts bind `m` on `mount_point`: the host object the parent opened,
+// found again beneath the host's root (`old_root_fd`) following no link at
+// all, and refused (ESTALE) unless it is that very inode. The copy gets its
+// flags before it is attached, so it is never seen writable, suid or with
+// devices unless asked.
+void Bind(const ChildMount& m, int old_root_fd, int mount_point, int detail) {
+  const int source =
+      Openat2(old_root_fd, m.source, O_PATH | O_CLOEXEC,
+              RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+  SBX_CHILD_CHECK(source, kBind, detail);
+  struct stat st;
+  SBX_CHILD_CHECK(fstat(source, &st), kBind, detail);
+  if (st.st_dev != m.source_dev || st.st_ino != m.source_ino) {
+    Fail(SetupStep::kBind, ESTALE, detail);
+  }
+  const int tree = static_cast<int>(syscall(
+      SYS_open_tree, source, "",
+      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE));
   SBX_CHILD_CHECK(tree, kBind, detail);
+  close(source);
   // Recursively, so submounts too.
   struct mount_attr attr = {};
   attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
@@ -445,10 +457,12 @@ void BuildFilesystem(const ChildPlan& plan) {
   }
 
   if (plan.mount_dev) EndPhase(SetupPhase::kDev);
-  // Every mount point below is looked up from here, never from "/" or the
-  // working directory.
+  // Every path below is looked up from one of these two, never from "/" or
+  // the working directory.
   const int root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   SBX_CHILD_CHECK(root_fd, kPivotRoot, -1);
+  const int old_root_fd = open(kOldRoot, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  SBX_CHILD_CHECK(old_root_fd, kPivotRoot, -1);
   for (size_t i = 0; i < plan.mount_count; ++i) {
     const ChildMount& m = plan.mounts[i];
     const int detail = static_cast<int>(i);
@@ -459,10 +473,11 @@ void BuildFilesystem(const ChildPlan& plan) {
     if (m.kind == ChildMount::Kind::kTmpfs) {
       MountTmpfs(m, mount_point, detail);
     } else {
-      Bind(m, mount_point, detail);
+      Bind(m, old_root_fd, mount_point, detail);
     }
     close(mount_point);
   }
+  close(old_root_fd);
   close(root_fd);
 
   EndPhase(SetupPhase::kBinds);

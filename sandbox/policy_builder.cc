@@ -475,17 +475,20 @@ PolicyBuilder& PolicyBuilder::AddBind(std::string source, MountMode mode) {
   return AddBind(std::move(source), std::move(target), mode);
 }
 PolicyBuilder& PolicyBuilder::AddBind(std::string source, std::string target,
-                                      MountMode mode) {
+                                      MountMode mode, SymlinkMode symlinks) {
   proto::BindMount& bind =
       *proto_.mutable_filesystem()->add_mounts()->mutable_bind();
   bind.set_source(std::move(source));
   bind.set_target(std::move(target));
   bind.set_writable(mode == MountMode::kReadWrite);
+  bind.set_follow_symlinks(symlinks == SymlinkMode::kFollow);
   return *this;
 }
 PolicyBuilder& PolicyBuilder::AddBindIfExists(std::string source,
-                                              MountMode mode) {
-  AddBind(std::move(source), mode);
+                                              MountMode mode,
+                                              SymlinkMode symlinks) {
+  std::string target = source;
+  AddBind(std::move(source), std::move(target), mode, symlinks);
   proto_.mutable_filesystem()
       ->mutable_mounts()
       ->rbegin()
