@@ -148,7 +148,10 @@ int main(int argc, char** argv) {
   absl::StatusOr<sandbox::PolicyBuilder> builder =
       sandbox::PolicyBuilder::FromTextFile(policy_path);
   if (!builder.ok()) return Fail(builder.status().ToString());
-  builder->AddBind(plugin_path, kSandboxPlugin, sandbox::MountMode::kReadOnly);
+  // The host's own file, or one its user named: follow links on its path
+  // as sandbox-run does (magic links never are).
+  builder->AddBind(plugin_path, kSandboxPlugin, sandbox::MountMode::kReadOnly,
+                   sandbox::SymlinkMode::kFollow);
   absl::StatusOr<sandbox::Policy> policy = builder->Build();
   if (!policy.ok()) return Fail(policy.status().ToString());
   std::printf("policy %s, plugin %s at %s\n", policy_path.c_str(),

@@ -4,6 +4,7 @@
 #include "sandbox/child_setup.h"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <linux/prctl.h>
 #include <linux/seccomp.h>
 #include <linux/securebits.h>
@@ -28,11 +29,11 @@
 #include <climits>
 #include <cstring>
 
+#include "sandbox/kernel_abi.h"
+
 namespace sandbox::internal {
 namespace {
 
-// Where the host's root stays reachable between pivot_root and its detach.
-constexpr char kOldRoot[] = "/.oldroot";
 // Where the new root tmpfs is mounted before pivot_root. Any directory that
 // exists on the host will do: the mount is private to the new namespace.
 constexpr char kNewRootBase[] = "/tmp";
@@ -300,21 +301,129 @@ int MakeDirs(const char* path, bool include_last) {
   return 0;
 }
 
-// An empty file as the mount point of a file bind.
-int MakeFile(const char* path) {
-  if (MakeDirs(path, /*include_last=*/false) < 0) return -1;
-  const int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-  if (fd < 0) return errno == EEXIST ? 0 : -1;
-  close(fd);
-  return 0;
-}
-
 int SetMountAttributes(const char* path, uint64_t set, bool recursive) {
   struct mount_attr attr = {};
   attr.attr_set = set;
   return static_cast<int>(syscall(SYS_mount_setattr, AT_FDCWD, path,
                                   recursive ? AT_RECURSIVE : 0, &attr,
                                   sizeof(attr)));
+}
+
+// Closes `fd`, keeping errno for the caller's report.
+void CloseKeepingErrno(int fd) {
+  const int saved = errno;
+  close(fd);
+  errno = saved;
+}
+
+// Opens the mount point `target` (absolute, normalised by the builder) in
+// the new root `root_fd`, making what is missing: directories on the way,
+// then a directory, or an empty file unless `directory`. One component at
+// a time, none of them a symlink or "..": a symlink that an earlier bind
+// brought in (a sandbox may have planted it in a shared directory) fails
+// with ELOOP instead of leading the mkdir and the mount elsewhere, such as
+// onto the host through kOldRoot. Returns an O_PATH fd, or -1 with errno.
+int OpenMountPoint(int root_fd, const char* target, bool directory) {
+  constexpr uint64_t kOneStep =
+      RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  int dir = root_fd;
+  const char* rest = target;
+  for (;;) {
+    while (*rest == '/') ++rest;
+    char name[NAME_MAX + 1];
+    size_t length = 0;
+    while (rest[length] != '\0' && rest[length] != '/') {
+      if (length == NAME_MAX) {
+        if (dir != root_fd) close(dir);
+        errno = ENAMETOOLONG;
+        return -1;
+      }
+      name[length] = rest[length];
+      ++length;
+    }
+    name[length] = '\0';
+    rest += length;
+    while (*rest == '/') ++rest;
+    const bool last = *rest == '\0';
+    if (length == 0) {  // "/": the builder never lets it through
+      if (dir != root_fd) close(dir);
+      errno = EINVAL;
+      return -1;
+    }
+    // Neither follows a symlink at `name`: an existing one is EEXIST here
+    // and ELOOP below.
+    const bool make_dir = !last || directory;
+    const int made = make_dir ? mkdirat(dir, name, 0755)
+                              : mknodat(dir, name, S_IFREG | 0644, 0);
+    int next = -1;
+    if (made == 0 || errno == EEXIST) {
+      next =
+          Openat2(dir, name, O_PATH | O_CLOEXEC | (make_dir ? O_DIRECTORY : 0),
+                  kOneStep);
+    }
+    if (dir != root_fd) CloseKeepingErrno(dir);
+    if (next < 0 || last) return next;
+    dir = next;
+  }
+}
+
+// Mounts bind `m` on `mount_point`: the host object the parent opened,
+// found again beneath the host's root (`old_root_fd`) following no link at
+// all, and refused (ESTALE) unless it is that very inode. The copy gets its
+// flags before it is attached, so it is never seen writable, suid or with
+// devices unless asked.
+void Bind(const ChildMount& m, int old_root_fd, int mount_point, int detail) {
+  const int source =
+      Openat2(old_root_fd, m.source, O_PATH | O_CLOEXEC,
+              RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+  SBX_CHILD_CHECK(source, kBind, detail);
+  struct stat st;
+  SBX_CHILD_CHECK(fstat(source, &st), kBind, detail);
+  if (st.st_dev != m.source_dev || st.st_ino != m.source_ino) {
+    Fail(SetupStep::kBind, ESTALE, detail);
+  }
+  const int tree = static_cast<int>(syscall(
+      SYS_open_tree, source, "",
+      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE));
+  SBX_CHILD_CHECK(tree, kBind, detail);
+  close(source);
+  // Recursively, so submounts too.
+  struct mount_attr attr = {};
+  attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+  if (!m.writable) attr.attr_set |= MOUNT_ATTR_RDONLY;
+  SBX_CHILD_CHECK(syscall(SYS_mount_setattr, tree, "",
+                          AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)),
+                  kBindAttributes, detail);
+  SBX_CHILD_CHECK(syscall(SYS_move_mount, tree, "", mount_point, "",
+                          MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH),
+                  kBind, detail);
+  close(tree);
+}
+
+// A sized tmpfs on `mount_point`, made with the file system context calls:
+// mount(2) would want a path, looked up again.
+void MountTmpfs(const ChildMount& m, int mount_point, int detail) {
+  const int context =
+      static_cast<int>(syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC));
+  SBX_CHILD_CHECK(context, kTmpfs, detail);
+  SBX_CHILD_CHECK(syscall(SYS_fsconfig, context, FSCONFIG_SET_STRING, "size",
+                          m.tmpfs_size, 0),
+                  kTmpfs, detail);
+  SBX_CHILD_CHECK(syscall(SYS_fsconfig, context, FSCONFIG_SET_STRING, "mode",
+                          m.tmpfs_mode, 0),
+                  kTmpfs, detail);
+  SBX_CHILD_CHECK(
+      syscall(SYS_fsconfig, context, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0),
+      kTmpfs, detail);
+  const int tree =
+      static_cast<int>(syscall(SYS_fsmount, context, FSMOUNT_CLOEXEC,
+                               MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV));
+  SBX_CHILD_CHECK(tree, kTmpfs, detail);
+  close(context);
+  SBX_CHILD_CHECK(syscall(SYS_move_mount, tree, "", mount_point, "",
+                          MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH),
+                  kTmpfs, detail);
+  close(tree);
 }
 
 // The parent died: nobody would read our reports, and an orphaned sandbox
@@ -384,32 +493,28 @@ void BuildFilesystem(const ChildPlan& plan) {
   }
 
   if (plan.mount_dev) EndPhase(SetupPhase::kDev);
+  // Every path below is looked up from one of these two, never from "/" or
+  // the working directory.
+  const int root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  SBX_CHILD_CHECK(root_fd, kPivotRoot, -1);
+  const int old_root_fd = open(kOldRoot, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  SBX_CHILD_CHECK(old_root_fd, kPivotRoot, -1);
   for (size_t i = 0; i < plan.mount_count; ++i) {
     const ChildMount& m = plan.mounts[i];
     const int detail = static_cast<int>(i);
+    const bool directory =
+        m.kind == ChildMount::Kind::kTmpfs || m.source_is_dir;
+    const int mount_point = OpenMountPoint(root_fd, m.target, directory);
+    SBX_CHILD_CHECK(mount_point, kMkdir, detail);
     if (m.kind == ChildMount::Kind::kTmpfs) {
-      SBX_CHILD_CHECK(MakeDirs(m.target, true), kMkdir, detail);
-      SBX_CHILD_CHECK(
-          mount("tmpfs", m.target, "tmpfs", MS_NOSUID | MS_NODEV, m.tmpfs_data),
-          kTmpfs, detail);
-      continue;
-    }
-    if (m.source_is_dir) {
-      SBX_CHILD_CHECK(MakeDirs(m.target, true), kMkdir, detail);
+      MountTmpfs(m, mount_point, detail);
     } else {
-      SBX_CHILD_CHECK(MakeFile(m.target), kMkdir, detail);
+      Bind(m, old_root_fd, mount_point, detail);
     }
-    SBX_CHILD_CHECK(
-        mount(m.source, m.target, nullptr, MS_BIND | MS_REC, nullptr), kBind,
-        detail);
-    // Right after the bind, before anything else can be created below it:
-    // read-only (recursively, so submounts too) unless asked, never suid or
-    // device files.
-    uint64_t attributes = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-    if (!m.writable) attributes |= MOUNT_ATTR_RDONLY;
-    SBX_CHILD_CHECK(SetMountAttributes(m.target, attributes, true),
-                    kBindAttributes, detail);
+    close(mount_point);
   }
+  close(old_root_fd);
+  close(root_fd);
 
   EndPhase(SetupPhase::kBinds);
   if (plan.mount_proc) {

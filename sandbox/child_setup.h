@@ -25,6 +25,10 @@ struct _cap_struct;
 
 namespace sandbox::internal {
 
+// Where the host's root stays reachable in the child between pivot_root and
+// its detach. No mount may target it (PolicyBuilder refuses).
+inline constexpr char kOldRoot[] = "/.oldroot";
+
 // Setup steps, in the order they run. Names (SetupStepName) appear in
 // Results and messages.
 enum class SetupStep : uint32_t {
@@ -127,12 +131,21 @@ struct ChildMessage {
 struct ChildMount {
   enum class Kind : uint32_t { kBind, kTmpfs };
   Kind kind;
-  // kBind: the host path as reachable after pivot_root ("/.oldroot/usr").
+  // kBind: the canonical host path of the object the parent opened ("/usr"
+  // for /usr, "/usr/lib" for a followed /lib), which the child finds again
+  // beneath kOldRoot following no link at all.
   const char* source;
+  // kBind: what the parent's fstat of it gave. The child mounts the object
+  // only if its own open shows the same: the parent's descriptor, which
+  // the child inherits, keeps that inode alive, so its number cannot have
+  // gone to another file in between.
+  uint64_t source_dev;
+  uint64_t source_ino;
   // Absolute path in the new root.
   const char* target;
-  // kTmpfs: mount data ("size=...,mode=...").
-  const char* tmpfs_data;
+  // kTmpfs: its "size" in bytes and "mode" in octal, for fsconfig.
+  const char* tmpfs_size;
+  const char* tmpfs_mode;
   bool writable;
   // kBind: whether the source is a directory (else a file is the mount
   // point).

@@ -4,8 +4,11 @@
 #ifndef SANDBOX_KERNEL_ABI_H_
 #define SANDBOX_KERNEL_ABI_H_
 
+#include <linux/openat2.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
 
 namespace sandbox::internal {
@@ -27,6 +30,24 @@ struct CloneArgs {
 
 inline constexpr uint64_t kClonePidfd = 0x00001000ULL;
 inline constexpr uint64_t kCloneIntoCgroup = 0x200000000ULL;
+
+// openat2(2), which glibc 2.36 does not wrap: the fd, or -1 with errno.
+// A raw system call, so the child may use it between clone and execve. A
+// lookup scoped by RESOLVE_BENEATH or RESOLVE_IN_ROOT fails with EAGAIN when
+// a rename elsewhere on the system could have let it escape; it is tried
+// again a few times before that error stands.
+inline int Openat2(int dir_fd, const char* path, uint64_t flags,
+                   uint64_t resolve) {
+  struct open_how how = {};
+  how.flags = flags;
+  how.resolve = resolve;
+  long fd = -1;
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    fd = syscall(SYS_openat2, dir_fd, path, &how, sizeof(how));
+    if (fd >= 0 || errno != EAGAIN) break;
+  }
+  return static_cast<int>(fd);
+}
 
 }  // namespace sandbox::internal
 

@@ -19,6 +19,7 @@
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "sandbox/bpf_evaluator.h"
+#include "sandbox/child_setup.h"
 #include "sandbox/status_macros.h"
 #include "sandbox/util.h"
 
@@ -201,6 +202,16 @@ absl::Status ValidateFilesystem(proto::Policy& policy, ResolvedLimits& limits) {
       }
       case proto::Mount::KIND_NOT_SET:
         return FieldError(field, "needs either bind or tmpfs");
+    }
+    // The host's root stays there until the sandbox is built: a mount
+    // point made below it would be made on the host.
+    if (target == internal::kOldRoot ||
+        absl::StartsWith(target, absl::StrCat(internal::kOldRoot, "/"))) {
+      return FieldError(
+          field,
+          absl::StrCat("target ", target, " is inside ", internal::kOldRoot,
+                       ", where the sandbox keeps the host's root "
+                       "while it is built"));
     }
     // /proc and /dev are built by the sandbox itself.
     for (const char* reserved : {"/proc", "/dev"}) {
@@ -464,17 +475,20 @@ PolicyBuilder& PolicyBuilder::AddBind(std::string source, MountMode mode) {
   return AddBind(std::move(source), std::move(target), mode);
 }
 PolicyBuilder& PolicyBuilder::AddBind(std::string source, std::string target,
-                                      MountMode mode) {
+                                      MountMode mode, SymlinkMode symlinks) {
   proto::BindMount& bind =
       *proto_.mutable_filesystem()->add_mounts()->mutable_bind();
   bind.set_source(std::move(source));
   bind.set_target(std::move(target));
   bind.set_writable(mode == MountMode::kReadWrite);
+  bind.set_follow_symlinks(symlinks == SymlinkMode::kFollow);
   return *this;
 }
 PolicyBuilder& PolicyBuilder::AddBindIfExists(std::string source,
-                                              MountMode mode) {
-  AddBind(std::move(source), mode);
+                                              MountMode mode,
+                                              SymlinkMode symlinks) {
+  std::string target = source;
+  AddBind(std::move(source), std::move(target), mode, symlinks);
   proto_.mutable_filesystem()
       ->mutable_mounts()
       ->rbegin()

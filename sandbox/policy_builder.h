@@ -44,6 +44,9 @@ class TextFormat;
 namespace sandbox {
 
 enum class MountMode { kReadOnly, kReadWrite };
+// Whether symlinks in a bind's host path are followed
+// (BindMount.follow_symlinks); magic links (/proc/<pid>/root, ...) never are.
+enum class SymlinkMode { kRefuse, kFollow };
 
 // Argument conditions for syscall rules: Arg(0) == AF_UNIX,
 // Arg(2).MaskedEq(PROT_EXEC, 0), Arg(1) < 4096.
@@ -94,14 +97,18 @@ class PolicyBuilder {
   PolicyBuilder& SetOutsideUser(uint32_t uid, uint32_t gid);
 
   // --- Filesystem ---
-  // Binds host `source` at `target` (default: the same path).
+  // Binds host `source` at `target` (default: the same path). A symlink
+  // anywhere in `source` fails the spawn (SETUP_ERROR, ELOOP) unless
+  // `symlinks` is kFollow; follow only paths whose links nothing untrusted
+  // can change (see BindMount.follow_symlinks in policy.proto).
   PolicyBuilder& AddBind(std::string source,
                          MountMode mode = MountMode::kReadOnly);
-  PolicyBuilder& AddBind(std::string source, std::string target,
-                         MountMode mode);
+  PolicyBuilder& AddBind(std::string source, std::string target, MountMode mode,
+                         SymlinkMode symlinks = SymlinkMode::kRefuse);
   // As AddBind, but a missing source is skipped.
   PolicyBuilder& AddBindIfExists(std::string source,
-                                 MountMode mode = MountMode::kReadOnly);
+                                 MountMode mode = MountMode::kReadOnly,
+                                 SymlinkMode symlinks = SymlinkMode::kRefuse);
   PolicyBuilder& AddTmpfs(std::string target, uint64_t size_bytes);
   PolicyBuilder& SetRootMode(MountMode mode);
   PolicyBuilder& SetCwd(std::string cwd);

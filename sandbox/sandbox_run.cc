@@ -42,7 +42,8 @@ shipped policies/default.textproto is used; flags override the file.
 
 Options:
   --policy FILE        policy in protobuf text format (sandbox/policy.proto)
-  --ro-bind SRC[:DST]  bind host path SRC read-only at DST (default: SRC)
+  --ro-bind SRC[:DST]  bind host path SRC read-only at DST (default: SRC);
+                       symlinks in SRC are followed, /proc magic links not
   --bind SRC[:DST]     bind host path SRC writable at DST (default: SRC)
   --tmpfs DST[:SIZE]   writable tmpfs at DST, SIZE like 64M (default 64M)
   --memory BYTES       memory cap (cgroup), e.g. 64M; the sandbox ends as
@@ -147,6 +148,9 @@ Options ParseFlags(int argc, char** argv, proto::Policy& overrides,
       mount.mutable_bind()->set_source(source);
       mount.mutable_bind()->set_target(target);
       mount.mutable_bind()->set_writable(arg == "--bind");
+      // As bubblewrap does: the user typed this path, links and all, and
+      // means what it leads to now. Magic links are still never followed.
+      mount.mutable_bind()->set_follow_symlinks(true);
       extra_mounts.push_back(std::move(mount));
     } else if (arg == "--tmpfs") {
       auto [target, size] = SplitPair(value_of(arg));

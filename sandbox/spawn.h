@@ -41,9 +41,15 @@ struct PreparedSpawn {
   bool deny_setgroups = false;
   std::string uid_map;
   std::string gid_map;
-  // A failure found before any process exists (a missing bind source): the
-  // sandbox ends as SETUP_ERROR without running.
+  // A failure found before any process exists (a bind source missing, or
+  // refused for a symlink or magic link): the sandbox ends as SETUP_ERROR
+  // without running.
   std::optional<proto::SetupError> early_failure;
+  // O_PATH descriptors of the bind sources, opened once by PrepareSpawn
+  // and closed with this (after clone). The child's copies keep the inodes
+  // it checks alive until its setup closes every descriptor it does not
+  // pass on; none reaches the sandboxee.
+  std::vector<UniqueFd> bind_sources;
   // For messages: "bind /usr -> /usr", parallel to plan.mounts.
   std::vector<std::string> mount_descriptions;
   std::vector<const char*> mount_description_ptrs;
@@ -63,8 +69,10 @@ struct PreparedSpawn {
 };
 
 // Validates `command` against `policy` and the host (privilege, rlimits) and
-// prepares the plan. InvalidArgument for a bad command, FailedPrecondition
-// for what the host cannot give.
+// prepares the plan. Opens every bind source, the one time its host path is
+// resolved (see PrepareBind in spawn.cc); the descriptors are owned by the
+// result. InvalidArgument for a bad command, FailedPrecondition for what
+// the host cannot give.
 [[nodiscard]] absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
     const Policy& policy, const Command& command);
 

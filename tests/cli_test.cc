@@ -106,6 +106,25 @@ TEST(CliTest, BadFlagOrPolicyExits125WithReason) {
   EXPECT_THAT(bind.err, HasSubstr("absolute"));
 }
 
+TEST(CliTest, BindsFollowTheTypedSymlinksButNeverMagicLinks) {
+  // As bubblewrap does: the path the user typed, and where its links lead.
+  char dir[] = "/tmp/sandbox-cli-link-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string link = absl::StrCat(dir, "/testee");
+  ASSERT_EQ(symlink(TesteePath().c_str(), link.c_str()), 0);
+  CliRun run = RunCli({"--ro-bind", absl::StrCat(link, ":/testee"), "--",
+                       "/testee", "exit", "7"});
+  unlink(link.c_str());
+  rmdir(dir);
+  EXPECT_EQ(run.exit_status, 7) << run.err;
+
+  CliRun magic =
+      RunCli({"--ro-bind", "/proc/self/root:/host", "--", "/bin/true"});
+  EXPECT_EQ(magic.exit_status, 125);
+  EXPECT_THAT(magic.err, HasSubstr("/proc/self/root"));
+  EXPECT_THAT(magic.err, HasSubstr("magic links"));
+}
+
 TEST(CliTest, MemoryCapEndsAHogWithTheReason) {
   CliRun run = RunCli(WithTestee({"alloc", "256M"}, {"--memory", "64M"}));
   if (geteuid() != 0) {

@@ -36,7 +36,9 @@ PolicyBuilder NoOpenPolicy(bool defer) {
       }
     }
   }
-  builder->AddBind(SANDBOX_LOCKDOWN_TESTEE_PATH, kHelper, MountMode::kReadOnly);
+  // The build tree may sit below a symlink.
+  builder->AddBind(SANDBOX_LOCKDOWN_TESTEE_PATH, kHelper, MountMode::kReadOnly,
+                   SymlinkMode::kFollow);
   builder->mutable_proto().mutable_seccomp()->set_defer_until_lockdown(defer);
   return *std::move(builder);
 }

@@ -153,6 +153,11 @@ filesystem {
         BadPolicy{"MountAtDev",
                   R"(filesystem { @mounts { bind { source: "/dev" } } })",
                   "filesystem.mounts[0]", "inside /dev"},
+        BadPolicy{"MountInsideTheOldRoot", R"(
+filesystem {
+  @mounts { bind { source: "/usr" target: "/.oldroot/tmp/x" } }
+})",
+                  "filesystem.mounts[0]", "inside /.oldroot"},
         BadPolicy{"ZeroRootSize", R"(filesystem { @root_size: "0" })",
                   "filesystem.root_size", "must be greater than 0"},
         BadPolicy{"RelativeCwd", R"(filesystem { @cwd: "tmp" })",
@@ -276,6 +281,8 @@ TEST(PolicyBuilderTest, MethodsWriteTheProto) {
       .AddBind("/usr")
       .AddBind("/srv/data", "/data", MountMode::kReadWrite)
       .AddBindIfExists("/lib64")
+      .AddBind("/lib", "/lib", MountMode::kReadOnly, SymlinkMode::kFollow)
+      .AddBindIfExists("/sbin", MountMode::kReadOnly, SymlinkMode::kFollow)
       .AddTmpfs("/tmp", 64 << 20)
       .SetRootMode(MountMode::kReadWrite)
       .SetCwd("/tmp")
@@ -306,6 +313,17 @@ TEST(PolicyBuilderTest, MethodsWriteTheProto) {
           mounts { bind { source: "/usr" target: "/usr" } }
           mounts { bind { source: "/srv/data" target: "/data" writable: true } }
           mounts { bind { source: "/lib64" target: "/lib64" optional: true } }
+          mounts {
+            bind { source: "/lib" target: "/lib" follow_symlinks: true }
+          }
+          mounts {
+            bind {
+              source: "/sbin"
+              target: "/sbin"
+              optional: true
+              follow_symlinks: true
+            }
+          }
           mounts { tmpfs { target: "/tmp" size: "67108864" } }
           writable_root: true
           cwd: "/tmp"

@@ -19,6 +19,7 @@
 #include "gmock/gmock.h"
 #include "sandbox/policy_builder.h"
 #include "sandbox/result.pb.h"
+#include "sandbox/sandbox.h"
 
 namespace sandbox::testing {
 
@@ -72,9 +73,11 @@ struct TesteeRun {
   std::map<std::string, std::string> values;
 };
 
-// Runs `/testee args...` under `policy` with stdout captured. Fails the
-// current test (and returns an empty run) if the sandbox cannot be started.
-TesteeRun RunTestee(const Policy& policy, const std::vector<std::string>& args);
+// Runs `/testee args...` under `policy` with stdout captured, spawned the
+// `mode` way. Fails the current test (and returns an empty run) if the
+// sandbox cannot be started.
+TesteeRun RunTestee(const Policy& policy, const std::vector<std::string>& args,
+                    SpawnMode mode = SpawnMode::kForkServer);
 
 // Parses "key=value" lines.
 std::map<std::string, std::string> ParseValues(const std::string& output);

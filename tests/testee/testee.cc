@@ -507,6 +507,45 @@ int Mkdir(const Args& args) {
   return 0;
 }
 
+int Rmdir(const Args& args) {
+  EmitOutcome("rmdir", rmdir(args[0].c_str()) == 0 ? 0 : errno);
+  return 0;
+}
+
+int Symlink(const Args& args) {
+  EmitOutcome("symlink",
+              symlink(args[0].c_str(), args[1].c_str()) == 0 ? 0 : errno);
+  return 0;
+}
+
+// The first 64 KiB of the file as one value: NULs (a /proc/N/cmdline's
+// separators) and line breaks become spaces.
+int Cat(const Args& args) {
+  int fd = open(args[0].c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    EmitOutcome("cat", errno);
+    return 0;
+  }
+  std::string text(65536, '\0');
+  size_t size = 0;
+  int err = 0;
+  while (size < text.size()) {
+    ssize_t n = read(fd, text.data() + size, text.size() - size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) err = errno;
+    if (n <= 0) break;
+    size += static_cast<size_t>(n);
+  }
+  close(fd);
+  text.resize(size);
+  for (char& c : text) {
+    if (c == '\0' || c == '\n') c = ' ';
+  }
+  EmitOutcome("cat", err);
+  if (err == 0) Emit("text", text);
+  return 0;
+}
+
 int Fsize(const Args& args) {
   uint64_t wanted = ParseSize(args[0]);
   signal(SIGXFSZ, SIG_IGN);
@@ -965,6 +1004,9 @@ constexpr Command kCommands[] = {
     {"write", "PATH", "create/truncate PATH and write \"x\"", 1, 1, Write},
     {"proc-write", "PATH [DATA]", "open PATH O_WRONLY (no create) and write DATA (default \"x\")", 1, 2, ProcWrite},
     {"mkdir", "PATH", "mkdir PATH", 1, 1, Mkdir},
+    {"rmdir", "PATH", "rmdir PATH", 1, 1, Rmdir},
+    {"symlink", "TARGET LINKPATH", "symlink(TARGET, LINKPATH)", 2, 2, Symlink},
+    {"cat", "PATH", "cat=ok and text=<the file, NULs and newlines as spaces>", 1, 1, Cat},
     {"fsize", "BYTES PATH", "write BYTES to PATH ignoring SIGXFSZ: written=N", 2, 2, Fsize},
     {"nofile", "", "open /dev/null until it fails: opened=N, errno", 0, 0, NoFile},
     // System calls.
