@@ -633,6 +633,17 @@ void DropPrivileges(const ChildPlan& plan) {
   SetParentDeathSignal();
 }
 
+void ScopeAbstractUnixSockets() {
+  struct LandlockRulesetAttr attr = {};
+  attr.scoped = kLandlockScopeAbstractUnixSocket;
+  const long ruleset =
+      syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+  SBX_CHILD_CHECK(ruleset, kLandlockScope, -1);
+  SBX_CHILD_CHECK(syscall(SYS_landlock_restrict_self, ruleset, 0),
+                  kLandlockScope, -1);
+  close(static_cast<int>(ruleset));
+}
+
 // Closes every fd in [from, to].
 void CloseRange(int from, int to) {
   if (from > to) return;
@@ -928,6 +939,8 @@ const char* SetupStepName(SetupStep step) {
       return "drop_capabilities";
     case SetupStep::kNoNewPrivs:
       return "no_new_privs";
+    case SetupStep::kLandlockScope:
+      return "landlock_scope";
     case SetupStep::kParentDeathSignal:
       return "parent_death_signal";
     case SetupStep::kForkPayload:
@@ -1016,6 +1029,10 @@ void RunChild(const ChildPlan& plan, int sync_fd, int parent_end) {
   EndPhase(SetupPhase::kNetwork);
   // 4. No capability, no way to gain one.
   DropPrivileges(plan);
+  // Sandboxes sharing a network namespace would otherwise reach each
+  // other's abstract unix sockets (and pass descriptors through them).
+  // After no_new_privs, which an unprivileged Landlock domain needs.
+  if (plan.scope_abstract_unix) ScopeAbstractUnixSockets();
   EndPhase(SetupPhase::kDropPrivileges);
 
   // 5. With a pid namespace we are its init: the payload runs as our child

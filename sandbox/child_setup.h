@@ -58,6 +58,7 @@ enum class SetupStep : uint32_t {
   kSetresuid,
   kDropCapabilities,
   kNoNewPrivs,
+  kLandlockScope,
   kParentDeathSignal,
   kForkPayload,
   kMapFds,
@@ -191,6 +192,9 @@ struct ChildPlan {
   const char* cwd = "/";
 
   const char* hostname = nullptr;  // null: keep
+  // A Landlock domain scoping abstract unix sockets to this sandbox (for a
+  // network namespace shared with other sandboxes).
+  bool scope_abstract_unix = false;
 
   // Credentials of the sandboxee, as seen inside its namespace.
   uid_t uid = 0;

@@ -259,9 +259,11 @@ absl::StatusOr<SpawnedProcess> Serve(
                       /*clone_parent=*/true);
   }
   // The child is cloned from inside the shared namespace, without a new
-  // one, and comes up with loopback already up.
+  // one, and comes up with loopback already up. Its abstract unix sockets
+  // stay its own where Landlock can scope them (the host warns otherwise).
   prepared->clone_flags &= ~CLONE_NEWNET;
   prepared->plan.new_net_ns = false;
+  prepared->plan.scope_abstract_unix = LandlockCanScopeAbstractUnix();
   if (setns(shared, CLONE_NEWNET) != 0) {
     return ErrnoStatus("setns(shared network namespace)");
   }

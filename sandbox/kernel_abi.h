@@ -28,6 +28,17 @@ struct CloneArgs {
   uint64_t cgroup;
 };
 
+// Landlock (<linux/landlock.h> of this toolchain predates scoping, ABI 6,
+// kernel 6.12).
+struct LandlockRulesetAttr {
+  uint64_t handled_access_fs;
+  uint64_t handled_access_net;
+  uint64_t scoped;
+};
+inline constexpr uint32_t kLandlockCreateRulesetVersion = 1U << 0;
+inline constexpr uint64_t kLandlockScopeAbstractUnixSocket = 1ULL << 0;
+inline constexpr long kLandlockScopeMinAbi = 6;
+
 inline constexpr uint64_t kClonePidfd = 0x00001000ULL;
 inline constexpr uint64_t kCloneIntoCgroup = 0x200000000ULL;
 

@@ -184,6 +184,14 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Spawn(const Policy& policy,
     }
   }
   const Policy& effective = fallback.has_value() ? *fallback : policy;
+  const proto::Namespaces& ns = policy.proto().namespaces();
+  if (ns.net() && ns.shared_net() && server != nullptr && geteuid() == 0 &&
+      !internal::LandlockCanScopeAbstractUnix()) {
+    sandbox->warnings_.push_back(
+        "namespaces.shared_net: this kernel's Landlock cannot scope abstract "
+        "unix sockets (ABI 6, Linux 6.12): sandboxes sharing the network "
+        "namespace can reach each other's");
+  }
   sandbox->policy_ = effective;
   // The sandboxee keeps the sync socket (a zygote worker, or a program
   // that locks itself down): what comes out of it after the filter is in

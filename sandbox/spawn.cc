@@ -572,6 +572,13 @@ absl::Status ReleaseChild(int sync_fd) {
   return absl::OkStatus();
 }
 
+bool LandlockCanScopeAbstractUnix() {
+  static const bool can =
+      syscall(SYS_landlock_create_ruleset, nullptr, 0,
+              kLandlockCreateRulesetVersion) >= kLandlockScopeMinAbi;
+  return can;
+}
+
 proto::SetupError DescribeSetupFailure(const ChildMessage& message) {
   proto::SetupError error;
   error.set_step(SetupStepName(message.step));

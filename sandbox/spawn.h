@@ -107,6 +107,10 @@ struct CgroupPlacement {
 // Lets the child run its setup (after the host placed it in its cgroup).
 [[nodiscard]] absl::Status ReleaseChild(int sync_fd);
 
+// Whether this kernel's Landlock can scope abstract unix sockets (ABI 6,
+// kernel 6.12); probed once.
+bool LandlockCanScopeAbstractUnix();
+
 // "bind /usr -> /usr: No such file or directory (ENOENT)"-style message for
 // a child's setup failure.
 proto::SetupError DescribeSetupFailure(const ChildMessage& message);

@@ -12,9 +12,12 @@
 #include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -210,7 +213,51 @@ int InotifyHogWorker(Comms& comms) {
   return 0;
 }
 
+// Listens on the abstract unix socket the host names, says "listening",
+// and accepts until killed.
+int AbstractListenWorker(Comms& comms) {
+  absl::StatusOr<std::string> name = comms.RecvString();
+  if (!name.ok()) return 2;
+  const int listener = socket(AF_UNIX, SOCK_STREAM, 0);
+  struct sockaddr_un address = {};
+  address.sun_family = AF_UNIX;
+  memcpy(address.sun_path + 1, name->data(),
+         std::min(name->size(), sizeof(address.sun_path) - 2));
+  const socklen_t length = static_cast<socklen_t>(
+      offsetof(struct sockaddr_un, sun_path) + 1 + name->size());
+  if (bind(listener, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
+      listen(listener, 4) != 0) {
+    (void)comms.SendString(absl::StrCat("error ", strerror(errno))).ok();
+    return 3;
+  }
+  (void)comms.SendString("listening").ok();
+  for (;;) {
+    const int peer = accept(listener, nullptr, nullptr);
+    if (peer >= 0) close(peer);
+  }
+}
+
+// Connects to the abstract unix socket the host names: "connected" or the
+// error.
+int AbstractConnectWorker(Comms& comms) {
+  absl::StatusOr<std::string> name = comms.RecvString();
+  if (!name.ok()) return 2;
+  const int client = socket(AF_UNIX, SOCK_STREAM, 0);
+  struct sockaddr_un address = {};
+  address.sun_family = AF_UNIX;
+  memcpy(address.sun_path + 1, name->data(),
+         std::min(name->size(), sizeof(address.sun_path) - 2));
+  const socklen_t length = static_cast<socklen_t>(
+      offsetof(struct sockaddr_un, sun_path) + 1 + name->size());
+  const bool connected =
+      connect(client, reinterpret_cast<sockaddr*>(&address), length) == 0;
+  (void)comms.SendString(connected ? "connected" : strerrorname_np(errno)).ok();
+  return 0;
+}
+
 void RegisterHostileWorkers() {
+  RegisterWorker("abstract_listen", AbstractListenWorker);
+  RegisterWorker("abstract_connect", AbstractConnectWorker);
   RegisterWorker("inotify_hog", InotifyHogWorker);
   RegisterWorker("linger_sync", LingerSyncWorker);
   RegisterWorker("linger_comms", LingerCommsWorker);
@@ -373,6 +420,40 @@ TEST(BoundaryTest, DescriptorsInFlightCannotUnsuperviseAnotherSandbox) {
   }
   ASSERT_THAT(hog->Kill(), IsOk());
   EXPECT_EQ(WaitOrDie(*hog).status(), proto::Result::KILLED);
+}
+
+TEST(BoundaryTest, SharedNetSandboxesCannotReachEachOthersAbstractSockets) {
+  // namespaces.shared_net puts a root host's sandboxes in one network
+  // namespace (an unprivileged host gives each its own; then the answer is
+  // the same for another reason). Abstract unix sockets belong to the
+  // network namespace: without Landlock's scoping, one sandbox could
+  // connect to another's and pass descriptors.
+  PolicyBuilder builder = DefaultPolicyBuilder();
+  builder.mutable_proto().mutable_namespaces()->set_shared_net(true);
+  const Policy policy = Build(builder);
+  const std::string name = absl::StrCat("sandbox-boundary-", getpid());
+  std::unique_ptr<Sandbox> listener = SpawnWorker(policy, "abstract_listen");
+  ASSERT_NE(listener, nullptr);
+  ASSERT_THAT(listener->comms()->SendString(name), IsOk());
+  absl::StatusOr<std::string> ready = listener->comms()->RecvString();
+  ASSERT_THAT(ready, IsOk());
+  ASSERT_EQ(*ready, "listening");
+  // Inside the listener's own sandbox the name works (a second worker
+  // cannot share it; the sandbox itself is the control): from another one
+  // it must not.
+  std::unique_ptr<Sandbox> other = SpawnWorker(policy, "abstract_connect");
+  ASSERT_NE(other, nullptr);
+  ASSERT_THAT(other->comms()->SendString(name), IsOk());
+  absl::StatusOr<std::string> outcome = other->comms()->RecvString();
+  ASSERT_THAT(outcome, IsOk());
+  EXPECT_NE(*outcome, "connected");
+  EXPECT_EQ(WaitOrDie(*other).status(), proto::Result::OK);
+  const proto::Result result = [&] {
+    (void)listener->Kill();
+    return WaitOrDie(*listener);
+  }();
+  EXPECT_THAT(absl::StrJoin(result.warnings(), "\n"),
+              ::testing::Not(HasSubstr("cannot scope")));
 }
 
 TEST(BoundaryTest, PerUserKernelQuotasAreCappedPerSandbox) {
