@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -119,7 +120,9 @@ int LingerCommsWorker(Comms& comms) {
   const int client = BlockingCloseSocket(listener);
   if (client < 0) return 2;
   if (!comms.SendFd(client).ok()) return 3;
+  // The host's copy becomes the last one.
   close(client);
+  (void)comms.SendString("closed").ok();
   pause();
   return 0;
 }
@@ -344,6 +347,15 @@ TEST(BoundaryTest, ADescriptorOnCommsCannotStallTheCaller) {
   std::unique_ptr<Sandbox> attacker =
       SpawnWorker(Build(DefaultPolicyBuilder()), "linger_comms");
   ASSERT_NE(attacker, nullptr);
+  // Both frames queued: the worker closed its copy of the socket, so the
+  // one in flight is the last.
+  const int queued_bytes = 2 * sizeof(internal::FrameHeader) + 6;
+  int queued = 0;
+  for (int i = 0; i < 500 && queued < queued_bytes; ++i) {
+    ASSERT_EQ(ioctl(attacker->comms()->fd(), FIONREAD, &queued), 0);
+    if (queued < queued_bytes) absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_GE(queued, queued_bytes);
   const absl::Time start = absl::Now();
   // The frame is an fd, not a string: refused, and the socket dropped.
   EXPECT_FALSE(attacker->comms()->RecvString().ok());
