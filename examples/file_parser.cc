@@ -325,10 +325,12 @@ std::vector<std::string> MakeDemoInputs(const std::string& dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  sandbox::RegisterWorker("gunzip", GunzipWorker);
-  // First thing in main, while single-threaded: forks the zygote.
-  if (absl::Status status = sandbox::InitForkServer(argc, argv); !status.ok()) {
-    std::fprintf(stderr, "file_parser: %s\n", status.ToString().c_str());
+  // First thing in main, while single-threaded: the workers, then the
+  // zygote.
+  absl::Status started = sandbox::RegisterWorker("gunzip", GunzipWorker);
+  if (started.ok()) started = sandbox::InitForkServer(argc, argv);
+  if (!started.ok()) {
+    std::fprintf(stderr, "file_parser: %s\n", started.ToString().c_str());
     return 1;
   }
   absl::StatusOr<sandbox::Policy> policy = WorkerPolicy();

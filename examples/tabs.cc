@@ -177,10 +177,12 @@ void Check(bool held, const std::string& what) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  sandbox::RegisterWorker("tab", TabWorker);
-  // First thing in main, while single-threaded: forks the zygote.
-  if (absl::Status status = sandbox::InitForkServer(argc, argv); !status.ok()) {
-    std::fprintf(stderr, "tabs: %s\n", status.ToString().c_str());
+  // First thing in main, while single-threaded: the workers, then the
+  // zygote.
+  absl::Status started = sandbox::RegisterWorker("tab", TabWorker);
+  if (started.ok()) started = sandbox::InitForkServer(argc, argv);
+  if (!started.ok()) {
+    std::fprintf(stderr, "tabs: %s\n", started.ToString().c_str());
     return 1;
   }
   int count = 4;

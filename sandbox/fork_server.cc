@@ -897,6 +897,10 @@ ForkServerClient* ZygoteForkServer() {
   return g_zygote;
 }
 
+bool ZygoteBelongsToAnotherProcess() {
+  return g_zygote != nullptr && g_zygote->owner() != getpid();
+}
+
 void SetZygoteForkServer(std::unique_ptr<ForkServerClient> client) {
   delete g_zygote;
   g_zygote = client.release();

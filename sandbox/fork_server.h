@@ -116,6 +116,8 @@ DefaultForkServer();
 
 // The zygote started by InitForkServer(), or nullptr.
 ForkServerClient* ZygoteForkServer();
+// In a fork of the process that started the zygote: it is the parent's.
+bool ZygoteBelongsToAnotherProcess();
 void SetZygoteForkServer(std::unique_ptr<ForkServerClient> client);
 
 // The server's loop; returns when the host closes the channel.

@@ -145,11 +145,38 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Spawn(const Policy& policy,
   if (!worker && (command.argv.empty() || command.argv[0].empty())) {
     return absl::InvalidArgumentError("command.argv: names no program");
   }
+  if (worker && !command.argv.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "command.argv and command.worker '", command.worker,
+        "': a zygote worker runs a registered function, not a program; set "
+        "one of them"));
+  }
+  if (command.comms_fd < -1 ||
+      (command.comms_fd >= 0 && command.comms_fd <= 2)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "command.comms_fd: ", command.comms_fd,
+        " (0, 1 and 2 are stdio; use 3 or above, or -1 for none)"));
+  }
+  // Here, where the caller can still be told which one: past this point a
+  // closed descriptor would surface as a failed request to the fork server.
+  for (size_t i = 0; i < command.fds.size(); ++i) {
+    if (fcntl(command.fds[i].host_fd, F_GETFD) < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("command.fds[", i, "]: host fd ", command.fds[i].host_fd,
+                       " is not open (", ErrnoName(errno), ")"));
+    }
+  }
   internal::ForkServerClient* server = nullptr;
   // Keeps the default server's client valid for this spawn.
   std::shared_ptr<internal::ForkServerClient> default_server;
   if (worker) {
     server = internal::ZygoteForkServer();
+    if (server == nullptr && internal::ZygoteBelongsToAnotherProcess()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "command.worker '", command.worker,
+          "': this process is a fork of the one that called "
+          "InitForkServer(); only that process can spawn zygote workers"));
+    }
     if (server == nullptr) {
       return absl::FailedPreconditionError(absl::StrCat(
           "command.worker '", command.worker,
@@ -228,7 +255,7 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Spawn(const Policy& policy,
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
       return ErrnoStatus("socketpair(comms)");
     }
-    Comms::Options options;
+    Comms::Options options = command.comms_options;
     options.untrusted_peer = true;
     sandbox->comms_ =
         std::make_unique<Comms>(UniqueFd(pair[0]), SOCK_STREAM, options);
@@ -524,6 +551,12 @@ void Sandbox::TakeListener(const ChildMessage& message, pid_t sender) {
   // per-user quota of in-flight descriptors can keep it from us, and it is
   // the filter that process installed.
   auto fail = [&](int error, absl::string_view what) {
+    // Killed (by the host, or the deadline) while it was handing over: the
+    // listener went with it; that is no setup failure.
+    if (kill_requested_ || timed_out_) {
+      KillNow();
+      return;
+    }
     if (payload_started_) {
       Misbehaved(
           absl::StrCat("its seccomp listener could not be taken: ", what));

@@ -3,7 +3,7 @@
 //
 //   SBX_ASSIGN_OR_RETURN(Policy policy,
 //                        PolicyBuilder::FromTextFile(path)->Build());
-//   Command command{.argv = {"/usr/bin/file", "-"}};
+//   Command command{.argv = {"/usr/bin/file", "-"}, .inherit_stdio = true};
 //   SBX_ASSIGN_OR_RETURN(proto::Result result, Run(policy, command));
 //   if (result.status() == proto::Result::VIOLATION) {
 //     LOG(...) << result.violation().syscall();
@@ -54,17 +54,21 @@ struct Command {
   std::vector<std::string> env;
   // Working directory; empty: the policy's.
   std::string cwd;
-  // The sandbox gets the host's 0, 1 and 2 unless `inherit_stdio` is false,
-  // plus these (a mapping for 0, 1 or 2 replaces the inherited one). Every
-  // other descriptor is closed.
-  bool inherit_stdio = true;
+  // The sandbox gets only these descriptors (`host_fd` of this process
+  // becomes `sandbox_fd` there); every other one is closed. With
+  // `inherit_stdio` it also gets the host's own 0, 1 and 2 (a mapping for 0,
+  // 1 or 2 replaces the inherited one): off by default, since a terminal or
+  // a socket on the host's stdio is a way out (sandbox-run turns it on).
+  bool inherit_stdio = false;
   std::vector<FdMapping> fds;
-  // A Comms channel to the sandboxee at this descriptor number (e.g. 3), or
-  // -1 for none. The host's end is Sandbox::comms(). Zygote workers always
-  // get one (kWorkerCommsFd).
+  // A Comms channel to the sandboxee at this descriptor number (3 or above),
+  // or -1 for none. The host's end is Sandbox::comms(), with
+  // `comms_options` (its untrusted_peer is always set). Zygote workers
+  // always get one (kWorkerCommsFd).
   int comms_fd = -1;
+  CommsOptions comms_options;
   // Zygote mode: the name of a worker registered with RegisterWorker(); no
-  // program is executed and argv may be empty.
+  // program is executed and argv must be empty.
   std::string worker;
 };
 

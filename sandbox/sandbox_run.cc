@@ -283,6 +283,8 @@ int Main(int argc, char** argv) {
 
   Command command;
   command.argv = options.argv;
+  // A command-line tool's program talks to the user like any other.
+  command.inherit_stdio = true;
   // One spawn: no fork server process for it.
   absl::StatusOr<std::unique_ptr<Sandbox>> sandbox =
       Sandbox::Spawn(*built, command, SpawnMode::kDirect);

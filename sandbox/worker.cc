@@ -45,8 +45,25 @@ absl::Status SingleThreaded() {
 
 }  // namespace
 
-void RegisterWorker(std::string name, WorkerFunction fn) {
-  Registry()[std::move(name)] = std::move(fn);
+absl::Status RegisterWorker(std::string name, WorkerFunction fn) {
+  if (name.empty()) {
+    return absl::InvalidArgumentError("RegisterWorker: empty name");
+  }
+  if (!fn) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("RegisterWorker('", name, "'): no function"));
+  }
+  if (internal::ZygoteForkServer() != nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "RegisterWorker('", name,
+        "'): InitForkServer() already started the zygote, which knows only "
+        "the workers registered before it; register every worker first"));
+  }
+  if (!Registry().emplace(name, std::move(fn)).second) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("RegisterWorker('", name, "'): registered twice"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status InitForkServer(int argc, char** argv) {

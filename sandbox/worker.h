@@ -11,7 +11,7 @@
 //   }
 //
 //   int main(int argc, char** argv) {
-//     sandbox::RegisterWorker("parse_png", ParsePng);
+//     if (!sandbox::RegisterWorker("parse_png", ParsePng).ok()) return 1;
 //     // First thing in main(): in the zygote, main() runs again up to here.
 //     if (absl::Status s = sandbox::InitForkServer(argc, argv); !s.ok()) ...
 //     // Only now read flags, the environment, keys, ...
@@ -69,9 +69,12 @@ inline constexpr char kZygoteArgv0[] = "sandbox-zygote";
 // A worker returns its exit code.
 using WorkerFunction = std::function<int(Comms&)>;
 
-// Registers `fn` as worker `name`. Call before InitForkServer(); workers
-// registered later are unknown to the zygote.
-void RegisterWorker(std::string name, WorkerFunction fn);
+// Registers `fn` as worker `name`. Call before InitForkServer(): the zygote
+// knows only the workers registered when it started. Returns
+// FailedPrecondition once InitForkServer() has started the zygote,
+// InvalidArgument for an empty name or function, AlreadyExists for a name
+// registered before.
+[[nodiscard]] absl::Status RegisterWorker(std::string name, WorkerFunction fn);
 
 // Starts the zygote fork server: this binary exec'd again, as described
 // above, and waits until its main() reaches InitForkServer() in turn. Must

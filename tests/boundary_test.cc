@@ -258,16 +258,24 @@ int AbstractConnectWorker(Comms& comms) {
   return 0;
 }
 
+// Registration fails only for a programming error here: say so loudly.
+void MustRegister(const char* name, WorkerFunction fn) {
+  if (absl::Status status = RegisterWorker(name, std::move(fn)); !status.ok()) {
+    fprintf(stderr, "%s\n", status.ToString().c_str());
+    abort();
+  }
+}
+
 void RegisterHostileWorkers() {
-  RegisterWorker("abstract_listen", AbstractListenWorker);
-  RegisterWorker("abstract_connect", AbstractConnectWorker);
-  RegisterWorker("inotify_hog", InotifyHogWorker);
-  RegisterWorker("linger_sync", LingerSyncWorker);
-  RegisterWorker("linger_comms", LingerCommsWorker);
-  RegisterWorker("forged_exit", ForgedExitWorker);
-  RegisterWorker("forged_setup_error", ForgedSetupErrorWorker);
-  RegisterWorker("fake_listener", FakeListenerWorker);
-  RegisterWorker("inflight", InflightWorker);
+  MustRegister("abstract_listen", AbstractListenWorker);
+  MustRegister("abstract_connect", AbstractConnectWorker);
+  MustRegister("inotify_hog", InotifyHogWorker);
+  MustRegister("linger_sync", LingerSyncWorker);
+  MustRegister("linger_comms", LingerCommsWorker);
+  MustRegister("forged_exit", ForgedExitWorker);
+  MustRegister("forged_setup_error", ForgedSetupErrorWorker);
+  MustRegister("fake_listener", FakeListenerWorker);
+  MustRegister("inflight", InflightWorker);
 }
 
 // --- Host side ---

@@ -442,19 +442,28 @@ bool PlantHostSecrets(int argc, char** argv) {
 
 // Registered after InitForkServer(): the zygote never heard of it.
 int LateWorker(Comms& comms) { return 0; }
+absl::Status g_late_registration;
+
+// Registration fails only for a programming error here: say so loudly.
+void MustRegister(const char* name, WorkerFunction fn) {
+  if (absl::Status status = RegisterWorker(name, std::move(fn)); !status.ok()) {
+    fprintf(stderr, "%s\n", status.ToString().c_str());
+    abort();
+  }
+}
 
 void RegisterTestWorkers() {
-  RegisterWorker("echo", EchoWorker);
-  RegisterWorker("report", ReportWorker);
-  RegisterWorker("ptrace", PtraceWorker);
-  RegisterWorker("crash", CrashWorker);
-  RegisterWorker("exit", ExitWorker);
-  RegisterWorker("spin", SpinWorker);
-  RegisterWorker("lockdown", LockDownWorker);
-  RegisterWorker("lockdown_undeferred", LockDownUndeferredWorker);
-  RegisterWorker("fd_stuffer", FdStufferWorker);
-  RegisterWorker("region", RegionWorker);
-  RegisterWorker("scan", ScanWorker);
+  MustRegister("echo", EchoWorker);
+  MustRegister("report", ReportWorker);
+  MustRegister("ptrace", PtraceWorker);
+  MustRegister("crash", CrashWorker);
+  MustRegister("exit", ExitWorker);
+  MustRegister("spin", SpinWorker);
+  MustRegister("lockdown", LockDownWorker);
+  MustRegister("lockdown_undeferred", LockDownUndeferredWorker);
+  MustRegister("fd_stuffer", FdStufferWorker);
+  MustRegister("region", RegionWorker);
+  MustRegister("scan", ScanWorker);
 }
 
 // --- Host side ---
@@ -683,9 +692,15 @@ TEST(ZygoteTest, UnknownWorkerIsNotFound) {
   EXPECT_THAT(
       Sandbox::Spawn(policy, Worker("no-such-worker")),
       StatusIs(absl::StatusCode::kNotFound, HasSubstr("no-such-worker")));
-  // Registered in this process after the zygote was forked: unknown to it.
+  // Registered after InitForkServer(): refused at registration, and unknown
+  // to the zygote.
+  EXPECT_THAT(g_late_registration,
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("register every worker first")));
   EXPECT_THAT(Sandbox::Spawn(policy, Worker("late")),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("late")));
+  EXPECT_THAT(RegisterWorker("echo", LateWorker),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
   // The zygote survives both.
   std::unique_ptr<Sandbox> sandbox = SpawnWorker(policy, "exit");
   ASSERT_NE(sandbox, nullptr);
@@ -808,18 +823,19 @@ TEST(ZygoteTest, AWorkerHoldsNoHostSecretAndNoOtherWorkersRequest) {
   builder.AllowDangerousSyscall("process_vm_readv");
   const Policy policy = Build(builder);
 
-  // First a worker whose request carries a secret, in its env and in an
-  // argv entry placed after padding: the fork server reuses its receive
-  // buffer, and the scan's shorter request must not simply overwrite it.
+  // First a worker whose request carries a secret, in env entries placed
+  // after padding: the fork server reuses its receive buffer, and the
+  // scan's shorter request must not simply overwrite it. (A worker takes no
+  // argv.)
   // In each string the secret comes after 32 bytes of its own padding: the
   // allocator keeps its free-list links in the first bytes of a freed
   // block, which would cut a secret at the start short of a match.
   const std::string request_secret = RandomToken();
   const std::string pad(32, '.');
   Command holder = Worker("exit");
-  holder.argv = {"holder", std::string(8192, '.'),
-                 absl::StrCat("--token=", pad, request_secret)};
-  holder.env = {absl::StrCat("TOKEN=", pad, request_secret)};
+  holder.env = {absl::StrCat("PAD=", std::string(8192, '.')),
+                absl::StrCat("ARGLIKE=--token=", pad, request_secret),
+                absl::StrCat("TOKEN=", pad, request_secret)};
   absl::StatusOr<std::unique_ptr<Sandbox>> first =
       Sandbox::Spawn(policy, holder);
   ASSERT_THAT(first, IsOk());
@@ -937,20 +953,48 @@ TEST(ZygoteTest, AForkOfTheHostHasNoZygote) {
   const pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    // Exit codes: 0 FailedPrecondition naming InitForkServer, 1 a sandbox
-    // was spawned, 2 another error.
+    // Exit codes: 0 FailedPrecondition saying this is a fork of the process
+    // that called InitForkServer, 1 a sandbox was spawned, 2 another error.
     absl::StatusOr<std::unique_ptr<Sandbox>> sandbox =
         Sandbox::Spawn(policy, Worker("exit"));
     if (sandbox.ok()) _exit(1);
     const bool expected =
         sandbox.status().code() == absl::StatusCode::kFailedPrecondition &&
-        absl::StrContains(sandbox.status().message(), "InitForkServer");
+        absl::StrContains(sandbox.status().message(),
+                          "is a fork of the one that called InitForkServer");
     _exit(expected ? 0 : 2);
   }
   int status = 0;
   ASSERT_EQ(waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFEXITED(status)) << status;
   EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST(ZygoteTest, CommandMistakesAreInvalidArgumentBeforeAnythingRuns) {
+  const Policy policy = DefaultPolicy();
+  Command both = Worker("exit");
+  both.argv = {"/bin/true"};
+  EXPECT_THAT(Sandbox::Spawn(policy, both),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("command.argv and command.worker")));
+  for (int stdio : {0, 1, 2}) {
+    Command command;
+    command.argv = {"/bin/true"};
+    command.comms_fd = stdio;
+    EXPECT_THAT(Sandbox::Spawn(policy, command),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("command.comms_fd")));
+  }
+  // A closed host descriptor, in fork-server mode as in direct mode.
+  for (SpawnMode mode : {SpawnMode::kForkServer, SpawnMode::kDirect}) {
+    Command command;
+    command.argv = {"/bin/true"};
+    command.fds.push_back({/*host_fd=*/1000, /*sandbox_fd=*/5});
+    EXPECT_THAT(
+        Sandbox::Spawn(policy, command, mode),
+        StatusIs(absl::StatusCode::kInvalidArgument,
+                 HasSubstr("command.fds[0]: host fd 1000 is not open")));
+  }
 }
 
 TEST(ZygoteTest, ManyWorkersFromManyThreads) {
@@ -1027,7 +1071,9 @@ int main(int argc, char** argv) {
     fprintf(stderr, "InitForkServer: %s\n", status.ToString().c_str());
     return 1;
   }
-  sandbox::RegisterWorker("late", sandbox::LateWorker);
+  // Too late: the zygote knows only the workers registered before it.
+  sandbox::g_late_registration =
+      sandbox::RegisterWorker("late", sandbox::LateWorker);
   sandbox::g_argc = argc;
   sandbox::g_argv = argv;
   testing::InitGoogleTest(&argc, argv);
