@@ -1040,6 +1040,13 @@ void RunChild(const ChildPlan& plan, int sync_fd, int parent_end) {
   if (plan.new_pid_ns && !plan.program_is_init) {
     // Nothing in the sandbox may read or write our memory.
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    // A host that ignores SIGCHLD passes that on (through the fork
+    // server's exec too): then the kernel would reap the payload before we
+    // could learn its status.
+    struct sigaction default_action = {};
+    default_action.sa_handler = SIG_DFL;
+    SBX_CHILD_CHECK(sigaction(SIGCHLD, &default_action, nullptr), kResetSignals,
+                    -1);
     const long payload =
         syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, 0);
     SBX_CHILD_CHECK(payload, kForkPayload, -1);

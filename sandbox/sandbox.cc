@@ -658,6 +658,17 @@ void Sandbox::Reap(bool block) {
     const long rc = syscall(SYS_waitid, P_PIDFD, pidfd_.get(), &info,
                             WEXITED | (block ? 0 : WNOHANG), &usage);
     if (rc < 0 && errno == EINTR) continue;
+    if (rc < 0 && errno == ECHILD) {
+      // Someone else in this process reaped it: its status and usage are
+      // gone (our init's report of the payload, if any, still stands).
+      reaped_ = true;
+      reaped_elsewhere_ = true;
+      warnings_.push_back(
+          "the sandbox was reaped by something else in this process (a "
+          "waitpid(-1), or SIGCHLD set to SIG_IGN): its own exit status and "
+          "resource usage are unknown");
+      return;
+    }
     if (rc < 0 || info.si_pid == 0) return;
     break;
   }
@@ -738,6 +749,8 @@ void Sandbox::Finish() {
                           : proto::Result::PIDS_LIMIT);
     if (WIFSIGNALED(status)) result.set_signal(WTERMSIG(status));
     if (WIFEXITED(status)) result.set_exit_code(WEXITSTATUS(status));
+  } else if (reaped_elsewhere_ && !exit_status_received_) {
+    result.set_status(proto::Result::LOST);
   } else if (WIFEXITED(status)) {
     result.set_status(proto::Result::OK);
     result.set_exit_code(WEXITSTATUS(status));

@@ -201,6 +201,8 @@ class Sandbox {
   bool worker_ = false;
   int payload_wait_status_ = 0;
   bool reaped_ = false;
+  // ECHILD from waitid: another part of the host reaped it.
+  bool reaped_elsewhere_ = false;
   int wait_status_ = 0;
   struct rusage rusage_ = {};
   std::optional<proto::SetupError> setup_error_;

@@ -252,6 +252,9 @@ int ExitStatusFor(const proto::Result& result) {
       return 128 + SIGKILL;
     case proto::Result::KILLED:
       return 128 + SIGKILL;
+    case proto::Result::LOST:
+      std::cerr << "sandbox-run: how the program ended is unknown\n";
+      return kExitSetupFailed;
     default:
       return kExitSetupFailed;
   }

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -577,6 +578,38 @@ TEST(OutcomeTest, TimeoutKillsTheSandbox) {
   EXPECT_EQ(run.result.status(), proto::Result::TIMEOUT);
   EXPECT_LT(run.result.usage().wall_time_seconds(), 30);
   EXPECT_GE(run.result.usage().wall_time_seconds(), 0.3);
+}
+
+TEST(OutcomeTest, ASandboxReapedByAnotherPartOfTheHostIsNeverAFalseExit) {
+  // Sandboxes are children of the host: a host that ignores SIGCHLD (or a
+  // thread in waitpid(-1)) takes their status. In a child of the test, so
+  // that the disposition stays there. Exit codes: 0 as expected, 1 and up
+  // a failed check.
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    signal(SIGCHLD, SIG_IGN);
+    // With our init the payload's status still comes from it.
+    TesteeRun with_init = RunTestee(DefaultTesteePolicy(), {"exit", "7"});
+    if (with_init.result.status() != proto::Result::OK ||
+        with_init.result.exit_code() != 7) {
+      _exit(1);
+    }
+    if (!absl::StrContains(absl::StrJoin(with_init.result.warnings(), "\n"),
+                           "reaped by something else")) {
+      _exit(2);
+    }
+    // Without one nothing is known, and the Result says so.
+    PolicyBuilder builder = TesteePolicy();
+    builder.mutable_proto().mutable_namespaces()->set_program_is_init(true);
+    TesteeRun lost = RunTestee(Build(builder), {"exit", "7"});
+    if (lost.result.status() != proto::Result::LOST) _exit(3);
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 TEST(OutcomeTest, KillFromTheHost) {
