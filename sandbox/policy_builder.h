@@ -82,6 +82,11 @@ class PolicyBuilder {
   [[nodiscard]] static absl::StatusOr<PolicyBuilder> FromText(
       absl::string_view text, absl::string_view source_name = "<policy>");
   static PolicyBuilder FromProto(proto::Policy policy);
+  // The policy sandbox-run uses without --policy (policies/default.textproto,
+  // compiled into the library): every namespace, a read-only system, a 64M
+  // /tmp, 1G of memory and 512 processes, a Docker-like allow-list. Extend
+  // it (AddBind, AllowSyscall, ...) and Build().
+  [[nodiscard]] static absl::StatusOr<PolicyBuilder> Default();
 
   PolicyBuilder& SetName(std::string name);
 

@@ -10,6 +10,10 @@ trap 'rm -rf "$work"' EXIT
 chmod 755 "$work"
 
 cmake --install "$build" --prefix "$work/prefix" >/dev/null
+# The schemas a user writes policies and reads Results against.
+for f in policy.proto result.proto; do
+  test -f "$work/prefix/include/sandbox/$f" || { echo "not installed: $f"; exit 1; }
+done
 cmake -S "$src/install_consumer" -B "$work/consumer" \
   -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 cmake --build "$work/consumer" -j2 >/dev/null

@@ -467,3 +467,20 @@ TEST(PolicyBuilderTest, ShippedDefaultPolicyBuilds) {
 
 }  // namespace
 }  // namespace sandbox
+
+namespace sandbox {
+namespace {
+
+TEST(PolicyBuilderDefaultTest, TheCompiledInDefaultIsTheShippedFile) {
+  absl::StatusOr<PolicyBuilder> compiled_in = PolicyBuilder::Default();
+  ASSERT_TRUE(compiled_in.ok()) << compiled_in.status();
+  absl::StatusOr<PolicyBuilder> file = PolicyBuilder::FromTextFile(
+      std::string(SANDBOX_SOURCE_DIR) + "/policies/default.textproto");
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_EQ(compiled_in->mutable_proto().SerializeAsString(),
+            file->mutable_proto().SerializeAsString());
+  EXPECT_TRUE(compiled_in->Build().ok());
+}
+
+}  // namespace
+}  // namespace sandbox

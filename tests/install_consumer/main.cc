@@ -11,6 +11,10 @@ int main(int argc, char** argv) {
   if (!builder.ok()) return 3;
   absl::StatusOr<sandbox::Policy> policy = builder->Build();
   if (!policy.ok()) return 4;
+  // The shipped default, from the library itself.
+  absl::StatusOr<sandbox::PolicyBuilder> compiled_in =
+      sandbox::PolicyBuilder::Default();
+  if (!compiled_in.ok() || !compiled_in->Build().ok()) return 7;
   sandbox::Command command;
   command.argv = {"/bin/sh", "-c", "exit 7"};
   absl::StatusOr<sandbox::proto::Result> result =
