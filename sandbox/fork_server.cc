@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -52,6 +53,9 @@ namespace {
 constexpr size_t kMaxMessage = 1 << 20;
 // SCM_MAX_FD.
 constexpr size_t kMaxFds = 253;
+// The start of the server's reply for a policy id it does not hold (it keeps
+// a bounded number): the client sends the policy again.
+constexpr char kUnknownPolicy[] = "fork server: unknown policy ";
 // Stack below RunForkServer's frame wiped after each request: more than
 // parsing, preparing and cloning a sandbox use (20 KiB resident at most,
 // measured).
@@ -212,7 +216,7 @@ absl::StatusOr<SpawnedProcess> Serve(
   }
   if (it == policies.end()) {
     return absl::FailedPreconditionError(
-        absl::StrCat("fork server: unknown policy ", request.policy_id()));
+        absl::StrCat(kUnknownPolicy, request.policy_id()));
   }
   // Wiped however Serve returns: the next sandbox is cloned from this
   // memory.
@@ -741,56 +745,70 @@ absl::StatusOr<SpawnedProcess> ForkServerClient::Spawn(
 
   absl::MutexLock lock(&mu_);
   if (dead_) return absl::UnavailableError("the fork server died");
-  if (!known_policies_.contains(policy.id())) {
-    *request.mutable_policy() = policy.proto();
-    // The zygote caches the policy, so every later worker holds it; its env
-    // applies to programs only (a worker's environment is the zygote's,
-    // empty) and is where a host would put a secret.
-    if (kind_ == Kind::kZygote) request.mutable_policy()->clear_env();
-    const std::vector<sock_filter>& program =
-        policy.seccomp_program().instructions;
-    request.set_seccomp_program(
-        std::string(reinterpret_cast<const char*>(program.data()),
-                    program.size() * sizeof(sock_filter)));
-    request.set_seccomp_uses_notify(policy.seccomp_program().uses_notify);
-  }
-  const std::string bytes = request.SerializeAsString();
-  absl::Status sent = SendWithFds(channel_.get(), bytes, fds);
-  if (absl::IsResourceExhausted(sent)) {
-    // Descriptors in flight are counted per user, and an unprivileged
-    // host's sandboxes are that user: one can hold about its RLIMIT_NOFILE
-    // plus 253 in flight, and the kernel refuses a sender whose own soft
-    // limit is below the count. Our soft limit up to the hard one (as many
-    // runtimes do at start) keeps one sandbox from stopping every spawn.
-    struct rlimit nofile;
-    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
-        nofile.rlim_cur < nofile.rlim_max) {
-      nofile.rlim_cur = nofile.rlim_max;
-      if (setrlimit(RLIMIT_NOFILE, &nofile) == 0) {
-        sent = SendWithFds(channel_.get(), bytes, fds);
+  proto::SpawnReply reply;
+  std::vector<UniqueFd> received;
+  // The server keeps a bounded number of policies: one it dropped is sent
+  // again, once, rather than believed known.
+  for (int attempt = 0;; ++attempt) {
+    if (!known_policies_.contains(policy.id())) {
+      *request.mutable_policy() = policy.proto();
+      // The zygote caches the policy, so every later worker holds it; its env
+      // applies to programs only (a worker's environment is the zygote's,
+      // empty) and is where a host would put a secret.
+      if (kind_ == Kind::kZygote) request.mutable_policy()->clear_env();
+      const std::vector<sock_filter>& program =
+          policy.seccomp_program().instructions;
+      request.set_seccomp_program(
+          std::string(reinterpret_cast<const char*>(program.data()),
+                      program.size() * sizeof(sock_filter)));
+      request.set_seccomp_uses_notify(policy.seccomp_program().uses_notify);
+    }
+    const std::string bytes = request.SerializeAsString();
+    absl::Status sent = SendWithFds(channel_.get(), bytes, fds);
+    if (absl::IsResourceExhausted(sent)) {
+      // Descriptors in flight are counted per user, and an unprivileged
+      // host's sandboxes are that user: one can hold about its RLIMIT_NOFILE
+      // plus 253 in flight, and the kernel refuses a sender whose own soft
+      // limit is below the count. Our soft limit up to the hard one (as many
+      // runtimes do at start) keeps one sandbox from stopping every spawn.
+      struct rlimit nofile;
+      if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
+          nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+          sent = SendWithFds(channel_.get(), bytes, fds);
+        }
+      }
+      if (absl::IsResourceExhausted(sent)) {
+        return absl::ResourceExhaustedError(absl::StrCat(
+            sent.message(),
+            ": too many descriptors in flight for this user "
+            "(sandboxes of the same user hold them); the fork server is fine"));
       }
     }
-    if (absl::IsResourceExhausted(sent)) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          sent.message(),
-          ": too many descriptors in flight for this user "
-          "(sandboxes of the same user hold them); the fork server is fine"));
+    if (!sent.ok()) {
+      if (sent.code() == absl::StatusCode::kInvalidArgument) return sent;
+      return MarkDead(sent.message());
     }
-  }
-  if (!sent.ok()) {
-    if (sent.code() == absl::StatusCode::kInvalidArgument) return sent;
-    return MarkDead(sent.message());
-  }
-  // Replies are a few bytes.
-  char reply_buffer[4096];
-  std::vector<UniqueFd> received;
-  absl::StatusOr<size_t> got = ReceiveWithFds(channel_.get(), reply_buffer,
-                                              sizeof(reply_buffer), received);
-  if (!got.ok()) return MarkDead(got.status().message());
-  if (*got == 0) return MarkDead("it closed the channel");
-  proto::SpawnReply reply;
-  if (!reply.ParseFromArray(reply_buffer, static_cast<int>(*got))) {
-    return MarkDead("malformed reply");
+    // Replies are a few bytes.
+    char reply_buffer[4096];
+    received.clear();
+    absl::StatusOr<size_t> got = ReceiveWithFds(channel_.get(), reply_buffer,
+                                                sizeof(reply_buffer), received);
+    if (!got.ok()) return MarkDead(got.status().message());
+    if (*got == 0) return MarkDead("it closed the channel");
+    reply.Clear();
+    if (!reply.ParseFromArray(reply_buffer, static_cast<int>(*got))) {
+      return MarkDead("malformed reply");
+    }
+    if (attempt == 0 && !request.has_policy() &&
+        reply.code() ==
+            static_cast<int>(absl::StatusCode::kFailedPrecondition) &&
+        absl::StartsWith(reply.message(), kUnknownPolicy)) {
+      known_policies_.erase(policy.id());
+      continue;
+    }
+    break;
   }
   known_policies_.insert(policy.id());
   SpawnedProcess process;

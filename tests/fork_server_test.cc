@@ -186,6 +186,28 @@ TEST(ForkServerTest, ManyThreadsSpawnAtOnce) {
       << (errors.empty() ? "" : errors.front());
 }
 
+TEST(ForkServerTest, APolicyTheServerForgotIsSentAgain) {
+  // The server keeps a bounded number of policies; the host must not go on
+  // believing it knows one it dropped.
+  std::vector<Policy> policies;
+  for (int i = 0; i < 300; ++i) {
+    absl::StatusOr<Policy> policy =
+        TesteePolicy().SetName(absl::StrCat("policy-", i)).Build();
+    ASSERT_THAT(policy, IsOk());
+    policies.push_back(*std::move(policy));
+  }
+  for (const Policy& policy : policies) {
+    absl::StatusOr<proto::Result> result =
+        sandbox::Run(policy, Testee({"exit", "3"}));
+    ASSERT_THAT(result, IsOk()) << policy.name();
+    ASSERT_EQ(result->exit_code(), 3) << policy.name();
+  }
+  absl::StatusOr<proto::Result> first =
+      sandbox::Run(policies.front(), Testee({"exit", "4"}));
+  ASSERT_THAT(first, IsOk());
+  EXPECT_EQ(first->exit_code(), 4);
+}
+
 TEST(ForkServerTest, HundredsOfLiveSandboxes) {
   const Policy policy = TesteeTruePolicy();
   std::vector<std::unique_ptr<Sandbox>> live;
