@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -68,6 +69,27 @@ bool Exists(const std::string& path) {
 }
 
 // --- file_parser ---
+
+TEST(ReadmeExampleTest, TheReadmeShowsTheProgramThatRuns) {
+  // The README's library block is examples/readme_library.cc from its first
+  // #include on.
+  std::ifstream readme_file(SourceDir() + "/README.md");
+  std::stringstream readme;
+  readme << readme_file.rdbuf();
+  std::ifstream source_file(SourceDir() + "/examples/readme_library.cc");
+  std::stringstream source;
+  source << source_file.rdbuf();
+  const std::string program =
+      source.str().substr(source.str().find("#include"));
+  EXPECT_TRUE(absl::StrContains(readme.str(),
+                                absl::StrCat("```c++\n", program, "```\n")))
+      << "README.md's library example differs from "
+         "examples/readme_library.cc";
+  ProgramRun run = RunExample("readme_library");
+  EXPECT_EQ(run.exit_status, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("hello from sandbox\n"));
+  EXPECT_THAT(run.out, HasSubstr("OK exit_code=0\n"));
+}
 
 TEST(FileParserExampleTest, DemoReportsEachHostileFileAndGoesOn) {
   ProgramRun run = RunExample("file_parser");
