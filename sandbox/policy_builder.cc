@@ -638,6 +638,25 @@ absl::StatusOr<Policy> PolicyBuilder::BuildImpl(
     }
   }
   if (status.ok() && policy.seccomp().defer_until_lockdown()) {
+    // LockDown() closes the listener (and in exec mode unmaps and closes the
+    // filter's memfd) once the filter is in: a policy that forbids that
+    // would kill every sandbox at its LockDown().
+    for (const int nr : {__NR_close, __NR_munmap}) {
+      struct seccomp_data call = {};
+      call.nr = nr;
+      call.arch = AUDIT_ARCH_X86_64;
+      call.args[0] = 3;
+      if ((EvaluateSeccomp(impl->seccomp.instructions, call) &
+           SECCOMP_RET_ACTION_FULL) != SECCOMP_RET_ALLOW) {
+        status = absl::InvalidArgumentError(
+            absl::StrCat("seccomp.defer_until_lockdown: LockDown() calls ",
+                         nr == __NR_close ? "close" : "munmap",
+                         " once the filter is in; the rules must allow it"));
+        break;
+      }
+    }
+  }
+  if (status.ok() && policy.seccomp().defer_until_lockdown()) {
     absl::StatusOr<SeccompProgram> prelude =
         CompileLockDownPrelude(policy.seccomp(), impl->seccomp.uses_notify);
     if (prelude.ok()) {

@@ -484,3 +484,23 @@ TEST(PolicyBuilderDefaultTest, TheCompiledInDefaultIsTheShippedFile) {
 
 }  // namespace
 }  // namespace sandbox
+
+namespace sandbox {
+namespace {
+
+TEST(PolicyBuilderLockDownTest, ADeferredFilterMustLetLockDownFinish) {
+  PolicyBuilder builder;
+  builder.AllowSyscalls({"read", "write", "exit_group"});
+  builder.mutable_proto().mutable_seccomp()->set_defer_until_lockdown(true);
+  absl::StatusOr<Policy> policy = builder.Build();
+  ASSERT_FALSE(policy.ok());
+  EXPECT_EQ(policy.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(policy.status().message().find("defer_until_lockdown"),
+            std::string::npos)
+      << policy.status();
+  builder.AllowSyscalls({"close", "munmap"});
+  EXPECT_TRUE(builder.Build().ok());
+}
+
+}  // namespace
+}  // namespace sandbox
