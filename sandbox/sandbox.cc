@@ -22,6 +22,7 @@
 #include "sandbox/cgroup.h"
 #include "sandbox/fork_server.h"
 #include "sandbox/policy_builder.h"
+#include "sandbox/result.h"
 #include "sandbox/seccomp_compiler.h"
 #include "sandbox/spawn.h"
 #include "sandbox/status_macros.h"
@@ -727,37 +728,17 @@ void Sandbox::Finish() {
   }
   for (const std::string& warning : warnings_) result.add_warnings(warning);
 
-  const int status =
+  internal::OutcomeFacts facts;
+  facts.setup_error = setup_error_;
+  facts.violation = violation_;
+  facts.timed_out = timed_out_;
+  facts.kill_requested = kill_requested_;
+  facts.memory_limit_hit = cgroup_usage.memory_limit_hit;
+  facts.pids_limit_hit = cgroup_usage.pids_limit_hit;
+  facts.status_known = exit_status_received_ || !reaped_elsewhere_;
+  facts.wait_status =
       exit_status_received_ ? payload_wait_status_ : wait_status_;
-  if (setup_error_.has_value()) {
-    result.set_status(proto::Result::SETUP_ERROR);
-    *result.mutable_setup_error() = *setup_error_;
-  } else if (violation_.has_value()) {
-    result.set_status(proto::Result::VIOLATION);
-    *result.mutable_violation() = *violation_;
-    result.set_signal(SIGSYS);
-  } else if (timed_out_) {
-    result.set_status(proto::Result::TIMEOUT);
-  } else if (kill_requested_) {
-    result.set_status(proto::Result::KILLED);
-  } else if (cgroup_usage.memory_limit_hit || cgroup_usage.pids_limit_hit) {
-    // The kernel OOM-killed in our cgroup, or refused a fork at the cap:
-    // the wall the sandbox hit, whatever it did next (how it ended is in
-    // exit_code / signal).
-    result.set_status(cgroup_usage.memory_limit_hit
-                          ? proto::Result::MEMORY_LIMIT
-                          : proto::Result::PIDS_LIMIT);
-    if (WIFSIGNALED(status)) result.set_signal(WTERMSIG(status));
-    if (WIFEXITED(status)) result.set_exit_code(WEXITSTATUS(status));
-  } else if (reaped_elsewhere_ && !exit_status_received_) {
-    result.set_status(proto::Result::LOST);
-  } else if (WIFEXITED(status)) {
-    result.set_status(proto::Result::OK);
-    result.set_exit_code(WEXITSTATUS(status));
-  } else {
-    result.set_status(proto::Result::SIGNALED);
-    result.set_signal(WTERMSIG(status));
-  }
+  internal::ClassifyOutcome(facts, result);
   result_ = std::move(result);
   // Nothing more will be read; the filter's listener goes only now, after
   // every process that holds the filter is dead.
