@@ -35,7 +35,7 @@
 #include "sandbox/fork_server.pb.h"
 #include "sandbox/kernel_abi.h"
 #include "sandbox/policy_builder.h"
-#include "sandbox/sandbox.h"
+#include "sandbox/command.h"
 #include "sandbox/status_macros.h"
 #include "sandbox/util.h"
 #include "sandbox/wipe.h"

@@ -21,7 +21,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "sandbox/kernel_abi.h"
-#include "sandbox/sandbox.h"
+#include "sandbox/command.h"
 #include "sandbox/status_macros.h"
 #include "sandbox/util.h"
 #include "sandbox/wipe.h"
