@@ -5,6 +5,7 @@
 #include "sandbox/fork_server.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
@@ -27,6 +28,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sandbox/cgroup.h"
+#include "sandbox/fork_server.pb.h"
 #include "sandbox/sandbox.h"
 #include "tests/test_util.h"
 
@@ -34,6 +36,7 @@ namespace sandbox {
 namespace {
 
 using ::sandbox::testing::IsOk;
+using ::sandbox::testing::StatusIs;
 using ::sandbox::testing::TesteePolicy;
 using ::testing::HasSubstr;
 
@@ -351,6 +354,57 @@ TEST(ForkServerTest, HostExitKillsEverySandbox) {
         << "a sandbox or the fork server outlived its host";
     close(pidfd);
   }
+}
+
+// A request as ForkServerClient::Spawn makes it: the policy and its filter
+// come along the first time.
+proto::SpawnRequest RequestFor(const Policy& policy, const Command& command) {
+  proto::SpawnRequest request;
+  request.set_policy_id(policy.id());
+  *request.mutable_policy() = policy.proto();
+  const std::vector<sock_filter>& program =
+      policy.seccomp_program().instructions;
+  request.set_seccomp_program(
+      std::string(reinterpret_cast<const char*>(program.data()),
+                  program.size() * sizeof(sock_filter)));
+  request.mutable_argv()->Assign(command.argv.begin(), command.argv.end());
+  return request;
+}
+
+TEST(ForkServerTest, DecodesARequestWithoutSpawning) {
+  const Policy policy = TesteeTruePolicy();
+  proto::SpawnRequest request = RequestFor(policy, Testee({"exit", "0"}));
+  request.add_fd_targets(1);
+  internal::ForkServerPolicies policies;
+  UniqueFd null(open("/dev/null", O_RDWR | O_CLOEXEC));
+  ASSERT_TRUE(null.valid());
+  const int fds[] = {null.get(), null.get()};
+  absl::StatusOr<internal::DecodedSpawnRequest> decoded =
+      internal::DecodeSpawnRequest(request, fds, policies);
+  ASSERT_THAT(decoded, IsOk());
+  EXPECT_EQ(decoded->child_sync_fd, null.get());
+  EXPECT_EQ(decoded->cgroup_fd, -1);
+  EXPECT_EQ(decoded->prepared->plan.fd_count, 1u);
+  // The next request names the cached policy by its id alone.
+  request.clear_policy();
+  request.clear_seccomp_program();
+  EXPECT_THAT(internal::DecodeSpawnRequest(request, fds, policies), IsOk());
+}
+
+TEST(ForkServerTest, DecodeRefusesWrongDescriptorCountsAndUnknownPolicies) {
+  const Policy policy = TesteeTruePolicy();
+  proto::SpawnRequest request = RequestFor(policy, Testee({"exit", "0"}));
+  request.set_has_cgroup_fd(true);
+  internal::ForkServerPolicies policies;
+  const int one_fd[] = {0};
+  EXPECT_THAT(
+      internal::DecodeSpawnRequest(request, one_fd, policies),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("expected 2")));
+  request.clear_policy();
+  const int two_fds[] = {0, 0};
+  EXPECT_THAT(internal::DecodeSpawnRequest(request, two_fds, policies),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("unknown policy")));
 }
 
 TEST(ForkServerTest, DirectModeStillWorks) {
