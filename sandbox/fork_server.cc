@@ -161,7 +161,10 @@ absl::StatusOr<DecodedSpawnRequest> DecodeSpawnRequest(
   if (request.has_policy()) {
     SeccompProgram program;
     const std::string& bytes = request.seccomp_program();
-    if (bytes.size() % sizeof(sock_filter) != 0) {
+    // Whole instructions, as many as the kernel loads: at least one, at
+    // most BPF_MAXINSNS (the child's sock_fprog counts them in 16 bits).
+    if (bytes.empty() || bytes.size() % sizeof(sock_filter) != 0 ||
+        bytes.size() / sizeof(sock_filter) > BPF_MAXINSNS) {
       return absl::InvalidArgumentError("fork server: malformed filter");
     }
     program.instructions.resize(bytes.size() / sizeof(sock_filter));

@@ -407,6 +407,25 @@ TEST(ForkServerTest, DecodeRefusesWrongDescriptorCountsAndUnknownPolicies) {
                        HasSubstr("unknown policy")));
 }
 
+TEST(ForkServerTest, DecodeRefusesFiltersTheKernelWouldNotLoad) {
+  const Policy policy = TesteeTruePolicy();
+  proto::SpawnRequest request = RequestFor(policy, Testee({"exit", "0"}));
+  UniqueFd null(open("/dev/null", O_RDWR | O_CLOEXEC));
+  ASSERT_TRUE(null.valid());
+  const int fds[] = {null.get()};
+  internal::ForkServerPolicies policies;
+  // None, more than BPF_MAXINSNS, and a partial instruction.
+  for (const size_t bytes :
+       {size_t{0}, (BPF_MAXINSNS + 1) * sizeof(sock_filter),
+        sizeof(sock_filter) + 1}) {
+    request.set_seccomp_program(std::string(bytes, '\0'));
+    EXPECT_THAT(internal::DecodeSpawnRequest(request, fds, policies),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("malformed filter")))
+        << bytes << " bytes";
+  }
+}
+
 TEST(ForkServerTest, DirectModeStillWorks) {
   absl::StatusOr<std::unique_ptr<Sandbox>> sandbox = Sandbox::Spawn(
       TesteeTruePolicy(), Testee({"exit", "9"}), SpawnMode::kDirect);
