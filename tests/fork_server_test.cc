@@ -9,6 +9,7 @@
 #include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -424,6 +425,44 @@ TEST(ForkServerTest, DecodeRefusesFiltersTheKernelWouldNotLoad) {
                          HasSubstr("malformed filter")))
         << bytes << " bytes";
   }
+}
+
+// File names and environment values are bytes, not text: the request
+// carries them as such.
+TEST(ForkServerTest, ArgumentsAndEnvironmentNeedNotBeUtf8) {
+  const std::string latin1 = "caf\xe9";
+  Command command = Testee({"exists", "/" + latin1});
+  command.env.push_back("NAME=" + latin1);
+  UniqueFd out(memfd_create("testee-stdout", MFD_CLOEXEC));
+  ASSERT_TRUE(out.valid());
+  command.fds.push_back({out.get(), 1});
+  absl::StatusOr<std::unique_ptr<Sandbox>> sandbox =
+      Sandbox::Spawn(TesteeTruePolicy(), command, SpawnMode::kForkServer);
+  ASSERT_THAT(sandbox, IsOk());
+  absl::StatusOr<proto::Result> result = (*sandbox)->Wait();
+  ASSERT_THAT(result, IsOk());
+  EXPECT_EQ(result->exit_code(), 0);
+  char buffer[256] = {};
+  ASSERT_GT(pread(out.get(), buffer, sizeof(buffer) - 1, 0), 0);
+  EXPECT_THAT(buffer, HasSubstr("exists:/" + latin1 + "=0"));
+}
+
+// A refusal that quotes such bytes is a refusal, not a broken server.
+TEST(ForkServerTest, RefusalQuotingNonUtf8BytesKeepsTheServer) {
+  absl::StatusOr<std::shared_ptr<internal::ForkServerClient>> server =
+      internal::DefaultForkServer();
+  ASSERT_THAT(server, IsOk());
+  const pid_t server_pid = (*server)->pid();
+  Command command = Testee({"exit", "0"});
+  command.env.push_back("caf\xe9");  // not KEY=VALUE
+  EXPECT_THAT(
+      Sandbox::Spawn(TesteeTruePolicy(), command, SpawnMode::kForkServer),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("expected KEY=VALUE, got 'caf\xe9'")));
+  EXPECT_TRUE((*server)->alive());
+  server = internal::DefaultForkServer();
+  ASSERT_THAT(server, IsOk());
+  EXPECT_EQ((*server)->pid(), server_pid);
 }
 
 TEST(ForkServerTest, DirectModeStillWorks) {
