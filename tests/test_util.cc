@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
@@ -22,6 +23,15 @@ std::string SourceDir() { return SANDBOX_SOURCE_DIR; }
 std::string BinDir() { return SANDBOX_BIN_DIR; }
 
 bool IsRoot() { return geteuid() == 0; }
+
+const char* ShadowSanitizer() {
+#ifdef SANDBOX_SANITIZE
+  const absl::string_view sanitizers = SANDBOX_SANITIZE;
+  if (absl::StrContains(sanitizers, "address")) return "address";
+  if (absl::StrContains(sanitizers, "thread")) return "thread";
+#endif
+  return nullptr;
+}
 
 PolicyBuilder TesteePolicy() {
   absl::StatusOr<PolicyBuilder> builder =

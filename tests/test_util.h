@@ -84,6 +84,29 @@ std::string HostNamespaceInode(const std::string& name);
 
 bool IsRoot();
 
+// The sanitizer of this build (-DSANDBOX_SANITIZE) whose runtime shadows all
+// memory and lives in every process of the program, "address" or "thread";
+// nullptr in a normal build. Such a runtime reserves terabytes of address
+// space when it starts and makes system calls of its own (sigaltstack
+// before _exit), so it cannot run in a sandbox under an address-space limit
+// or a tight allow-list: tests that put sanitized code there skip, saying
+// so.
+const char* ShadowSanitizer();
+
+// Skips the current test in a build with a ShadowSanitizer(), saying `why`.
+#define SANDBOX_SKIP_UNDER_SHADOW_SANITIZER(why)                        \
+  if (const char* sanitizer = ::sandbox::testing::ShadowSanitizer()) {  \
+    GTEST_SKIP() << "cannot run under -fsanitize=" << sanitizer << ": " \
+                 << (why);                                              \
+  }
+
+// Why sanitized code cannot run in an unprivileged sandbox with the default
+// policy.
+inline constexpr char kUnprivilegedMemoryLimitVsSanitizer[] =
+    "unprivileged, the policy's memory limit is an RLIMIT_AS (no cgroup), "
+    "which leaves the sanitizer runtime no room (it reserves terabytes of "
+    "shadow)";
+
 // A program run on the host (not in a sandbox), e.g. sandbox-run itself.
 struct ProgramRun {
   int exit_status = -1;  // -N: killed by signal N
