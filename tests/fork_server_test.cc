@@ -295,11 +295,24 @@ TEST(ForkServerTest, ServerKilledDuringSpawnsGivesAClearErrorNeverAHang) {
   killer.join();
   EXPECT_EQ(other.load(), 0);
   EXPECT_GT(ok.load(), 0);
-  // And the library recovers once the killing stops.
-  EXPECT_THAT(sandbox::Run(policy, Testee({"exit", "0"})), IsOk());
+  // And the library recovers once the killing stops. The last server killed
+  // may still be exiting, its channel closed but its pidfd not yet
+  // readable: a spawn that meets it is Unavailable, and the next one starts
+  // a new server, as documented.
+  absl::StatusOr<proto::Result> after =
+      sandbox::Run(policy, Testee({"exit", "0"}));
+  if (absl::IsUnavailable(after.status())) {
+    after = sandbox::Run(policy, Testee({"exit", "0"}));
+  }
+  EXPECT_THAT(after, IsOk());
 }
 
 TEST(ForkServerTest, HostExitKillsEverySandbox) {
+  if (testing::BuiltWithSanitizer("thread")) {
+    GTEST_SKIP() << "cannot run under -fsanitize=thread: the host is a fork "
+                    "of this threaded process that starts threads, which "
+                    "TSan does not support";
+  }
   int pipe_fds[2];
   ASSERT_EQ(pipe(pipe_fds), 0);
   const pid_t host = fork();

@@ -7,7 +7,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
@@ -24,12 +23,18 @@ std::string BinDir() { return SANDBOX_BIN_DIR; }
 
 bool IsRoot() { return geteuid() == 0; }
 
-const char* ShadowSanitizer() {
+bool BuiltWithSanitizer(absl::string_view sanitizer) {
 #ifdef SANDBOX_SANITIZE
-  const absl::string_view sanitizers = SANDBOX_SANITIZE;
-  if (absl::StrContains(sanitizers, "address")) return "address";
-  if (absl::StrContains(sanitizers, "thread")) return "thread";
+  for (absl::string_view name : absl::StrSplit(SANDBOX_SANITIZE, ',')) {
+    if (name == sanitizer) return true;
+  }
 #endif
+  return false;
+}
+
+const char* ShadowSanitizer() {
+  if (BuiltWithSanitizer("address")) return "address";
+  if (BuiltWithSanitizer("thread")) return "thread";
   return nullptr;
 }
 

@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "gmock/gmock.h"
 #include "sandbox/policy_builder.h"
 #include "sandbox/result.pb.h"
@@ -83,6 +84,10 @@ std::map<std::string, std::string> ParseValues(const std::string& output);
 std::string HostNamespaceInode(const std::string& name);
 
 bool IsRoot();
+
+// Whether this build has `sanitizer` ("address", "thread", "undefined"),
+// from -DSANDBOX_SANITIZE.
+bool BuiltWithSanitizer(absl::string_view sanitizer);
 
 // The sanitizer of this build (-DSANDBOX_SANITIZE) whose runtime shadows all
 // memory and lives in every process of the program, "address" or "thread";
