@@ -483,10 +483,10 @@ absl::Status Comms::SendFd(int fd) {
 
 absl::Status Comms::SendStatus(const absl::Status& status) {
   const uint32_t code = static_cast<uint32_t>(status.code());
-  std::string payload(sizeof(code) + status.message().size(), '\0');
+  std::string payload(sizeof(code), '\0');
   std::memcpy(payload.data(), &code, sizeof(code));
-  std::memcpy(payload.data() + sizeof(code), status.message().data(),
-              status.message().size());
+  // Not memcpy: an OK status's message has no data pointer at all.
+  absl::StrAppend(&payload, status.message());
   return SendPayload(kTagStatus, AsBytes(payload));
 }
 

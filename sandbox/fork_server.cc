@@ -186,11 +186,11 @@ int RunWorkerEntry(const void* arg) {
   return RunRegisteredWorker(static_cast<const char*>(arg));
 }
 
-absl::StatusOr<SpawnedProcess> Serve(
-    int channel_fd, const proto::SpawnRequest& request,
-    std::vector<UniqueFd>& fds,
-    absl::flat_hash_map<uint64_t, Policy>& policies) {
-  SpawnedProcess none;
+}  // namespace
+
+absl::StatusOr<DecodedSpawnRequest> DecodeSpawnRequest(
+    const proto::SpawnRequest& request, absl::Span<const int> fds,
+    ForkServerPolicies& policies) {
   const size_t expected =
       1 + request.fd_targets_size() + (request.has_cgroup_fd() ? 1 : 0);
   if (fds.size() != expected) {
@@ -201,7 +201,10 @@ absl::StatusOr<SpawnedProcess> Serve(
   if (request.has_policy()) {
     SeccompProgram program;
     const std::string& bytes = request.seccomp_program();
-    if (bytes.size() % sizeof(sock_filter) != 0) {
+    // Whole instructions, as many as the kernel loads: at least one, at
+    // most BPF_MAXINSNS (the child's sock_fprog counts them in 16 bits).
+    if (bytes.empty() || bytes.size() % sizeof(sock_filter) != 0 ||
+        bytes.size() / sizeof(sock_filter) > BPF_MAXINSNS) {
       return absl::InvalidArgumentError("fork server: malformed filter");
     }
     program.instructions.resize(bytes.size() / sizeof(sock_filter));
@@ -236,27 +239,46 @@ absl::StatusOr<SpawnedProcess> Serve(
   command.worker = request.worker();
   command.inherit_stdio = false;
   for (int i = 0; i < request.fd_targets_size(); ++i) {
-    command.fds.push_back({fds[1 + i].get(), request.fd_targets(i)});
+    command.fds.push_back({fds[1 + i], request.fd_targets(i)});
   }
-  SBX_ASSIGN_OR_RETURN(std::unique_ptr<PreparedSpawn> prepared,
-                       PrepareSpawn(it->second, command));
-  if (prepared->early_failure.has_value()) {
-    none.early_failure = std::move(prepared->early_failure);
-    return none;
-  }
-  prepared->plan.server_channel_fd = channel_fd;
+  DecodedSpawnRequest decoded;
+  decoded.policy = &it->second;
+  decoded.child_sync_fd = fds[0];
+  if (request.has_cgroup_fd()) decoded.cgroup_fd = fds.back();
+  SBX_ASSIGN_OR_RETURN(decoded.prepared, PrepareSpawn(it->second, command));
+  if (decoded.prepared->early_failure.has_value()) return decoded;
   if (!command.worker.empty()) {
     if (!HasRegisteredWorker(command.worker)) {
       return absl::NotFoundError(
           absl::StrCat("no worker registered as '", command.worker, "'"));
     }
-    prepared->plan.worker_entry = RunWorkerEntry;
-    prepared->plan.worker_arg =
-        prepared->strings.emplace_back(command.worker).c_str();
+    decoded.prepared->plan.worker_entry = RunWorkerEntry;
+    decoded.prepared->plan.worker_arg =
+        decoded.prepared->strings.emplace_back(command.worker).c_str();
   }
+  return decoded;
+}
+
+namespace {
+
+absl::StatusOr<SpawnedProcess> Serve(int channel_fd,
+                                     const proto::SpawnRequest& request,
+                                     std::vector<UniqueFd>& fds,
+                                     ForkServerPolicies& policies) {
+  std::vector<int> fd_numbers;
+  for (const UniqueFd& fd : fds) fd_numbers.push_back(fd.get());
+  SBX_ASSIGN_OR_RETURN(DecodedSpawnRequest decoded,
+                       DecodeSpawnRequest(request, fd_numbers, policies));
+  PreparedSpawn* prepared = decoded.prepared.get();
+  if (prepared->early_failure.has_value()) {
+    SpawnedProcess none;
+    none.early_failure = std::move(prepared->early_failure);
+    return none;
+  }
+  prepared->plan.server_channel_fd = channel_fd;
   CgroupPlacement placement;
-  if (request.has_cgroup_fd()) placement.clone_into_fd = fds.back().get();
-  const proto::Namespaces& ns = it->second.proto().namespaces();
+  placement.clone_into_fd = decoded.cgroup_fd;
+  const proto::Namespaces& ns = decoded.policy->proto().namespaces();
   const int shared = ns.net() && ns.shared_net() ? SharedNetNamespace() : -1;
   if (shared < 0) {
     return StartChild(*prepared, placement, fds[0].get(),

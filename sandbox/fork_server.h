@@ -32,13 +32,19 @@
 
 #include <memory>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "sandbox/fd.h"
 #include "sandbox/policy.h"
 #include "sandbox/spawn.h"
+
+namespace sandbox::proto {
+class SpawnRequest;
+}  // namespace sandbox::proto
 
 namespace sandbox::internal {
 
@@ -122,6 +128,34 @@ void SetZygoteForkServer(std::unique_ptr<ForkServerClient> client);
 
 // The server's loop; returns when the host closes the channel.
 void RunForkServer(int channel_fd);
+
+// The policies a fork server has built, by the host's Policy::id().
+using ForkServerPolicies = absl::flat_hash_map<uint64_t, Policy>;
+
+// A spawn request as the server decoded it: checked and prepared, nothing
+// cloned yet.
+struct DecodedSpawnRequest {
+  // The request's policy, in the server's cache (valid until it changes).
+  const Policy* policy = nullptr;
+  std::unique_ptr<PreparedSpawn> prepared;
+  // Of the request's descriptors: the child's end of the sync socket, and
+  // the cgroup directory (-1 without one).
+  int child_sync_fd = -1;
+  int cgroup_fd = -1;
+};
+
+// What the server does with a request before cloning, apart so that it can
+// be tested (and fuzzed) without spawning anything: checks that `fds` (what
+// came with SCM_RIGHTS) are as many as `request` says, builds the policy it
+// carries (caching it in `policies`) or finds the cached one, and prepares
+// the spawn. InvalidArgument for a wrong descriptor count, a malformed
+// filter or policy or a bad command; FailedPrecondition for an unknown
+// policy id; NotFound for an unregistered worker; PrepareSpawn's errors.
+// A bind source missing on the host is not an error:
+// prepared->early_failure says so.
+[[nodiscard]] absl::StatusOr<DecodedSpawnRequest> DecodeSpawnRequest(
+    const proto::SpawnRequest& request, absl::Span<const int> fds,
+    ForkServerPolicies& policies);
 
 // Descriptor number of the channel in the exec'd helper and zygote.
 inline constexpr int kForkServerChannelFd = 3;

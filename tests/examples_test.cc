@@ -34,6 +34,23 @@ using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
+// Why an example's sandboxed half cannot run sanitized (ShadowSanitizer()).
+constexpr char kFileParserUnderSanitizer[] =
+    "the workers' RLIMIT_AS of 256M leaves the sanitizer runtime no room "
+    "(it reserves terabytes of shadow)";
+constexpr char kTabsUnderSanitizer[] =
+    "a tab's allow-list lacks sigaltstack, which the sanitizer runtime calls "
+    "before the worker's _exit";
+constexpr char kPluginUnderSanitizer[] =
+    "the plugin's RLIMIT_AS of 1G leaves the sanitizer runtime no room (it "
+    "reserves terabytes of shadow)";
+
+#define SKIP_UNDER_SHADOW_SANITIZER(why)                                \
+  if (const char* sanitizer = ShadowSanitizer()) {                      \
+    GTEST_SKIP() << "cannot run under -fsanitize=" << sanitizer << ": " \
+                 << (why);                                              \
+  }
+
 ProgramRun RunExample(const std::string& name,
                       std::vector<std::string> args = {}) {
   return RunHostProgram(BinDir() + "/" + name, std::move(args));
@@ -92,6 +109,7 @@ TEST(ReadmeExampleTest, TheReadmeShowsTheProgramThatRuns) {
 }
 
 TEST(FileParserExampleTest, DemoReportsEachHostileFileAndGoesOn) {
+  SANDBOX_SKIP_UNDER_SHADOW_SANITIZER(kFileParserUnderSanitizer);
   ProgramRun run = RunExample("file_parser");
   ASSERT_EQ(run.exit_status, 0) << run.out << run.err;
   const std::vector<std::string> lines =
@@ -149,6 +167,7 @@ Gzipped GzipWithDebianGzip(TempDir& dir, const std::string& name,
 }
 
 TEST(FileParserExampleTest, ParsesFilesFromTheCommandLine) {
+  SANDBOX_SKIP_UNDER_SHADOW_SANITIZER(kFileParserUnderSanitizer);
   TempDir dir;
   std::string text = "first line of a real gzip file\n";
   for (int i = 0; i < 500; ++i) absl::StrAppend(&text, "row ", i, "\n");
@@ -176,6 +195,7 @@ TEST(FileParserExampleTest, ParsesFilesFromTheCommandLine) {
 // --- tabs ---
 
 TEST(TabsExampleTest, EveryCheckHoldsWithTheDefaultFourTabs) {
+  SANDBOX_SKIP_UNDER_SHADOW_SANITIZER(kTabsUnderSanitizer);
   ProgramRun run = RunExample("tabs");
   EXPECT_EQ(run.exit_status, 0) << run.out << run.err;
   EXPECT_THAT(run.out, HasSubstr("opened 4 tabs"));
@@ -190,6 +210,7 @@ TEST(TabsExampleTest, EveryCheckHoldsWithTheDefaultFourTabs) {
 }
 
 TEST(TabsExampleTest, TakesTheNumberOfTabs) {
+  SANDBOX_SKIP_UNDER_SHADOW_SANITIZER(kTabsUnderSanitizer);
   ProgramRun six = RunExample("tabs", {"6"});
   EXPECT_EQ(six.exit_status, 0) << six.out << six.err;
   EXPECT_THAT(six.out, HasSubstr("opened 6 tabs"));
@@ -202,6 +223,7 @@ TEST(TabsExampleTest, TakesTheNumberOfTabs) {
 // --- plugin_host ---
 
 TEST(PluginHostExampleTest, ExchangesProtosAndStopsTheNetworkProbe) {
+  SANDBOX_SKIP_UNDER_SHADOW_SANITIZER(kPluginUnderSanitizer);
   ProgramRun run = RunExample("plugin_host");
   EXPECT_EQ(run.exit_status, 0) << run.out << run.err;
   EXPECT_THAT(run.out, HasSubstr("share/sandbox/policies/plugin.textproto"));
@@ -214,6 +236,7 @@ TEST(PluginHostExampleTest, ExchangesProtosAndStopsTheNetworkProbe) {
 }
 
 TEST(PluginHostExampleTest, SendsTheTextsGivenOnTheCommandLine) {
+  SANDBOX_SKIP_UNDER_SHADOW_SANITIZER(kPluginUnderSanitizer);
   ProgramRun run = RunExample("plugin_host", {"one two  three", "x"});
   EXPECT_EQ(run.exit_status, 0) << run.out << run.err;
   EXPECT_THAT(run.out,
@@ -222,6 +245,10 @@ TEST(PluginHostExampleTest, SendsTheTextsGivenOnTheCommandLine) {
 }
 
 TEST(PluginHostExampleTest, TheDefaultPolicyWouldLetThePluginOntoTheNetwork) {
+  if (!testing::IsRoot()) {
+    SANDBOX_SKIP_UNDER_SHADOW_SANITIZER(
+        testing::kUnprivilegedMemoryLimitVsSanitizer);
+  }
   // The control for the test above: it is plugin.textproto that stops the
   // probe, not something else.
   ProgramRun run = RunExample(

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs the build into a temporary prefix, then builds and runs a small
 # project that finds it with find_package(sandbox), and the installed
-# sandbox-run with its installed default policy.
+# sandbox-run with its installed default policy. A second argument names
+# the sanitizers the build has (SANDBOX_SANITIZE): the consumer links their
+# runtimes too.
 set -euo pipefail
 build=$1
+sanitize=${2:-}
 src=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d /tmp/sandbox-install-test.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -14,8 +17,12 @@ cmake --install "$build" --prefix "$work/prefix" >/dev/null
 for f in policy.proto result.proto; do
   test -f "$work/prefix/include/sandbox/$f" || { echo "not installed: $f"; exit 1; }
 done
+consumer_flags=()
+if [ -n "$sanitize" ]; then
+  consumer_flags=(-DCMAKE_EXE_LINKER_FLAGS="-fsanitize=$sanitize")
+fi
 cmake -S "$src/install_consumer" -B "$work/consumer" \
-  -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+  -DCMAKE_PREFIX_PATH="$work/prefix" "${consumer_flags[@]}" >/dev/null
 cmake --build "$work/consumer" -j2 >/dev/null
 "$work/consumer/consumer" "$work/prefix/share/sandbox/policies/default.textproto"
 if [ "$(id -u)" -eq 0 ]; then

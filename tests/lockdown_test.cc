@@ -69,6 +69,10 @@ HelperRun RunHelper(const PolicyBuilder& builder) {
 }
 
 TEST(LockDownTest, ProgramInitialisesThenLocksItselfDown) {
+  if (!testing::IsRoot()) {
+    SANDBOX_SKIP_UNDER_SHADOW_SANITIZER(
+        testing::kUnprivilegedMemoryLimitVsSanitizer);
+  }
   HelperRun run = RunHelper(NoOpenPolicy(/*defer=*/true));
   EXPECT_EQ(run.values["before"], "ok") << "the filter came too early";
   EXPECT_EQ(run.values["lockdown"], "ok");

@@ -14,6 +14,12 @@ cmake --build build -j"$(nproc)"
 echo "== tests as $(id -un) (uid $(id -u))"
 ctest --test-dir build --output-on-failure -j2
 
+# A short run of each fuzzer (tests/fuzz): its own clang build, build-fuzz.
+# Any crash, sanitizer report, leak or hang fails the run.
+fuzz_seconds=${SANDBOX_FUZZ_SECONDS:-20}
+echo "== fuzzers, ${fuzz_seconds} s each"
+bash tests/fuzz/run.sh "$fuzz_seconds"
+
 if [ "$(id -u)" -ne 0 ]; then
   exit 0
 fi

@@ -23,6 +23,21 @@ std::string BinDir() { return SANDBOX_BIN_DIR; }
 
 bool IsRoot() { return geteuid() == 0; }
 
+bool BuiltWithSanitizer(absl::string_view sanitizer) {
+#ifdef SANDBOX_SANITIZE
+  for (absl::string_view name : absl::StrSplit(SANDBOX_SANITIZE, ',')) {
+    if (name == sanitizer) return true;
+  }
+#endif
+  return false;
+}
+
+const char* ShadowSanitizer() {
+  if (BuiltWithSanitizer("address")) return "address";
+  if (BuiltWithSanitizer("thread")) return "thread";
+  return nullptr;
+}
+
 PolicyBuilder TesteePolicy() {
   absl::StatusOr<PolicyBuilder> builder =
       PolicyBuilder::FromTextFile(SourceDir() + "/policies/default.textproto");

@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "gmock/gmock.h"
 #include "sandbox/policy_builder.h"
 #include "sandbox/result.pb.h"
@@ -86,6 +87,33 @@ std::map<std::string, std::string> ParseValues(const std::string& output);
 std::string HostNamespaceInode(const std::string& name);
 
 bool IsRoot();
+
+// Whether this build has `sanitizer` ("address", "thread", "undefined"),
+// from -DSANDBOX_SANITIZE.
+bool BuiltWithSanitizer(absl::string_view sanitizer);
+
+// The sanitizer of this build (-DSANDBOX_SANITIZE) whose runtime shadows all
+// memory and lives in every process of the program, "address" or "thread";
+// nullptr in a normal build. Such a runtime reserves terabytes of address
+// space when it starts and makes system calls of its own (sigaltstack
+// before _exit), so it cannot run in a sandbox under an address-space limit
+// or a tight allow-list: tests that put sanitized code there skip, saying
+// so.
+const char* ShadowSanitizer();
+
+// Skips the current test in a build with a ShadowSanitizer(), saying `why`.
+#define SANDBOX_SKIP_UNDER_SHADOW_SANITIZER(why)                        \
+  if (const char* sanitizer = ::sandbox::testing::ShadowSanitizer()) {  \
+    GTEST_SKIP() << "cannot run under -fsanitize=" << sanitizer << ": " \
+                 << (why);                                              \
+  }
+
+// Why sanitized code cannot run in an unprivileged sandbox with the default
+// policy.
+inline constexpr char kUnprivilegedMemoryLimitVsSanitizer[] =
+    "unprivileged, the policy's memory limit is an RLIMIT_AS (no cgroup), "
+    "which leaves the sanitizer runtime no room (it reserves terabytes of "
+    "shadow)";
 
 // A program run on the host (not in a sandbox), e.g. sandbox-run itself.
 struct ProgramRun {

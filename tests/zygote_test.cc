@@ -531,6 +531,10 @@ proto::Result WaitOrDie(Sandbox& sandbox) {
 }
 
 TEST(ZygoteTest, EchoRoundTripsBytesStringsAndProtos) {
+  if (!testing::IsRoot()) {
+    SANDBOX_SKIP_UNDER_SHADOW_SANITIZER(
+        testing::kUnprivilegedMemoryLimitVsSanitizer);
+  }
   std::unique_ptr<Sandbox> sandbox = SpawnWorker(DefaultPolicy(), "echo");
   ASSERT_NE(sandbox, nullptr);
   Comms& comms = *sandbox->comms();
@@ -572,6 +576,10 @@ TEST(ZygoteTest, EchoRoundTripsBytesStringsAndProtos) {
 }
 
 TEST(ZygoteTest, SharedRegionWorksUnderTheDefaultPolicy) {
+  if (!testing::IsRoot()) {
+    SANDBOX_SKIP_UNDER_SHADOW_SANITIZER(
+        testing::kUnprivilegedMemoryLimitVsSanitizer);
+  }
   std::unique_ptr<Sandbox> sandbox = SpawnWorker(DefaultPolicy(), "region");
   ASSERT_NE(sandbox, nullptr);
   Comms& comms = *sandbox->comms();
@@ -595,6 +603,10 @@ TEST(ZygoteTest, SharedRegionWorksUnderTheDefaultPolicy) {
 }
 
 TEST(ZygoteTest, WorkerIsIsolatedLikeAnExecdProgram) {
+  if (!testing::IsRoot()) {
+    SANDBOX_SKIP_UNDER_SHADOW_SANITIZER(
+        testing::kUnprivilegedMemoryLimitVsSanitizer);
+  }
   std::unique_ptr<Sandbox> sandbox = SpawnWorker(DefaultPolicy(), "report");
   ASSERT_NE(sandbox, nullptr);
   absl::StatusOr<std::string> report = sandbox->comms()->RecvString();
