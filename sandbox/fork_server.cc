@@ -32,14 +32,13 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "sandbox/cgroup.h"
+#include "sandbox/command.h"
 #include "sandbox/fork_server.pb.h"
 #include "sandbox/kernel_abi.h"
 #include "sandbox/policy_builder.h"
-#include "sandbox/command.h"
 #include "sandbox/status_macros.h"
 #include "sandbox/util.h"
 #include "sandbox/wipe.h"
-#include "sandbox/worker.h"
 
 // The helper binary, linked into the library by fork_server_embed.cc.
 extern "C" const char sandbox_forkserver_begin[] __attribute__((weak));
@@ -182,8 +181,11 @@ void WipeReply(proto::SpawnReply& reply) {
   reply.Clear();
 }
 
+WorkerRegistryHooks g_workers;
+
 int RunWorkerEntry(const void* arg) {
-  return RunRegisteredWorker(static_cast<const char*>(arg));
+  if (g_workers.run == nullptr) return 127;
+  return g_workers.run(static_cast<const char*>(arg));
 }
 
 }  // namespace
@@ -248,7 +250,7 @@ absl::StatusOr<DecodedSpawnRequest> DecodeSpawnRequest(
   SBX_ASSIGN_OR_RETURN(decoded.prepared, PrepareSpawn(it->second, command));
   if (decoded.prepared->early_failure.has_value()) return decoded;
   if (!command.worker.empty()) {
-    if (!HasRegisteredWorker(command.worker)) {
+    if (g_workers.has == nullptr || !g_workers.has(command.worker)) {
       return absl::NotFoundError(
           absl::StrCat("no worker registered as '", command.worker, "'"));
     }
@@ -417,7 +419,7 @@ void RunForkServer(int channel_fd) {
 
 bool StartedAsZygote(int argc, char** argv) {
   return getenv(kZygoteEnv) != nullptr && argc == 1 && argv != nullptr &&
-         argv[0] != nullptr && strcmp(argv[0], kZygoteArgv0) == 0;
+         argv[0] != nullptr && strcmp(argv[0], kZygoteName) == 0;
 }
 
 absl::Status RunZygote(const absl::Status& readiness) {
@@ -448,7 +450,7 @@ absl::Status RunZygote(const absl::Status& readiness) {
         ", which is not a zygote channel (the variable is the library's "
         "own)"));
   }
-  prctl(PR_SET_NAME, kZygoteArgv0, 0, 0, 0);
+  prctl(PR_SET_NAME, kZygoteName, 0, 0, 0);
   proto::SpawnReply hello;
   hello.set_pid(getpid());
   hello.set_code(static_cast<int>(readiness.code()));
@@ -574,8 +576,8 @@ absl::StatusOr<std::unique_ptr<ForkServerClient>> ForkServerClient::Start(
   const pid_t host = getpid();
   ServerExec exec;
   char helper_name[] = "sandbox-forkserver";
-  char zygote_name[sizeof(kZygoteArgv0)];
-  memcpy(zygote_name, kZygoteArgv0, sizeof(kZygoteArgv0));
+  char zygote_name[sizeof(kZygoteName)];
+  memcpy(zygote_name, kZygoteName, sizeof(kZygoteName));
   std::string marker = absl::StrCat(kZygoteEnv, "=", kForkServerChannelFd, ",",
                                     static_cast<int64_t>(host));
   char* argv[] = {nullptr, nullptr};
@@ -661,7 +663,7 @@ absl::Status ForkServerClient::AwaitZygote(int exec_error_fd) {
   // Its main() runs up to InitForkServer(), which says hello.
   const std::string what =
       absl::StrCat("InitForkServer: the zygote (this binary, ", SelfExePath(),
-                   ", run again with argv {\"", kZygoteArgv0,
+                   ", run again with argv {\"", kZygoteName,
                    "\"} and an empty environment) ");
   const std::string advice =
       "; call InitForkServer() first thing in main(), on every path, "
@@ -930,6 +932,8 @@ absl::StatusOr<std::shared_ptr<ForkServerClient>> DefaultForkServer() {
 namespace {
 ForkServerClient* g_zygote = nullptr;
 }  // namespace
+
+void SetWorkerRegistry(const WorkerRegistryHooks& hooks) { g_workers = hooks; }
 
 ForkServerClient* ZygoteForkServer() {
   // A fork of the host has no zygote of its own.

@@ -9,7 +9,7 @@
 //    library (from a sealed memfd), so any host, threaded or not, can start
 //    one at any time. It inherits no fd but its channel.
 //  - zygote: started by InitForkServer() as a fresh exec of the host binary
-//    (/proc/self/exe) with argv {kZygoteArgv0} and, as its environment,
+//    (/proc/self/exe) with argv {kZygoteName} and, as its environment,
 //    only kZygoteEnv; its main() runs again up to InitForkServer(), which
 //    finds the marker and serves (RunZygote). So it can run the workers the
 //    binary registers and holds nothing of the host's runtime state. The
@@ -31,6 +31,7 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <string>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -129,6 +130,18 @@ void SetZygoteForkServer(std::unique_ptr<ForkServerClient> client);
 // The server's loop; returns when the host closes the channel.
 void RunForkServer(int channel_fd);
 
+// The registry of zygote workers lives above the fork server (worker.cc),
+// which only calls into it through these, set before the zygote serves.
+struct WorkerRegistryHooks {
+  bool (*has)(const std::string& name) = nullptr;
+  // Runs worker `name` on the channel at kWorkerCommsFd; its exit code.
+  int (*run)(const char* name) = nullptr;
+};
+void SetWorkerRegistry(const WorkerRegistryHooks& hooks);
+
+// The zygote's argv[0] (and whole argv); worker.h's kZygoteArgv0.
+inline constexpr char kZygoteName[] = "sandbox-zygote";
+
 // The policies a fork server has built, by the host's Policy::id().
 using ForkServerPolicies = absl::flat_hash_map<uint64_t, Policy>;
 
@@ -166,7 +179,7 @@ inline constexpr char kZygoteEnv[] = "SANDBOX_ZYGOTE";
 inline constexpr absl::Duration kZygoteStartTimeout = absl::Seconds(30);
 
 // Whether this process is a zygote StartZygote() exec'd: kZygoteEnv set and
-// argv {kZygoteArgv0}.
+// argv {kZygoteName}.
 bool StartedAsZygote(int argc, char** argv);
 // In such a process: says hello to the host with `readiness` (an error if
 // the zygote cannot serve) and, if OK, serves until the host closes the

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <map>
+#include <string_view>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -43,7 +44,22 @@ absl::Status SingleThreaded() {
   return absl::OkStatus();
 }
 
+bool HasRegisteredWorker(const std::string& name) {
+  return Registry().count(name) > 0;
+}
+
+int RunRegisteredWorker(const char* name) {
+  auto it = Registry().find(name);
+  if (it == Registry().end()) return 127;
+  // The host made it SOCK_STREAM; no probe the filter might refuse.
+  Comms comms(UniqueFd(kWorkerCommsFd), SOCK_STREAM);
+  return it->second(comms);
+}
+
 }  // namespace
+
+static_assert(std::string_view(kZygoteArgv0) ==
+              std::string_view(internal::kZygoteName));
 
 absl::Status RegisterWorker(std::string name, WorkerFunction fn) {
   if (name.empty()) {
@@ -71,6 +87,7 @@ absl::Status InitForkServer(int argc, char** argv) {
     // The zygote: the host's InitForkServer() exec'd this binary again and
     // main() ran up to here. Serves until the host goes; returns only if
     // the library did not start this process.
+    internal::SetWorkerRegistry({HasRegisteredWorker, RunRegisteredWorker});
     return internal::RunZygote(SingleThreaded());
   }
   if (internal::ZygoteForkServer() != nullptr) {
@@ -114,19 +131,4 @@ absl::Status LockDown() {
   return absl::OkStatus();
 }
 
-namespace internal {
-
-bool HasRegisteredWorker(const std::string& name) {
-  return Registry().count(name) > 0;
-}
-
-int RunRegisteredWorker(const char* name) {
-  auto it = Registry().find(name);
-  if (it == Registry().end()) return 127;
-  // The host made it SOCK_STREAM; no probe the filter might refuse.
-  Comms comms(UniqueFd(kWorkerCommsFd), SOCK_STREAM);
-  return it->second(comms);
-}
-
-}  // namespace internal
 }  // namespace sandbox

@@ -101,12 +101,6 @@ using WorkerFunction = std::function<int(Comms&)>;
 // locked).
 [[nodiscard]] absl::Status LockDown();
 
-namespace internal {
-bool HasRegisteredWorker(const std::string& name);
-// Runs worker `name` on the channel at kWorkerCommsFd; returns its exit code.
-int RunRegisteredWorker(const char* name);
-}  // namespace internal
-
 }  // namespace sandbox
 
 #endif  // SANDBOX_WORKER_H_
