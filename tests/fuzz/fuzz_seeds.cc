@@ -256,6 +256,8 @@ void WriteRequestSeeds(const std::string& dir, const std::string& policies) {
   PolicyBuilder worker;
   worker.mutable_proto().mutable_seccomp()->set_defer_until_lockdown(true);
   worker.SetHostname("worker").AddTmpfs("/tmp", 1 << 20);
+  // What LockDown() itself needs once the filter is in.
+  worker.AllowSyscalls({"close", "munmap"});
   proto::SpawnRequest request = FirstRequest(worker);
   request.set_worker("echo");
   WriteSeed(dir, "worker", request.SerializeAsString());
