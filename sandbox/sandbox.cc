@@ -357,7 +357,12 @@ absl::StatusOr<std::optional<proto::Result>> Sandbox::WaitFor(
 
 absl::Status Sandbox::Kill() {
   kill_requested_ = true;
-  if (reaped_ || !pidfd_) return absl::OkStatus();
+  {
+    // reaped_ is the supervisor thread's to write; pidfd_ stays open until
+    // the destructor.
+    absl::MutexLock lock(&mu_);
+    if (reaped_ || !pidfd_) return absl::OkStatus();
+  }
   if (syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0) != 0 &&
       errno != ESRCH) {
     return ErrnoStatus("pidfd_send_signal(SIGKILL)");

@@ -20,8 +20,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "sandbox/kernel_abi.h"
 #include "sandbox/command.h"
+#include "sandbox/kernel_abi.h"
 #include "sandbox/status_macros.h"
 #include "sandbox/util.h"
 #include "sandbox/wipe.h"
@@ -579,6 +579,55 @@ bool LandlockCanScopeAbstractUnix() {
   return can;
 }
 
+namespace {
+
+// `text` with every byte that is not part of a valid UTF-8 sequence written
+// as \xNN: a proto3 string must be UTF-8, or the Result does not parse
+// after it is serialized (and what the child names may be any path).
+std::string ValidUtf8(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    size_t length = 0;
+    uint32_t min = 0;
+    if (c < 0x80) {
+      out.push_back(static_cast<char>(c));
+      ++i;
+      continue;
+    } else if ((c & 0xe0) == 0xc0) {
+      length = 2;
+      min = 0x80;
+    } else if ((c & 0xf0) == 0xe0) {
+      length = 3;
+      min = 0x800;
+    } else if ((c & 0xf8) == 0xf0) {
+      length = 4;
+      min = 0x10000;
+    }
+    bool valid = length > 0 && i + length <= text.size();
+    uint32_t code = length > 0 ? (c & (0x7f >> length)) : 0;
+    for (size_t k = 1; valid && k < length; ++k) {
+      const unsigned char next = static_cast<unsigned char>(text[i + k]);
+      valid = (next & 0xc0) == 0x80;
+      code = (code << 6) | (next & 0x3f);
+    }
+    valid = valid && code >= min && code <= 0x10ffff &&
+            !(code >= 0xd800 && code <= 0xdfff);
+    if (valid) {
+      out.append(text.data() + i, length);
+      i += length;
+    } else {
+      absl::StrAppend(&out, "\\x", absl::Hex(c, absl::kZeroPad2));
+      ++i;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 proto::SetupError DescribeSetupFailure(const ChildMessage& message) {
   proto::SetupError error;
   error.set_step(SetupStepName(message.step));
@@ -587,8 +636,8 @@ proto::SetupError DescribeSetupFailure(const ChildMessage& message) {
   char what[sizeof(message.what) + 1] = {};
   memcpy(what, message.what, sizeof(message.what));
   error.set_message(absl::StrCat(
-      SetupStepName(message.step), what[0] == '\0' ? "" : " ", what, ": ",
-      strerror(message.error), " (", ErrnoName(message.error), ")"));
+      SetupStepName(message.step), what[0] == '\0' ? "" : " ", ValidUtf8(what),
+      ": ", strerror(message.error), " (", ErrnoName(message.error), ")"));
   return error;
 }
 

@@ -227,6 +227,20 @@ TEST(CliTest, ResultJsonForASuccessfulRun) {
   EXPECT_THAT(json.str(), Not(HasSubstr("violation")));
 }
 
+TEST(CliTest, ASetupErrorNamingANonUtf8PathSurvivesTheJson) {
+  // A proto3 string must be UTF-8: the path comes back escaped, whole.
+  char json_path[] = "/tmp/sandbox-cli-json-XXXXXX";
+  close(mkstemp(json_path));
+  CliRun run = RunCli({"--result-json", json_path, "--", "/caf\xe9"});
+  EXPECT_EQ(run.exit_status, 127) << run.err;
+  std::ifstream in(json_path);
+  std::stringstream json;
+  json << in.rdbuf();
+  unlink(json_path);
+  EXPECT_THAT(json.str(), HasSubstr("execve /caf\\\\xe9: No such file"));
+  EXPECT_THAT(run.err, Not(HasSubstr("libprotobuf ERROR")));
+}
+
 TEST(CliTest, ExampleCallingPtraceExits159) {
   // examples/forbidden_syscall, a dynamically linked Debian-built program.
   char json_path[] = "/tmp/sandbox-cli-json-XXXXXX";

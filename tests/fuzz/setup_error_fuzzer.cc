@@ -37,8 +37,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (error.errno_value() != message.error) Die("errno_value is not the errno");
   // Everything of `what` and no more: never past the array.
-  if (error.message().size() > sizeof(message.what) + 512) {
+  if (error.message().size() > sizeof(message.what) * 4 + 512) {
     Die("a message longer than `what` and the step and errno can make");
+  }
+  // It must survive the Result's round trip: proto3 strings are UTF-8.
+  sandbox::proto::SetupError parsed;
+  if (!parsed.ParseFromString(error.SerializeAsString()) ||
+      parsed.message() != error.message()) {
+    Die("the SetupError does not parse after serialization (not UTF-8?)");
   }
   return 0;
 }
