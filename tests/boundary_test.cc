@@ -40,10 +40,16 @@
 namespace sandbox {
 namespace {
 
+using ::sandbox::testing::BuildOrFail;
+using ::sandbox::testing::DefaultPolicyBuilder;
 using ::sandbox::testing::IsOk;
+using ::sandbox::testing::MustRegister;
 using ::sandbox::testing::RunTestee;
 using ::sandbox::testing::SourceDir;
+using ::sandbox::testing::SpawnWorker;
 using ::sandbox::testing::TesteePolicy;
+using ::sandbox::testing::WaitOrDie;
+using ::sandbox::testing::WorkerCommand;
 using ::testing::HasSubstr;
 
 // Where a worker finds its end of the sync socket: the policies here keep
@@ -61,7 +67,8 @@ int BlockingCloseSocket(int& listener) {
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t length = sizeof(address);
   if (listener < 0 ||
-      bind(listener, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
+      bind(listener, reinterpret_cast<const sockaddr*>(&address), length) !=
+          0 ||
       listen(listener, 1) != 0 ||
       getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) !=
           0) {
@@ -216,19 +223,27 @@ int InotifyHogWorker(Comms& comms) {
   return 0;
 }
 
+// The abstract unix socket address "@name", and its length.
+struct sockaddr_un AbstractAddress(const std::string& name, socklen_t& length) {
+  struct sockaddr_un address = {};
+  address.sun_family = AF_UNIX;
+  const size_t size = std::min(name.size(), sizeof(address.sun_path) - 2);
+  memcpy(address.sun_path + 1, name.data(), size);
+  length =
+      static_cast<socklen_t>(offsetof(struct sockaddr_un, sun_path) + 1 + size);
+  return address;
+}
+
 // Listens on the abstract unix socket the host names, says "listening",
 // and accepts until killed.
 int AbstractListenWorker(Comms& comms) {
   absl::StatusOr<std::string> name = comms.RecvString();
   if (!name.ok()) return 2;
   const int listener = socket(AF_UNIX, SOCK_STREAM, 0);
-  struct sockaddr_un address = {};
-  address.sun_family = AF_UNIX;
-  memcpy(address.sun_path + 1, name->data(),
-         std::min(name->size(), sizeof(address.sun_path) - 2));
-  const socklen_t length = static_cast<socklen_t>(
-      offsetof(struct sockaddr_un, sun_path) + 1 + name->size());
-  if (bind(listener, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
+  socklen_t length = 0;
+  const struct sockaddr_un address = AbstractAddress(*name, length);
+  if (bind(listener, reinterpret_cast<const sockaddr*>(&address), length) !=
+          0 ||
       listen(listener, 4) != 0) {
     (void)comms.SendString(absl::StrCat("error ", strerror(errno))).ok();
     return 3;
@@ -246,24 +261,12 @@ int AbstractConnectWorker(Comms& comms) {
   absl::StatusOr<std::string> name = comms.RecvString();
   if (!name.ok()) return 2;
   const int client = socket(AF_UNIX, SOCK_STREAM, 0);
-  struct sockaddr_un address = {};
-  address.sun_family = AF_UNIX;
-  memcpy(address.sun_path + 1, name->data(),
-         std::min(name->size(), sizeof(address.sun_path) - 2));
-  const socklen_t length = static_cast<socklen_t>(
-      offsetof(struct sockaddr_un, sun_path) + 1 + name->size());
+  socklen_t length = 0;
+  const struct sockaddr_un address = AbstractAddress(*name, length);
   const bool connected =
-      connect(client, reinterpret_cast<sockaddr*>(&address), length) == 0;
+      connect(client, reinterpret_cast<const sockaddr*>(&address), length) == 0;
   (void)comms.SendString(connected ? "connected" : strerrorname_np(errno)).ok();
   return 0;
-}
-
-// Registration fails only for a programming error here: say so loudly.
-void MustRegister(const char* name, WorkerFunction fn) {
-  if (absl::Status status = RegisterWorker(name, std::move(fn)); !status.ok()) {
-    fprintf(stderr, "%s\n", status.ToString().c_str());
-    abort();
-  }
 }
 
 void RegisterHostileWorkers() {
@@ -280,48 +283,13 @@ void RegisterHostileWorkers() {
 
 // --- Host side ---
 
-PolicyBuilder DefaultPolicyBuilder() {
-  absl::StatusOr<PolicyBuilder> builder =
-      PolicyBuilder::FromTextFile(SourceDir() + "/policies/default.textproto");
-  EXPECT_THAT(builder, IsOk());
-  return builder.ok() ? *std::move(builder) : PolicyBuilder();
-}
-
-Policy Build(const PolicyBuilder& builder) {
-  absl::StatusOr<Policy> policy = builder.Build();
-  EXPECT_THAT(policy, IsOk());
-  return *std::move(policy);
-}
-
-std::unique_ptr<Sandbox> SpawnWorker(const Policy& policy,
-                                     const std::string& name) {
-  Command command;
-  command.worker = name;
-  absl::StatusOr<std::unique_ptr<Sandbox>> sandbox =
-      Sandbox::Spawn(policy, command);
-  EXPECT_THAT(sandbox, IsOk()) << name;
-  return sandbox.ok() ? *std::move(sandbox) : nullptr;
-}
-
-proto::Result WaitOrDie(Sandbox& sandbox) {
-  absl::StatusOr<std::optional<proto::Result>> result =
-      sandbox.WaitFor(absl::Seconds(20));
-  EXPECT_THAT(result, IsOk());
-  if (!result.ok() || !result->has_value()) {
-    ADD_FAILURE() << "the sandbox did not end";
-    (void)sandbox.Kill();
-    return proto::Result();
-  }
-  return **result;
-}
-
 // A sandbox that sleeps past a 1 s wall-clock limit: its TIMEOUT must come
 // on time whatever the other sandbox does.
 void ExpectAnotherSandboxTimesOutOnTime() {
   PolicyBuilder builder = TesteePolicy();
   builder.SetWallTime(absl::Seconds(1));
   const absl::Time start = absl::Now();
-  testing::TesteeRun run = RunTestee(Build(builder), {"sleep", "30"});
+  testing::TesteeRun run = RunTestee(BuildOrFail(builder), {"sleep", "30"});
   const absl::Duration took = absl::Now() - start;
   EXPECT_EQ(run.result.status(), proto::Result::TIMEOUT)
       << run.result.DebugString();
@@ -333,7 +301,7 @@ void ExpectAnotherSandboxTimesOutOnTime() {
 
 TEST(BoundaryTest, ADescriptorOnTheSyncSocketCannotStallTheSupervisor) {
   std::unique_ptr<Sandbox> attacker =
-      SpawnWorker(Build(DefaultPolicyBuilder()), "linger_sync");
+      SpawnWorker(BuildOrFail(DefaultPolicyBuilder()), "linger_sync");
   ASSERT_NE(attacker, nullptr);
   // "sent", or the channel closes: the supervisor may kill the attacker
   // before it says so. Either way the socket has reached the host.
@@ -353,7 +321,7 @@ TEST(BoundaryTest, ADescriptorOnTheSyncSocketCannotStallTheSupervisor) {
 
 TEST(BoundaryTest, ADescriptorOnCommsCannotStallTheCaller) {
   std::unique_ptr<Sandbox> attacker =
-      SpawnWorker(Build(DefaultPolicyBuilder()), "linger_comms");
+      SpawnWorker(BuildOrFail(DefaultPolicyBuilder()), "linger_comms");
   ASSERT_NE(attacker, nullptr);
   // Both frames queued: the worker closed its copy of the socket, so the
   // one in flight is the last.
@@ -385,7 +353,7 @@ TEST(BoundaryTest, AWorkerCannotReportItsOwnExitStatus) {
       ns.set_pid(false);
     }
     std::unique_ptr<Sandbox> sandbox =
-        SpawnWorker(Build(builder), "forged_exit");
+        SpawnWorker(BuildOrFail(builder), "forged_exit");
     ASSERT_NE(sandbox, nullptr);
     const proto::Result result = WaitOrDie(*sandbox);
     EXPECT_NE(result.status(), proto::Result::OK) << result.DebugString();
@@ -399,7 +367,7 @@ TEST(BoundaryTest, AWorkerCannotForgeASetupError) {
   PolicyBuilder builder = DefaultPolicyBuilder();
   builder.SetDefaultErrno(EPERM);
   std::unique_ptr<Sandbox> sandbox =
-      SpawnWorker(Build(builder), "forged_setup_error");
+      SpawnWorker(BuildOrFail(builder), "forged_setup_error");
   ASSERT_NE(sandbox, nullptr);
   const proto::Result result = WaitOrDie(*sandbox);
   EXPECT_EQ(result.status(), proto::Result::KILLED) << result.DebugString();
@@ -412,7 +380,7 @@ TEST(BoundaryTest, APipeIsNotTakenForTheListener) {
   PolicyBuilder builder = DefaultPolicyBuilder();
   builder.mutable_proto().mutable_seccomp()->set_defer_until_lockdown(true);
   std::unique_ptr<Sandbox> sandbox =
-      SpawnWorker(Build(builder), "fake_listener");
+      SpawnWorker(BuildOrFail(builder), "fake_listener");
   ASSERT_NE(sandbox, nullptr);
   const absl::Time start = absl::Now();
   const proto::Result result = WaitOrDie(*sandbox);
@@ -426,13 +394,13 @@ TEST(BoundaryTest, DescriptorsInFlightCannotUnsuperviseAnotherSandbox) {
   // descriptors in flight for; an unprivileged host's sandboxes are the
   // host's own uid.
   std::unique_ptr<Sandbox> hog =
-      SpawnWorker(Build(DefaultPolicyBuilder()), "inflight");
+      SpawnWorker(BuildOrFail(DefaultPolicyBuilder()), "inflight");
   ASSERT_NE(hog, nullptr);
   absl::StatusOr<std::string> count = hog->comms()->RecvString();
   ASSERT_THAT(count, IsOk());
   // The other sandbox still starts, and its forbidden call is still seen.
   for (int i = 0; i < 3; ++i) {
-    testing::TesteeRun run = RunTestee(Build(TesteePolicy()), {"ptrace"});
+    testing::TesteeRun run = RunTestee(BuildOrFail(TesteePolicy()), {"ptrace"});
     EXPECT_EQ(run.result.status(), proto::Result::VIOLATION)
         << "hog: " << *count << "\n"
         << run.result.DebugString();
@@ -450,7 +418,7 @@ TEST(BoundaryTest, SharedNetSandboxesCannotReachEachOthersAbstractSockets) {
   // connect to another's and pass descriptors.
   PolicyBuilder builder = DefaultPolicyBuilder();
   builder.mutable_proto().mutable_namespaces()->set_shared_net(true);
-  const Policy policy = Build(builder);
+  const Policy policy = BuildOrFail(builder);
   const std::string name = absl::StrCat("sandbox-boundary-", getpid());
   std::unique_ptr<Sandbox> listener = SpawnWorker(policy, "abstract_listen");
   ASSERT_NE(listener, nullptr);
@@ -481,7 +449,7 @@ TEST(BoundaryTest, PerUserKernelQuotasAreCappedPerSandbox) {
   // inotify instances, queued signals and message queue bytes it is charged
   // against too: each sandbox gets a share, never the whole.
   std::unique_ptr<Sandbox> hog =
-      SpawnWorker(Build(DefaultPolicyBuilder()), "inotify_hog");
+      SpawnWorker(BuildOrFail(DefaultPolicyBuilder()), "inotify_hog");
   ASSERT_NE(hog, nullptr);
   absl::StatusOr<std::string> report = hog->comms()->RecvString();
   ASSERT_THAT(report, IsOk());

@@ -50,6 +50,55 @@ PolicyBuilder TesteePolicy() {
   return *std::move(builder);
 }
 
+PolicyBuilder DefaultPolicyBuilder() {
+  absl::StatusOr<PolicyBuilder> builder =
+      PolicyBuilder::FromTextFile(SourceDir() + "/policies/default.textproto");
+  EXPECT_TRUE(builder.ok()) << builder.status();
+  return builder.ok() ? *std::move(builder) : PolicyBuilder();
+}
+
+Policy BuildOrFail(const PolicyBuilder& builder) {
+  absl::StatusOr<Policy> policy = builder.Build();
+  EXPECT_TRUE(policy.ok()) << policy.status();
+  return *std::move(policy);
+}
+
+Command WorkerCommand(std::string name) {
+  Command command;
+  command.worker = std::move(name);
+  return command;
+}
+
+std::unique_ptr<Sandbox> SpawnWorker(const Policy& policy,
+                                     const std::string& name) {
+  absl::StatusOr<std::unique_ptr<Sandbox>> sandbox =
+      Sandbox::Spawn(policy, WorkerCommand(name));
+  EXPECT_TRUE(sandbox.ok()) << name << ": " << sandbox.status();
+  if (!sandbox.ok()) return nullptr;
+  EXPECT_NE((*sandbox)->comms(), nullptr);
+  return *std::move(sandbox);
+}
+
+proto::Result WaitOrDie(Sandbox& sandbox) {
+  absl::StatusOr<std::optional<proto::Result>> result =
+      sandbox.WaitFor(absl::Seconds(20));
+  EXPECT_TRUE(result.ok()) << result.status();
+  if (!result.ok() || !result->has_value()) {
+    ADD_FAILURE() << "the sandbox did not end within 20 s";
+    sandbox.Kill().IgnoreError();
+    absl::StatusOr<proto::Result> killed = sandbox.Wait();
+    return killed.ok() ? *killed : proto::Result();
+  }
+  return **result;
+}
+
+void MustRegister(const char* name, WorkerFunction fn) {
+  if (absl::Status status = RegisterWorker(name, std::move(fn)); !status.ok()) {
+    fprintf(stderr, "%s\n", status.ToString().c_str());
+    abort();
+  }
+}
+
 std::map<std::string, std::string> ParseValues(const std::string& output) {
   std::map<std::string, std::string> values;
   for (absl::string_view line : absl::StrSplit(output, '\n')) {

@@ -11,6 +11,7 @@
 #define SANDBOX_TESTS_TEST_UTIL_H_
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "sandbox/policy_builder.h"
 #include "sandbox/result.pb.h"
 #include "sandbox/sandbox.h"
+#include "sandbox/worker.h"
 
 namespace sandbox::testing {
 
@@ -65,6 +67,21 @@ inline constexpr char kSandboxTestee[] = "/testee";
 
 // The shipped default policy plus the testee bound at /testee.
 PolicyBuilder TesteePolicy();
+
+// The shipped default policy (policies/default.textproto), as a builder.
+PolicyBuilder DefaultPolicyBuilder();
+// builder.Build(), which must succeed.
+Policy BuildOrFail(const PolicyBuilder& builder);
+
+// Zygote mode: a Command for registered worker `name`, spawned (nullptr on
+// failure, reported), and waited for up to 20 s (then killed, reported).
+Command WorkerCommand(std::string name);
+std::unique_ptr<Sandbox> SpawnWorker(const Policy& policy,
+                                     const std::string& name);
+proto::Result WaitOrDie(Sandbox& sandbox);
+// RegisterWorker, which must succeed (aborts with the reason otherwise:
+// called from main() before the tests run).
+void MustRegister(const char* name, WorkerFunction fn);
 
 // One run of the testee: its Result, its stdout, and the key=value lines of
 // its stdout.

@@ -63,12 +63,18 @@
 namespace sandbox {
 namespace {
 
+using ::sandbox::testing::BuildOrFail;
+using ::sandbox::testing::DefaultPolicyBuilder;
 using ::sandbox::testing::IsOk;
+using ::sandbox::testing::MustRegister;
 using ::sandbox::testing::ParseValues;
 using ::sandbox::testing::RunTestee;
 using ::sandbox::testing::SourceDir;
+using ::sandbox::testing::SpawnWorker;
 using ::sandbox::testing::StatusIs;
 using ::sandbox::testing::TesteePolicy;
+using ::sandbox::testing::WaitOrDie;
+using ::sandbox::testing::WorkerCommand;
 using ::testing::HasSubstr;
 
 int g_argc = 0;
@@ -444,14 +450,6 @@ bool PlantHostSecrets(int argc, char** argv) {
 int LateWorker(Comms& comms) { return 0; }
 absl::Status g_late_registration;
 
-// Registration fails only for a programming error here: say so loudly.
-void MustRegister(const char* name, WorkerFunction fn) {
-  if (absl::Status status = RegisterWorker(name, std::move(fn)); !status.ok()) {
-    fprintf(stderr, "%s\n", status.ToString().c_str());
-    abort();
-  }
-}
-
 void RegisterTestWorkers() {
   MustRegister("echo", EchoWorker);
   MustRegister("report", ReportWorker);
@@ -468,20 +466,7 @@ void RegisterTestWorkers() {
 
 // --- Host side ---
 
-PolicyBuilder DefaultPolicyBuilder() {
-  absl::StatusOr<PolicyBuilder> builder =
-      PolicyBuilder::FromTextFile(SourceDir() + "/policies/default.textproto");
-  EXPECT_THAT(builder, IsOk());
-  return builder.ok() ? *std::move(builder) : PolicyBuilder();
-}
-
-Policy Build(const PolicyBuilder& builder) {
-  absl::StatusOr<Policy> policy = builder.Build();
-  EXPECT_THAT(policy, IsOk());
-  return *std::move(policy);
-}
-
-Policy DefaultPolicy() { return Build(DefaultPolicyBuilder()); }
+Policy DefaultPolicy() { return BuildOrFail(DefaultPolicyBuilder()); }
 
 // The default policy without any way to open a file.
 PolicyBuilder NoOpenPolicyBuilder() {
@@ -498,36 +483,6 @@ PolicyBuilder NoOpenPolicyBuilder() {
     }
   }
   return builder;
-}
-
-Command Worker(std::string name) {
-  Command command;
-  command.worker = std::move(name);
-  command.inherit_stdio = false;
-  return command;
-}
-
-std::unique_ptr<Sandbox> SpawnWorker(const Policy& policy,
-                                     const std::string& name) {
-  absl::StatusOr<std::unique_ptr<Sandbox>> sandbox =
-      Sandbox::Spawn(policy, Worker(name));
-  EXPECT_THAT(sandbox, IsOk()) << name;
-  if (!sandbox.ok()) return nullptr;
-  EXPECT_NE((*sandbox)->comms(), nullptr);
-  return *std::move(sandbox);
-}
-
-proto::Result WaitOrDie(Sandbox& sandbox) {
-  absl::StatusOr<std::optional<proto::Result>> result =
-      sandbox.WaitFor(absl::Seconds(20));
-  EXPECT_THAT(result, IsOk());
-  if (!result.ok() || !result->has_value()) {
-    ADD_FAILURE() << "the worker did not end within 20 s";
-    sandbox.Kill().IgnoreError();
-    absl::StatusOr<proto::Result> killed = sandbox.Wait();
-    return killed.ok() ? *killed : proto::Result();
-  }
-  return **result;
 }
 
 TEST(ZygoteTest, EchoRoundTripsBytesStringsAndProtos) {
@@ -685,7 +640,7 @@ TEST(ZygoteTest, ExitCodeComesBack) {
 TEST(ZygoteTest, WallTimeLimitAndKillStopAWorker) {
   PolicyBuilder builder = DefaultPolicyBuilder();
   builder.SetWallTime(absl::Milliseconds(300));
-  std::unique_ptr<Sandbox> timed = SpawnWorker(Build(builder), "spin");
+  std::unique_ptr<Sandbox> timed = SpawnWorker(BuildOrFail(builder), "spin");
   ASSERT_NE(timed, nullptr);
   EXPECT_EQ(WaitOrDie(*timed).status(), proto::Result::TIMEOUT);
 
@@ -702,14 +657,14 @@ TEST(ZygoteTest, WallTimeLimitAndKillStopAWorker) {
 TEST(ZygoteTest, UnknownWorkerIsNotFound) {
   const Policy policy = DefaultPolicy();
   EXPECT_THAT(
-      Sandbox::Spawn(policy, Worker("no-such-worker")),
+      Sandbox::Spawn(policy, WorkerCommand("no-such-worker")),
       StatusIs(absl::StatusCode::kNotFound, HasSubstr("no-such-worker")));
   // Registered after InitForkServer(): refused at registration, and unknown
   // to the zygote.
   EXPECT_THAT(g_late_registration,
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("register every worker first")));
-  EXPECT_THAT(Sandbox::Spawn(policy, Worker("late")),
+  EXPECT_THAT(Sandbox::Spawn(policy, WorkerCommand("late")),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("late")));
   EXPECT_THAT(RegisterWorker("echo", LateWorker),
               StatusIs(absl::StatusCode::kFailedPrecondition));
@@ -723,7 +678,8 @@ TEST(ZygoteTest, UnknownWorkerIsNotFound) {
 TEST(ZygoteTest, DeferredSeccompLetsTheWorkerInitialiseFirst) {
   PolicyBuilder builder = NoOpenPolicyBuilder();
   builder.mutable_proto().mutable_seccomp()->set_defer_until_lockdown(true);
-  std::unique_ptr<Sandbox> sandbox = SpawnWorker(Build(builder), "lockdown");
+  std::unique_ptr<Sandbox> sandbox =
+      SpawnWorker(BuildOrFail(builder), "lockdown");
   ASSERT_NE(sandbox, nullptr);
   Comms& comms = *sandbox->comms();
 
@@ -747,7 +703,7 @@ TEST(ZygoteTest, DeferredSeccompLetsTheWorkerInitialiseFirst) {
 TEST(ZygoteTest, WithoutDeferralTheSamePolicyStopsTheFirstOpen) {
   // The control for the test above: the policy really forbids the open.
   std::unique_ptr<Sandbox> sandbox =
-      SpawnWorker(Build(NoOpenPolicyBuilder()), "lockdown");
+      SpawnWorker(BuildOrFail(NoOpenPolicyBuilder()), "lockdown");
   ASSERT_NE(sandbox, nullptr);
   proto::Result result = WaitOrDie(*sandbox);
   ASSERT_EQ(result.status(), proto::Result::VIOLATION) << result.DebugString();
@@ -810,7 +766,7 @@ TEST(ZygoteTest, ExecModeLocksDownToo) {
   Command command;
   command.argv = {"/usr/bin/true"};
   absl::StatusOr<std::unique_ptr<Sandbox>> sandbox =
-      Sandbox::Spawn(Build(builder), command);
+      Sandbox::Spawn(BuildOrFail(builder), command);
   ASSERT_THAT(sandbox, IsOk());
   EXPECT_EQ(WaitOrDie(**sandbox).status(), proto::Result::OK);
 }
@@ -833,7 +789,7 @@ TEST(ZygoteTest, AWorkerHoldsNoHostSecretAndNoOtherWorkersRequest) {
   // memory; every namespace as ever.
   builder.mutable_proto().mutable_seccomp()->set_defer_until_lockdown(true);
   builder.AllowDangerousSyscall("process_vm_readv");
-  const Policy policy = Build(builder);
+  const Policy policy = BuildOrFail(builder);
 
   // First a worker whose request carries a secret, in env entries placed
   // after padding: the fork server reuses its receive buffer, and the
@@ -844,7 +800,7 @@ TEST(ZygoteTest, AWorkerHoldsNoHostSecretAndNoOtherWorkersRequest) {
   // block, which would cut a secret at the start short of a match.
   const std::string request_secret = RandomToken();
   const std::string pad(32, '.');
-  Command holder = Worker("exit");
+  Command holder = WorkerCommand("exit");
   holder.env = {absl::StrCat("PAD=", std::string(8192, '.')),
                 absl::StrCat("ARGLIKE=--token=", pad, request_secret),
                 absl::StrCat("TOKEN=", pad, request_secret)};
@@ -857,7 +813,7 @@ TEST(ZygoteTest, AWorkerHoldsNoHostSecretAndNoOtherWorkersRequest) {
 
   // Then the scan, with a secret of its own in its request.
   const std::string own_secret = RandomToken();
-  Command scan = Worker("scan");
+  Command scan = WorkerCommand("scan");
   scan.env = {absl::StrCat("OWN=", pad, own_secret)};
   absl::StatusOr<std::unique_ptr<Sandbox>> second =
       Sandbox::Spawn(policy, scan);
@@ -968,7 +924,7 @@ TEST(ZygoteTest, AForkOfTheHostHasNoZygote) {
     // Exit codes: 0 FailedPrecondition saying this is a fork of the process
     // that called InitForkServer, 1 a sandbox was spawned, 2 another error.
     absl::StatusOr<std::unique_ptr<Sandbox>> sandbox =
-        Sandbox::Spawn(policy, Worker("exit"));
+        Sandbox::Spawn(policy, WorkerCommand("exit"));
     if (sandbox.ok()) _exit(1);
     const bool expected =
         sandbox.status().code() == absl::StatusCode::kFailedPrecondition &&
@@ -984,7 +940,7 @@ TEST(ZygoteTest, AForkOfTheHostHasNoZygote) {
 
 TEST(ZygoteTest, CommandMistakesAreInvalidArgumentBeforeAnythingRuns) {
   const Policy policy = DefaultPolicy();
-  Command both = Worker("exit");
+  Command both = WorkerCommand("exit");
   both.argv = {"/bin/true"};
   EXPECT_THAT(Sandbox::Spawn(policy, both),
               StatusIs(absl::StatusCode::kInvalidArgument,
@@ -1026,7 +982,7 @@ TEST(ZygoteTest, ManyWorkersFromManyThreads) {
       for (int i = 0; i < kWorkersEach; ++i) {
         const int code = (t * kWorkersEach + i) % 100;
         absl::StatusOr<std::unique_ptr<Sandbox>> sandbox =
-            Sandbox::Spawn(policy, Worker("exit"));
+            Sandbox::Spawn(policy, WorkerCommand("exit"));
         if (!sandbox.ok()) {
           fail(sandbox.status().ToString());
           continue;
