@@ -782,6 +782,9 @@ TEST(ZygoteTest, InitForkServerTwiceIsFailedPrecondition) {
 }
 
 TEST(ZygoteTest, AWorkerHoldsNoHostSecretAndNoOtherWorkersRequest) {
+  SANDBOX_SKIP_UNDER_SHADOW_SANITIZER(
+      "the scan reads every readable mapping, and the runtime's shadow "
+      "memory is terabytes of them");
   ASSERT_NE(g_host_secrets, nullptr);
   PolicyBuilder builder = DefaultPolicyBuilder();
   // Only the fixed deny list's filter (the scan never calls LockDown()),
