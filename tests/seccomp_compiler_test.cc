@@ -630,8 +630,7 @@ TEST(SeccompCompilerTest, BootstrapHoleAllowsSendmsgAndRecvmsgOnThatFdOnly) {
   for (const char* call : {"sendmsg", "recvmsg"}) {
     EXPECT_EQ(Eval(program, Call(call, {1024, 0, 0})), kAllow) << call;
     EXPECT_EQ(Eval(program, Call(call, {3, 0, 0})), kNotify) << call;
-    EXPECT_EQ(Eval(program, Call(call, {kHigh | 1024, 0, 0})), kNotify)
-        << call;
+    EXPECT_EQ(Eval(program, Call(call, {kHigh | 1024, 0, 0})), kNotify) << call;
   }
   EXPECT_EQ(Eval(program, Call("sendto", {1024, 0, 0})), kNotify);
   EXPECT_EQ(Eval(program, Call("recvfrom", {1024, 0, 0})), kNotify);
