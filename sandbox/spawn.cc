@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -34,10 +35,19 @@ constexpr uint32_t kNobody = 65534;
 constexpr uint64_t kSandboxSigpending = 1024;
 constexpr uint64_t kSandboxMsgqueueBytes = 128 << 10;
 
-// The sandbox's own user namespace limits (see ChildSysctl). Nested user
+// The sandbox's own user namespace limits (see ChildSysctl), as constant
+// tables the plan points at: nothing to build per spawn. Nested user
 // namespaces are refused outright unless the policy lets the sandboxee
-// create namespaces at all.
-void PrepareUserNamespaceLimits(const Policy& policy, PreparedSpawn& prepared) {
+// create namespaces at all (kUserNamespaceLimits starts with that entry).
+constexpr ChildSysctl kUserNamespaceLimits[] = {
+    {"/proc/sys/user/max_user_namespaces", "0"},
+    {"/proc/sys/user/max_inotify_instances", "32"},
+    {"/proc/sys/user/max_inotify_watches", "8192"},
+    {"/proc/sys/user/max_fanotify_groups", "16"},
+    {"/proc/sys/user/max_fanotify_marks", "8192"},
+};
+
+void PrepareUserNamespaceLimits(const Policy& policy, ChildPlan& plan) {
   bool may_nest = false;
   for (const std::string& name : policy.proto().seccomp().dangerous_allow()) {
     if (name == "unshare" || name == "clone" || name == "clone3" ||
@@ -45,16 +55,9 @@ void PrepareUserNamespaceLimits(const Policy& policy, PreparedSpawn& prepared) {
       may_nest = true;
     }
   }
-  auto add = [&](const char* path, const char* value) {
-    prepared.user_ns_limits.push_back({path, value});
-  };
-  if (!may_nest) add("/proc/sys/user/max_user_namespaces", "0");
-  add("/proc/sys/user/max_inotify_instances", "32");
-  add("/proc/sys/user/max_inotify_watches", "8192");
-  add("/proc/sys/user/max_fanotify_groups", "16");
-  add("/proc/sys/user/max_fanotify_marks", "8192");
-  prepared.plan.user_ns_limits = prepared.user_ns_limits.data();
-  prepared.plan.user_ns_limit_count = prepared.user_ns_limits.size();
+  const size_t skip = may_nest ? 1 : 0;
+  plan.user_ns_limits = kUserNamespaceLimits + skip;
+  plan.user_ns_limit_count = std::size(kUserNamespaceLimits) - skip;
 }
 
 const char* Keep(PreparedSpawn& prepared, std::string value) {
@@ -413,7 +416,7 @@ absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
       (ns.pid() ? CLONE_NEWPID : 0) | (ns.net() ? CLONE_NEWNET : 0) |
       (ns.ipc() ? CLONE_NEWIPC : 0) | (ns.uts() ? CLONE_NEWUTS : 0);
   SBX_RETURN_IF_ERROR(PrepareIdentity(policy, *prepared));
-  if (ns.user()) PrepareUserNamespaceLimits(policy, *prepared);
+  if (ns.user()) PrepareUserNamespaceLimits(policy, plan);
 
   if (ns.mount()) {
     plan.root_tmpfs_data =

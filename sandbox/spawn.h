@@ -58,7 +58,6 @@ struct PreparedSpawn {
   std::deque<std::string> strings;
   std::vector<ChildMount> mounts;
   std::vector<ChildRlimit> rlimits;
-  std::vector<ChildSysctl> user_ns_limits;
   std::vector<int> fd_sources;
   std::vector<int> fd_targets;
   std::vector<const char*> exec_candidates;
