@@ -45,6 +45,7 @@ using ::sandbox::testing::DefaultPolicyBuilder;
 using ::sandbox::testing::IsOk;
 using ::sandbox::testing::MustRegister;
 using ::sandbox::testing::RunTestee;
+using ::sandbox::testing::SendWithRights;
 using ::sandbox::testing::SourceDir;
 using ::sandbox::testing::SpawnWorker;
 using ::sandbox::testing::TesteePolicy;
@@ -90,21 +91,8 @@ int BlockingCloseSocket(int& listener) {
 
 // Sends `fd` attached to a message-sized blob on the sync socket.
 void SendOnSync(const void* data, size_t size, int fd) {
-  struct iovec iov = {const_cast<void*>(data), size};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  if (fd >= 0) {
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof(control);
-    struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-  }
-  sendmsg(kSyncFd, &msg, MSG_NOSIGNAL);
+  SendWithRights(kSyncFd, data, size,
+                 fd >= 0 ? std::vector<int>{fd} : std::vector<int>{});
 }
 
 // Hands the blocking socket to the supervisor over the sync socket.
@@ -179,20 +167,8 @@ int InflightWorker(Comms& comms) {
   int count = 0;
   std::vector<int> fds(250, pair[1]);
   for (int i = 0; i < 64; ++i) {
-    char byte = 0;
-    struct iovec iov = {&byte, 1};
-    std::vector<char> control(CMSG_SPACE(sizeof(int) * fds.size()));
-    struct msghdr msg = {};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.data();
-    msg.msg_controllen = control.size();
-    struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-    memcpy(CMSG_DATA(cmsg), fds.data(), sizeof(int) * fds.size());
-    if (sendmsg(pair[0], &msg, MSG_NOSIGNAL) != 1) break;
+    const char byte = 0;
+    if (SendWithRights(pair[0], &byte, 1, fds) != 1) break;
     count += static_cast<int>(fds.size());
   }
   (void)comms.SendString(absl::StrCat(count, " ", strerror(errno))).ok();

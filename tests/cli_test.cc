@@ -42,6 +42,16 @@ std::vector<std::string> WithTestee(std::vector<std::string> testee_args,
   return flags;
 }
 
+// The content of the file at `path` (the --result-json output), which is
+// then removed.
+std::string TakeFile(const char* path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  unlink(path);
+  return text.str();
+}
+
 TEST(CliTest, ExitCodePassesThrough) {
   CliRun run = RunCli(WithTestee({"exit", "42"}));
   EXPECT_EQ(run.exit_status, 42) << run.err;
@@ -58,14 +68,11 @@ TEST(CliTest, ViolationExits159AndNamesTheCall) {
   CliRun run = RunCli(WithTestee({"ptrace"}, {"--result-json", json_path}));
   EXPECT_EQ(run.exit_status, 159);
   EXPECT_THAT(run.err, HasSubstr("sandbox-run: violation: ptrace(0x0, "));
-  std::ifstream in(json_path);
-  std::stringstream json;
-  json << in.rdbuf();
-  unlink(json_path);
-  EXPECT_THAT(json.str(), HasSubstr("\"status\":\"VIOLATION\""));
-  EXPECT_THAT(json.str(), HasSubstr("\"syscall\":\"ptrace\""));
-  EXPECT_THAT(json.str(), HasSubstr("\"nr\":101"));
-  EXPECT_THAT(json.str(), HasSubstr("\"wall_time_seconds\""));
+  const std::string json = TakeFile(json_path);
+  EXPECT_THAT(json, HasSubstr("\"status\":\"VIOLATION\""));
+  EXPECT_THAT(json, HasSubstr("\"syscall\":\"ptrace\""));
+  EXPECT_THAT(json, HasSubstr("\"nr\":101"));
+  EXPECT_THAT(json, HasSubstr("\"wall_time_seconds\""));
 }
 
 TEST(CliTest, TimeoutExits124) {
@@ -219,12 +226,9 @@ TEST(CliTest, ResultJsonForASuccessfulRun) {
   close(mkstemp(json_path));
   CliRun run = RunCli({"--result-json", json_path, "--", "/bin/true"});
   EXPECT_EQ(run.exit_status, 0) << run.err;
-  std::ifstream in(json_path);
-  std::stringstream json;
-  json << in.rdbuf();
-  unlink(json_path);
-  EXPECT_THAT(json.str(), HasSubstr("\"status\":\"OK\""));
-  EXPECT_THAT(json.str(), Not(HasSubstr("violation")));
+  const std::string json = TakeFile(json_path);
+  EXPECT_THAT(json, HasSubstr("\"status\":\"OK\""));
+  EXPECT_THAT(json, Not(HasSubstr("violation")));
 }
 
 TEST(CliTest, ASetupErrorNamingANonUtf8PathSurvivesTheJson) {
@@ -233,11 +237,8 @@ TEST(CliTest, ASetupErrorNamingANonUtf8PathSurvivesTheJson) {
   close(mkstemp(json_path));
   CliRun run = RunCli({"--result-json", json_path, "--", "/caf\xe9"});
   EXPECT_EQ(run.exit_status, 127) << run.err;
-  std::ifstream in(json_path);
-  std::stringstream json;
-  json << in.rdbuf();
-  unlink(json_path);
-  EXPECT_THAT(json.str(), HasSubstr("execve /caf\\\\xe9: No such file"));
+  const std::string json = TakeFile(json_path);
+  EXPECT_THAT(json, HasSubstr("execve /caf\\\\xe9: No such file"));
   EXPECT_THAT(run.err, Not(HasSubstr("libprotobuf ERROR")));
 }
 
@@ -250,11 +251,8 @@ TEST(CliTest, ExampleCallingPtraceExits159) {
   EXPECT_EQ(run.exit_status, 159) << run.err;
   EXPECT_THAT(run.out, HasSubstr("calling ptrace"));
   EXPECT_THAT(run.out, Not(HasSubstr("succeeded")));
-  std::ifstream in(json_path);
-  std::stringstream json;
-  json << in.rdbuf();
-  unlink(json_path);
-  EXPECT_THAT(json.str(), HasSubstr("\"syscall\":\"ptrace\""));
+  const std::string json = TakeFile(json_path);
+  EXPECT_THAT(json, HasSubstr("\"syscall\":\"ptrace\""));
 }
 
 }  // namespace

@@ -89,21 +89,7 @@ void SendRawFrame(int socket, uint16_t tag, uint16_t flags, uint64_t length,
   internal::FrameHeader header = {magic, tag, flags, length};
   std::string frame(reinterpret_cast<const char*>(&header), sizeof(header));
   frame.append(payload.data(), payload.size());
-  struct iovec iov = {frame.data(), frame.size()};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  std::vector<char> control(CMSG_SPACE(sizeof(int) * fds.size()));
-  if (!fds.empty()) {
-    msg.msg_control = control.data();
-    msg.msg_controllen = control.size();
-    struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-    std::memcpy(CMSG_DATA(cmsg), fds.data(), sizeof(int) * fds.size());
-  }
-  ASSERT_EQ(sendmsg(socket, &msg, MSG_NOSIGNAL),
+  ASSERT_EQ(testing::SendWithRights(socket, frame.data(), frame.size(), fds),
             static_cast<ssize_t>(frame.size()))
       << strerror(errno);
 }

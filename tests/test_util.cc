@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -90,6 +91,25 @@ proto::Result WaitOrDie(Sandbox& sandbox) {
     return killed.ok() ? *killed : proto::Result();
   }
   return **result;
+}
+
+ssize_t SendWithRights(int socket, const void* data, size_t size,
+                       const std::vector<int>& fds) {
+  struct iovec iov = {const_cast<void*>(data), size};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  std::vector<char> control(CMSG_SPACE(sizeof(int) * fds.size()));
+  if (!fds.empty()) {
+    msg.msg_control = control.data();
+    msg.msg_controllen = control.size();
+    struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+    memcpy(CMSG_DATA(cmsg), fds.data(), sizeof(int) * fds.size());
+  }
+  return sendmsg(socket, &msg, MSG_NOSIGNAL);
 }
 
 void MustRegister(const char* name, WorkerFunction fn) {

@@ -79,6 +79,12 @@ Command WorkerCommand(std::string name);
 std::unique_ptr<Sandbox> SpawnWorker(const Policy& policy,
                                      const std::string& name);
 proto::Result WaitOrDie(Sandbox& sandbox);
+// One sendmsg of `data` on `socket` with `fds` attached (SCM_RIGHTS, none if
+// empty), MSG_NOSIGNAL: what a hostile sandboxee sends by hand. sendmsg's
+// return value (errno set on -1).
+ssize_t SendWithRights(int socket, const void* data, size_t size,
+                       const std::vector<int>& fds);
+
 // RegisterWorker, which must succeed (aborts with the reason otherwise:
 // called from main() before the tests run).
 void MustRegister(const char* name, WorkerFunction fn);

@@ -211,21 +211,9 @@ int FdStufferWorker(Comms& comms) {
   int pipe_fds[2];
   if (pipe(pipe_fds) != 0) return 2;
   for (int i = 0; i < 20; ++i) {
-    char junk[512] = {};
-    struct iovec iov = {junk, sizeof(junk)};
-    int fds[3] = {pipe_fds[0], pipe_fds[1], pipe_fds[0]};
-    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(fds))] = {};
-    struct msghdr msg = {};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof(control);
-    struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(fds));
-    memcpy(CMSG_DATA(cmsg), fds, sizeof(fds));
-    sendmsg(1024, &msg, MSG_NOSIGNAL);
+    const char junk[512] = {};
+    testing::SendWithRights(1024, junk, sizeof(junk),
+                            {pipe_fds[0], pipe_fds[1], pipe_fds[0]});
   }
   return comms.SendString("stuffed").ok() ? 0 : 1;
 }
