@@ -21,32 +21,35 @@ struct FdMapping {
   int sandbox_fd;
 };
 
+// Every member has a default initializer, so that a designated initializer
+// naming only some of them (Command{.argv = ...}) leaves the rest at their
+// defaults without gcc's -Wmissing-field-initializers.
 struct Command {
   // argv[0] is the program: a path inside the sandbox, or a name looked up
   // in the PATH of the sandbox's environment (default
   // /usr/local/bin:/usr/bin:/bin).
-  std::vector<std::string> argv;
+  std::vector<std::string> argv = {};
   // "KEY=VALUE" added to the policy's environment (same key: this wins).
   // Nothing else of the host environment is passed.
-  std::vector<std::string> env;
+  std::vector<std::string> env = {};
   // Working directory; empty: the policy's.
-  std::string cwd;
+  std::string cwd = {};
   // The sandbox gets only these descriptors (`host_fd` of this process
   // becomes `sandbox_fd` there); every other one is closed. With
   // `inherit_stdio` it also gets the host's own 0, 1 and 2 (a mapping for 0,
   // 1 or 2 replaces the inherited one): off by default, since a terminal or
   // a socket on the host's stdio is a way out (sandbox-run turns it on).
   bool inherit_stdio = false;
-  std::vector<FdMapping> fds;
+  std::vector<FdMapping> fds = {};
   // A Comms channel to the sandboxee at this descriptor number (3 or above),
   // or -1 for none. The host's end is Sandbox::comms(), with
   // `comms_options` (its untrusted_peer is always set). Zygote workers
   // always get one (kWorkerCommsFd).
   int comms_fd = -1;
-  CommsOptions comms_options;
+  CommsOptions comms_options = {};
   // Zygote mode: the name of a worker registered with RegisterWorker(); no
   // program is executed and argv must be empty.
-  std::string worker;
+  std::string worker = {};
 };
 
 // How the sandboxed process is created.

@@ -33,7 +33,6 @@ using google::protobuf::TextFormat;
 constexpr uint64_t kDefaultNofile = 1024;
 constexpr uint64_t kMaxNofile = 65536;
 constexpr uint32_t kDefaultInsideId = 1000;
-constexpr uint32_t kDefaultOutsideId = 65534;  // nobody
 constexpr char kDefaultRootSize[] = "1M";
 constexpr char kDefaultHostname[] = "sandbox";
 constexpr uint32_t kDefaultTmpfsMode = 01777;

@@ -155,6 +155,13 @@ absl::StatusOr<uint32_t> RuleAction(const proto::SyscallRule& rule,
   }
 }
 
+// Argument `arg` compared with `value` by `op`, any but MASKED_EQ (a mask
+// and a value: SCMP_CMP64 with both). SCMP_CMP64 with a single datum leaves
+// the second out of its compound literal, which clang warns about.
+scmp_arg_cmp Compare(unsigned int arg, scmp_compare op, uint64_t value) {
+  return scmp_arg_cmp{arg, op, value, 0};
+}
+
 bool Grants(uint32_t action) {
   return action == SCMP_ACT_ALLOW || action == SCMP_ACT_LOG;
 }
@@ -194,8 +201,8 @@ static_assert(PR_SET_SECCOMP == 22);
 constexpr uint64_t kHighHalf = 0xffffffff00000000ull;
 std::vector<scmp_arg_cmp> PrctlOptionsButSeccomp() {
   std::vector<scmp_arg_cmp> alternatives = {
-      SCMP_CMP64(0, SCMP_CMP_LT, 22),
-      SCMP_CMP64(0, SCMP_CMP_EQ, 23),
+      Compare(0, SCMP_CMP_LT, 22),
+      Compare(0, SCMP_CMP_EQ, 23),
       SCMP_CMP64(0, SCMP_CMP_MASKED_EQ, ~uint64_t{0x7}, 0x18),
   };
   for (int bit = 5; bit < 32; ++bit) {
@@ -368,7 +375,7 @@ absl::StatusOr<SeccompProgram> CompileSeccomp(
         args.push_back(SCMP_CMP64(condition.arg(), op, condition.mask(),
                                   condition.value()));
       } else {
-        args.push_back(SCMP_CMP64(condition.arg(), op, condition.value()));
+        args.push_back(Compare(condition.arg(), op, condition.value()));
       }
     }
     for (int s = 0; s < rule.syscalls_size(); ++s) {
@@ -422,7 +429,7 @@ absl::StatusOr<SeccompProgram> CompileSeccomp(
       // rules).
       if ((name == "sendmsg" || name == "recvmsg") && !Grants(action) &&
           options.bootstrap_fd >= 0 && !conditions_on_arg0) {
-        rule_args.push_back(SCMP_CMP64(
+        rule_args.push_back(Compare(
             0, SCMP_CMP_NE, static_cast<uint64_t>(options.bootstrap_fd)));
       }
       if (name == "clone" && Grants(action) && !dangerous.contains("clone")) {
@@ -473,8 +480,8 @@ absl::StatusOr<SeccompProgram> CompileSeccomp(
     for (const char* name : {"sendmsg", "recvmsg"}) {
       SBX_RETURN_IF_ERROR(
           AddRule(ctx.get(), SCMP_ACT_ALLOW, seccomp_syscall_resolve_name(name),
-                  {SCMP_CMP64(0, SCMP_CMP_EQ,
-                              static_cast<uint64_t>(options.bootstrap_fd))},
+                  {Compare(0, SCMP_CMP_EQ,
+                           static_cast<uint64_t>(options.bootstrap_fd))},
                   "seccomp", name));
     }
   }
@@ -537,8 +544,8 @@ absl::StatusOr<SeccompProgram> CompileLockDownPrelude(
         lockdown_notifies ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
     SBX_RETURN_IF_ERROR(
         AddRule(ctx.get(), kill, SCMP_SYS(seccomp),
-                {SCMP_CMP64(0, SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER),
-                 SCMP_CMP64(1, SCMP_CMP_NE, flags)},
+                {Compare(0, SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER),
+                 Compare(1, SCMP_CMP_NE, flags)},
                 "seccomp", "seccomp"));
     SBX_RETURN_IF_ERROR(AddRule(
         ctx.get(), kill, SCMP_SYS(prctl),

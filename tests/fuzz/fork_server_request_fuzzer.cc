@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "google/protobuf/stubs/logging.h"
 #include "sandbox/fork_server.h"
@@ -62,7 +63,9 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   // Quiet: protobuf logs every string field that is not UTF-8.
   google::protobuf::SetLogHandler(nullptr);
   // A registered worker, so that requests naming it get past the check.
-  sandbox::RegisterWorker("echo", [](sandbox::Comms&) { return 0; });
+  const absl::Status registered =
+      sandbox::RegisterWorker("echo", [](sandbox::Comms&) { return 0; });
+  if (!registered.ok()) Die("cannot register the echo worker");
   return 0;
 }
 
