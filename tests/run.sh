@@ -8,7 +8,10 @@ cd "$(dirname "$0")/.."
 top=$(pwd)
 
 bash tests/install-deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+# Every build here treats warnings as errors (SANDBOX_WERROR): gcc's in
+# these, clang's (with -Wthread-safety) in the fuzz build.
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSANDBOX_WERROR=ON \
+  >/dev/null
 cmake --build build -j"$(nproc)"
 
 echo "== tests as $(id -un) (uid $(id -u))"
@@ -18,7 +21,7 @@ ctest --test-dir build --output-on-failure -j2
 # Any crash, sanitizer report, leak or hang fails the run.
 fuzz_seconds=${SANDBOX_FUZZ_SECONDS:-20}
 echo "== fuzzers, ${fuzz_seconds} s each"
-bash tests/fuzz/run.sh "$fuzz_seconds"
+SANDBOX_WERROR=ON bash tests/fuzz/run.sh "$fuzz_seconds"
 
 if [ "$(id -u)" -ne 0 ]; then
   exit 0
@@ -33,7 +36,8 @@ if ! "${as_nobody[@]}" test -x "$top/build/bin/sandbox_test"; then
   chmod 755 "$unpriv_top"
   echo "== $top is not readable by uid 65534; building a copy in $unpriv_top"
   git ls-files -z | xargs -0 cp --parents -t "$unpriv_top"
-  cmake -S "$unpriv_top" -B "$unpriv_top/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake -S "$unpriv_top" -B "$unpriv_top/build" \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSANDBOX_WERROR=ON >/dev/null
   cmake --build "$unpriv_top/build" -j"$(nproc)"
   chmod -R a+rX "$unpriv_top"
 fi
