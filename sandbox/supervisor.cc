@@ -11,8 +11,8 @@ namespace sandbox::internal {
 
 Supervisor& Supervisor::Get() {
   static absl::Mutex mu(absl::kConstInit);
-  static Supervisor* supervisor = nullptr;
-  static pid_t owner = -1;
+  static Supervisor* supervisor ABSL_GUARDED_BY(mu) = nullptr;
+  static pid_t owner ABSL_GUARDED_BY(mu) = -1;
   absl::MutexLock lock(&mu);
   if (supervisor == nullptr || owner != getpid()) {
     // Never destroyed; a fork of the host leaks its parent's copy, whose

@@ -13,14 +13,17 @@
 #include <cstdint>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "sandbox/fd.h"
 
 namespace sandbox::internal {
 
-// What the supervisor needs from a sandbox.
+// What the supervisor needs from a sandbox. Both methods run on the
+// supervisor's thread with its lock held (which is what lets Unregister()
+// promise that Service() is over), so they must not Register() or
+// Unregister() anything.
 class Supervised {
  public:
   virtual ~Supervised() = default;
@@ -37,20 +40,21 @@ class Supervisor {
   // the host, where the thread does not exist).
   static Supervisor& Get();
 
-  void Register(Supervised* sandbox);
+  void Register(Supervised* sandbox) ABSL_LOCKS_EXCLUDED(mu_);
   // After it returns, Service() is not running and will not run again for
   // `sandbox`.
-  void Unregister(Supervised* sandbox);
+  void Unregister(Supervised* sandbox) ABSL_LOCKS_EXCLUDED(mu_);
   // Re-reads the descriptors and deadlines (a new fd, a kill).
   void Wake();
 
  private:
   Supervisor();
-  void Loop();
+  void Loop() ABSL_LOCKS_EXCLUDED(mu_);
 
   absl::Mutex mu_;
   std::vector<Supervised*> sandboxes_ ABSL_GUARDED_BY(mu_);
-  UniqueFd wake_;
+  // An eventfd; set in the constructor, never changed.
+  const UniqueFd wake_;
 };
 
 }  // namespace sandbox::internal

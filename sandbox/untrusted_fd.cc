@@ -18,8 +18,8 @@ class Closer {
   // does not exist there), leaking the parent's copy.
   static Closer& Get() {
     static absl::Mutex mu(absl::kConstInit);
-    static Closer* closer = nullptr;
-    static pid_t owner = -1;
+    static Closer* closer ABSL_GUARDED_BY(mu) = nullptr;
+    static pid_t owner ABSL_GUARDED_BY(mu) = -1;
     absl::MutexLock lock(&mu);
     if (closer == nullptr || owner != getpid()) {
       closer = new Closer();
@@ -28,12 +28,12 @@ class Closer {
     return *closer;
   }
 
-  void Add(int fd) {
+  void Add(int fd) ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
     queue_.push_back(fd);
   }
 
-  size_t pending() {
+  size_t pending() ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
     return queue_.size() + (busy_ ? 1 : 0);
   }
@@ -47,7 +47,7 @@ class Closer {
     return !queue_.empty();
   }
 
-  void Loop() {
+  void Loop() ABSL_LOCKS_EXCLUDED(mu_) {
     for (;;) {
       int fd;
       {

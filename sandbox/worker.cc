@@ -6,9 +6,11 @@
 #include <map>
 #include <string_view>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "sandbox/child_setup.h"
 #include "sandbox/fork_server.h"
 #include "sandbox/status_macros.h"
@@ -16,9 +18,24 @@
 namespace sandbox {
 namespace {
 
-std::map<std::string, WorkerFunction>& Registry() {
+// The registered workers, added to by RegisterWorker() in the host (any
+// thread) until InitForkServer() starts the zygote.
+absl::Mutex registry_mu(absl::kConstInit);
+std::map<std::string, WorkerFunction>& Registry()
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry_mu) {
   static auto* registry = new std::map<std::string, WorkerFunction>();
   return *registry;
+}
+
+// Reads the registry without the lock, in the zygote and its workers only:
+// they are single-threaded, and the zygote's main() never gets past
+// InitForkServer(), so nothing registers there any more; and a worker may
+// already run under its seccomp filter, which a lock's slow path (futex,
+// Abseil's deadlock detection) could break.
+const WorkerFunction* FindWorkerInZygote(const std::string& name)
+    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  auto it = Registry().find(name);
+  return it == Registry().end() ? nullptr : &it->second;
 }
 
 // Threads of this process, from /proc/self/task.
@@ -45,15 +62,15 @@ absl::Status SingleThreaded() {
 }
 
 bool HasRegisteredWorker(const std::string& name) {
-  return Registry().count(name) > 0;
+  return FindWorkerInZygote(name) != nullptr;
 }
 
 int RunRegisteredWorker(const char* name) {
-  auto it = Registry().find(name);
-  if (it == Registry().end()) return 127;
+  const WorkerFunction* worker = FindWorkerInZygote(name);
+  if (worker == nullptr) return 127;
   // The host made it SOCK_STREAM; no probe the filter might refuse.
   Comms comms(UniqueFd(kWorkerCommsFd), SOCK_STREAM);
-  return it->second(comms);
+  return (*worker)(comms);
 }
 
 }  // namespace
@@ -75,6 +92,7 @@ absl::Status RegisterWorker(std::string name, WorkerFunction fn) {
         "'): InitForkServer() already started the zygote, which knows only "
         "the workers registered before it; register every worker first"));
   }
+  absl::MutexLock lock(&registry_mu);
   if (!Registry().emplace(name, std::move(fn)).second) {
     return absl::AlreadyExistsError(
         absl::StrCat("RegisterWorker('", name, "'): registered twice"));
