@@ -7,7 +7,9 @@
 //   absl::StatusOr<std::pair<Comms, Comms>> pair = Comms::CreatePair();
 //   if (!pair.ok()) return pair.status();
 //   auto& [host, sandboxee] = *pair;
-//   // ... fork, the child keeps `sandboxee`, the parent keeps `host` ...
+//   // The child answers on `sandboxee`, the parent asks on `host`.
+//   const pid_t child = fork();
+//   if (child == 0) _exit(Answer(sandboxee).ok() ? 0 : 1);
 //   SBX_RETURN_IF_ERROR(host.SendProto(request));
 //   SBX_RETURN_IF_ERROR(host.RecvProto(&reply));
 //   SBX_ASSIGN_OR_RETURN(UniqueFd output, host.RecvFd());
@@ -125,7 +127,7 @@ class SharedBuffer {
 // ready". A host sharing a region with a sandbox treats what it reads there
 // as changing under it: copy first, then validate the copy.
 //
-//   SBX_ASSIGN_OR_RETURN(SharedRegion region, SharedRegion::Create(1 << 30));
+//   SBX_ASSIGN_OR_RETURN(SharedRegion region, SharedRegion::Create(32 << 20));
 //   SBX_RETURN_IF_ERROR(comms.SendRegion(region));     // once
 //   memcpy(region.data(), input, n);                   // per transfer
 //   SBX_RETURN_IF_ERROR(comms.SendString(absl::StrCat(n)));
@@ -263,7 +265,7 @@ class Comms {
   //
   //   absl::StatusOr<absl::Status> remote = comms.RecvStatus();
   //   if (!remote.ok()) return remote.status();  // the channel failed
-  //   if (!remote->ok()) ...                      // the peer reported this
+  //   if (!remote->ok()) return *remote;          // the peer reported this
   //
   // Beware that a StatusOr<absl::Status> constructed from an absl::Status
   // holds it as its value, not as its error.

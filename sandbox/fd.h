@@ -2,7 +2,9 @@
 //
 //   UniqueFd fd(open(path, O_RDONLY | O_CLOEXEC));
 //   if (!fd.valid()) return ErrnoStatus(absl::StrCat("open(", path, ")"));
-//   read(fd.get(), ...);
+//   char buffer[4096];
+//   const ssize_t n = read(fd.get(), buffer, sizeof(buffer));
+//   // ... and closed when `fd` goes out of scope.
 
 #ifndef SANDBOX_FD_H_
 #define SANDBOX_FD_H_

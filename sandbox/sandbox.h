@@ -1,12 +1,14 @@
 // Running a program in a sandbox: Spawn() a Sandbox for a Policy and a
 // Command, then Wait() for its Result; or Run() for both at once.
 //
-//   SBX_ASSIGN_OR_RETURN(Policy policy,
-//                        PolicyBuilder::FromTextFile(path)->Build());
-//   Command command{.argv = {"/usr/bin/file", "-"}, .inherit_stdio = true};
+//   SBX_ASSIGN_OR_RETURN(PolicyBuilder builder,
+//                        PolicyBuilder::FromTextFile(path));
+//   SBX_ASSIGN_OR_RETURN(Policy policy, builder.Build());
+//   Command command{.argv = {"/bin/echo", "hello"}, .inherit_stdio = true};
 //   SBX_ASSIGN_OR_RETURN(proto::Result result, Run(policy, command));
 //   if (result.status() == proto::Result::VIOLATION) {
-//     LOG(...) << result.violation().syscall();
+//     std::fprintf(stderr, "forbidden: %s\n",
+//                  result.violation().syscall().c_str());
 //   }
 //
 // What the sandboxee did (exit code, crash, violation, timeout, setup

@@ -2,9 +2,9 @@
 // libseccomp, once per policy, in the parent. The child only installs the
 // exported instructions.
 //
-//   SBX_ASSIGN_OR_RETURN(SeccompProgram program,
-//                        CompileSeccomp(policy.seccomp(), {.bootstrap_fd =
-//                        1024}));
+//   SBX_ASSIGN_OR_RETURN(
+//       SeccompProgram program,
+//       CompileSeccomp(policy.seccomp(), {.bootstrap_fd = 1024}));
 //
 // Every program, whatever the policy says:
 //  - never runs foreign ABIs (i386 `int 0x80`, x32 system call numbers):

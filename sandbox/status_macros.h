@@ -2,8 +2,8 @@
 // error and errno conversion with the failing operation named.
 //
 //   SBX_RETURN_IF_ERROR(WriteFile(path, "1"));
-//   SBX_ASSIGN_OR_RETURN(int fd, OpenDir(path));
-//   if (mkdir(p, 0755) != 0) return ErrnoStatus("mkdir(" + p + ")");
+//   SBX_ASSIGN_OR_RETURN(int fd, OpenDir(dir));
+//   if (mkdir(p.c_str(), 0755) != 0) return ErrnoStatus("mkdir(" + p + ")");
 
 #ifndef SANDBOX_STATUS_MACROS_H_
 #define SANDBOX_STATUS_MACROS_H_

@@ -1,9 +1,9 @@
 // Small parsing and naming helpers shared by the policy, the child setup
 // report and the CLI.
 //
-//   ParseSize("64M")      -> 67108864
-//   ParseErrno("EPERM")   -> 1
-//   ErrnoName(ENOENT)     -> "ENOENT"
+//   absl::StatusOr<uint64_t> bytes = ParseSize("64M");  // 67108864
+//   absl::StatusOr<int> eperm = ParseErrno("EPERM");     // 1
+//   std::string name = ErrnoName(ENOENT);                // "ENOENT"
 
 #ifndef SANDBOX_UTIL_H_
 #define SANDBOX_UTIL_H_

@@ -6,20 +6,40 @@
 //     // the untrusted input.
 //     if (!sandbox::LockDown().ok()) return 1;
 //     absl::StatusOr<std::vector<uint8_t>> input = comms.RecvBytes();
-//     ...
-//     return 0;  // the worker's exit code
+//     if (!input.ok()) return 1;
+//     return IsPng(*input) ? 0 : 2;  // the worker's exit code
+//   }
+//
+//   absl::StatusOr<sandbox::proto::Result> ParseInSandbox(
+//       const std::vector<uint8_t>& file_contents) {
+//     SBX_ASSIGN_OR_RETURN(sandbox::PolicyBuilder builder,
+//                          sandbox::PolicyBuilder::Default());
+//     // The filter waits for the worker's LockDown().
+//     builder.mutable_proto().mutable_seccomp()->set_defer_until_lockdown(
+//         true);
+//     SBX_ASSIGN_OR_RETURN(sandbox::Policy policy, builder.Build());
+//     sandbox::Command command;
+//     command.worker = "parse_png";
+//     SBX_ASSIGN_OR_RETURN(std::unique_ptr<sandbox::Sandbox> worker,
+//                          sandbox::Sandbox::Spawn(policy, command));
+//     SBX_RETURN_IF_ERROR(worker->comms()->SendBytes(file_contents));
+//     return worker->Wait();
 //   }
 //
 //   int main(int argc, char** argv) {
 //     if (!sandbox::RegisterWorker("parse_png", ParsePng).ok()) return 1;
 //     // First thing in main(): in the zygote, main() runs again up to here.
-//     if (absl::Status s = sandbox::InitForkServer(argc, argv); !s.ok()) ...
+//     if (!sandbox::InitForkServer(argc, argv).ok()) return 1;
 //     // Only now read flags, the environment, keys, ...
-//     ...
-//     sandbox::Command command;
-//     command.worker = "parse_png";
-//     auto sandbox = sandbox::Sandbox::Spawn(policy, command);
-//     (*sandbox)->comms()->SendBytes(file_contents);
+//     if (argc != 2) return 2;
+//     absl::StatusOr<sandbox::proto::Result> result =
+//         ParseInSandbox(ReadFile(argv[1]));
+//     if (!result.ok()) return 1;
+//     std::printf("%s, exit code %d\n",
+//                 result->Status_Name(result->status()).c_str(),
+//                 result->exit_code());
+//     return 0;
+//   }
 //
 // A worker runs with the same isolation as a program in exec mode:
 // namespaces, the policy's filesystem, no capabilities, no_new_privs,
