@@ -579,13 +579,17 @@ TEST_F(CgroupTest, PidsCapStopsAForkBomb) {
   });
   ASSERT_THAT(cgroup->AddProcess(child.pid()), IsOk());
   ASSERT_TRUE(child.Release());
+  // Until the bomb has filled the cap and a fork was refused there (or
+  // 10 s): the most processes it had at once.
   size_t most = 0;
-  const absl::Time end = absl::Now() + absl::Milliseconds(500);
-  while (absl::Now() < end) {
-    most = std::max(most, Procs(dir).size());
+  absl::StatusOr<CgroupUsage> usage;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  do {
     absl::SleepFor(absl::Milliseconds(5));
-  }
-  absl::StatusOr<CgroupUsage> usage = cgroup->ReadUsage();
+    most = std::max(most, Procs(dir).size());
+    usage = cgroup->ReadUsage();
+  } while ((most < 12 || !usage.ok() || !usage->pids_limit_hit) &&
+           absl::Now() < deadline);
   ASSERT_THAT(cgroup->KillAll(), IsOk());
   EXPECT_NE(child.Wait(), -1);
   ASSERT_THAT(usage, IsOk());
@@ -658,8 +662,11 @@ TEST_F(CgroupTest, FreezeStopsAndThawResumes) {
   EXPECT_EQ(counter->load(), frozen_at) << "the child ran while frozen";
 
   ASSERT_THAT(cgroup->Thaw(), IsOk());
-  absl::SleepFor(absl::Milliseconds(300));
-  EXPECT_GT(counter->load(), frozen_at) << "the child did not resume";
+  const absl::Time resume_deadline = absl::Now() + absl::Seconds(5);
+  while (counter->load() == frozen_at && absl::Now() < resume_deadline) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  EXPECT_GT(counter->load(), frozen_at) << "the child did not resume in 5 s";
   munmap(counter, 4096);
 }
 

@@ -26,6 +26,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sandbox/cgroup.h"
@@ -267,8 +269,13 @@ TEST(ForkServerTest, ServerKilledBetweenSpawnsIsReplaced) {
   ASSERT_THAT(first, IsOk());
   const pid_t old_pid = (*first)->pid();
   ASSERT_EQ(kill(old_pid, SIGKILL), 0);
-  // Give the kernel a moment to deliver it, then spawn again.
-  for (int i = 0; i < 100 && (*first)->alive(); ++i) usleep(10000);
+  // Once the client sees it dead (the kernel delivers the kill soon), spawn
+  // again.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while ((*first)->alive() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_FALSE((*first)->alive()) << "the fork server outlived SIGKILL";
   absl::StatusOr<proto::Result> result =
       sandbox::Run(policy, Testee({"exit", "5"}));
   ASSERT_THAT(result, IsOk());
