@@ -275,7 +275,7 @@ void DescribeWhat(SetupStep step, int detail, char* out, size_t size) {
   _exit(125);
 }
 
-// Runs `result` check: a negative return fails `step` with errno.
+// A negative `expr` fails `step` with errno, `detail` saying on what.
 #define SBX_CHILD_CHECK(expr, step, detail)                 \
   do {                                                      \
     if ((expr) < 0) Fail(SetupStep::step, errno, (detail)); \
@@ -607,9 +607,11 @@ void SwitchIds(const ChildPlan& plan) {
 }
 
 // Drops every capability for good, with libcap on the empty set the parent
-// prepared. The bounding set and securebits need CAP_SETPCAP, so they go
-// before the uid change; the explicit empty capset after it is needed
-// because a uid change away from a non-zero (unmapped) id keeps them.
+// prepared. The bounding set and securebits need CAP_SETPCAP, so without a
+// user namespace they go before root's uid change (with one, the switch to
+// the sandbox user came first and kept the namespace's capabilities); the
+// explicit empty capset at the end is needed because a uid change away
+// from a non-zero (unmapped) id keeps them.
 void DropPrivileges(const ChildPlan& plan) {
   for (int cap = 0; cap <= plan.last_cap; ++cap) {
     if (cap_drop_bound(cap) < 0 && errno != EINVAL) {
@@ -650,12 +652,11 @@ void CloseRange(int from, int to) {
   SBX_CHILD_CHECK(close_range(from, to, 0), kCloseFds, from);
 }
 
-// Puts the sync socket at the bootstrap number, the mapped fds at their
-// targets, and closes everything else.
 // Exec mode with seccomp deferred to LockDown(): the program gets its
 // filter in a sealed memfd at bootstrap_fd + 1 and keeps the sync socket at
 // bootstrap_fd across execve, both above RLIMIT_NOFILE, so that it cannot
-// open anything else there (see ExecLockDownFds()).
+// open anything else there (kLockDownEnv tells it where they are,
+// LockDownExec() installs the filter).
 void PassFilterAcrossExec(const ChildPlan& plan) {
   const int memfd = static_cast<int>(syscall(SYS_memfd_create, "sandbox-filter",
                                              MFD_CLOEXEC | MFD_ALLOW_SEALING));
@@ -679,6 +680,8 @@ void PassFilterAcrossExec(const ChildPlan& plan) {
   SBX_CHILD_CHECK(fcntl(plan.bootstrap_fd, F_SETFD, 0), kInstallSeccomp, -1);
 }
 
+// Puts the sync socket at the bootstrap number, the mapped fds at their
+// targets, and closes everything else.
 void ArrangeFds(const ChildPlan& plan) {
   const struct rlimit64 raised = {plan.host_nofile_hard, plan.host_nofile_hard};
   SBX_CHILD_CHECK(syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &raised, nullptr),
@@ -887,20 +890,26 @@ const char* SetupPhaseName(SetupPhase phase) {
 
 const char* SetupStepName(SetupStep step) {
   switch (step) {
-    case SetupStep::kWaitForParent:
-      return "wait_for_parent";
+    case SetupStep::kParentDeathSignal:
+      return "parent_death_signal";
     case SetupStep::kSetgroups:
       return "setgroups";
-    case SetupStep::kSetsid:
-      return "setsid";
+    case SetupStep::kSetresgid:
+      return "setresgid";
+    case SetupStep::kSetresuid:
+      return "setresuid";
     case SetupStep::kUserNamespaceLimits:
       return "user_namespace_limits";
+    case SetupStep::kSetsid:
+      return "setsid";
     case SetupStep::kMakeMountsPrivate:
       return "make_mounts_private";
     case SetupStep::kMountRoot:
       return "mount_root_tmpfs";
     case SetupStep::kPivotRoot:
       return "pivot_root";
+    case SetupStep::kMountDev:
+      return "mount_dev";
     case SetupStep::kMkdir:
       return "mkdir";
     case SetupStep::kBind:
@@ -913,8 +922,6 @@ const char* SetupStepName(SetupStep step) {
       return "mount_proc";
     case SetupStep::kMaskProc:
       return "mask_proc";
-    case SetupStep::kMountDev:
-      return "mount_dev";
     case SetupStep::kDetachOldRoot:
       return "detach_old_root";
     case SetupStep::kRootReadOnly:
@@ -931,18 +938,14 @@ const char* SetupStepName(SetupStep step) {
       return "drop_bounding_set";
     case SetupStep::kSecurebits:
       return "securebits";
-    case SetupStep::kSetresgid:
-      return "setresgid";
-    case SetupStep::kSetresuid:
-      return "setresuid";
     case SetupStep::kDropCapabilities:
       return "drop_capabilities";
     case SetupStep::kNoNewPrivs:
       return "no_new_privs";
     case SetupStep::kLandlockScope:
       return "landlock_scope";
-    case SetupStep::kParentDeathSignal:
-      return "parent_death_signal";
+    case SetupStep::kResetSignals:
+      return "reset_signals";
     case SetupStep::kForkPayload:
       return "fork_payload";
     case SetupStep::kMapFds:
@@ -951,12 +954,8 @@ const char* SetupStepName(SetupStep step) {
       return "close_fds";
     case SetupStep::kSetRlimit:
       return "setrlimit";
-    case SetupStep::kResetSignals:
-      return "reset_signals";
     case SetupStep::kInstallSeccomp:
       return "install_seccomp";
-    case SetupStep::kSendNotifyFd:
-      return "send_notify_fd";
     case SetupStep::kExec:
       return "execve";
     case SetupStep::kTakeListener:

@@ -6,9 +6,9 @@
 // libc wrappers that keep state (setresuid, fork), no Abseil or libseccomp.
 // libcap is used only for calls that wrap one prctl or capset on memory the
 // parent allocated (cap_drop_bound, cap_set_proc, cap_reset_ambient). The
-// parent prepares a ChildPlan of plain memory; the child reads
-// it and reports a failing step as a ChildMessage {step, errno} on the sync
-// socket, then _exits. The parent turns that into a SETUP_ERROR Result.
+// parent prepares a ChildPlan of plain memory; the child reads it and
+// reports a failing step as a ChildMessage {step, errno} on the sync socket,
+// then _exits. The parent turns that into a SETUP_ERROR Result.
 
 #ifndef SANDBOX_CHILD_SETUP_H_
 #define SANDBOX_CHILD_SETUP_H_
@@ -29,23 +29,32 @@ namespace sandbox::internal {
 // its detach. No mount may target it (PolicyBuilder refuses).
 inline constexpr char kOldRoot[] = "/.oldroot";
 
-// Setup steps, in the order they run. Names (SetupStepName) appear in
-// Results and messages.
+// The setup steps a SETUP_ERROR can name, in the order they first run in
+// RunChild() with a user and a pid namespace (without a user namespace,
+// setresgid and setresuid come after securebits). Some run again: the
+// parent-death signal after every credential change and in the payload;
+// the signal reset, first for init's SIGCHLD, again in the payload. Names
+// (SetupStepName) appear in Results and messages. Waiting for the parent's
+// go, and handing it the notification fd, are no steps: when they fail
+// the parent is gone or broken, no one would read a report, and the child
+// just exits.
 enum class SetupStep : uint32_t {
-  kWaitForParent = 1,
+  kParentDeathSignal = 1,
   kSetgroups,
-  kSetsid,
+  kSetresgid,
+  kSetresuid,
   kUserNamespaceLimits,
+  kSetsid,
   kMakeMountsPrivate,
   kMountRoot,
   kPivotRoot,
+  kMountDev,
   kMkdir,
   kBind,
   kBindAttributes,
   kTmpfs,
   kMountProc,
   kMaskProc,
-  kMountDev,
   kDetachOldRoot,
   kRootReadOnly,
   kChdir,
@@ -54,19 +63,17 @@ enum class SetupStep : uint32_t {
   kCgroupNamespace,
   kDropBoundingSet,
   kSecurebits,
-  kSetresgid,
-  kSetresuid,
   kDropCapabilities,
   kNoNewPrivs,
   kLandlockScope,
-  kParentDeathSignal,
+  kResetSignals,
   kForkPayload,
   kMapFds,
   kCloseFds,
   kSetRlimit,
-  kResetSignals,
+  // Also the deferred filter's memfd (exec mode) and the LockDown()
+  // prelude.
   kInstallSeccomp,
-  kSendNotifyFd,
   kExec,
   // Host-side: taking the listener from the child (pidfd_getfd).
   kTakeListener,
@@ -89,7 +96,7 @@ enum class SetupPhase : uint32_t {
   kProc,            // /proc and its covers
   kFinishRoot,      // old root detached, root read-only, chdir
   kNetwork,         // hostname, loopback, cgroup namespace
-  kDropPrivileges,  // capabilities, securebits, no_new_privs
+  kDropPrivileges,  // capabilities, securebits, no_new_privs, Landlock
   kForkPayload,     // init forks the payload (seen from the payload)
   kArrangeFds,      // descriptors, rlimits, signal dispositions
   kSeccomp,         // the filter installed
@@ -119,7 +126,12 @@ struct ChildMessage {
   Type type;
   SetupStep step;
   int32_t error;
-  // Index into ChildPlan::mounts (or proc masks) for mount steps, else -1.
+  // What the step was working on, as a number; -1 for nothing. An index
+  // into ChildPlan::mounts (kMkdir, kBind, kBindAttributes, kTmpfs), the
+  // /proc covers (kMaskProc, ProcCoverPath()) or ChildPlan::user_ns_limits
+  // (kUserNamespaceLimits); the resource (kSetRlimit), descriptor (kMapFds,
+  // kCloseFds) or capability (kDropBoundingSet); for kNotifyFd the
+  // listener's descriptor.
   int32_t detail;
   int32_t wait_status;
   // What the failing step was working on ("bind /usr -> /usr", a path, an

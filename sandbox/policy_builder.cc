@@ -37,7 +37,8 @@ constexpr char kDefaultRootSize[] = "1M";
 constexpr char kDefaultHostname[] = "sandbox";
 constexpr uint32_t kDefaultTmpfsMode = 01777;
 
-// A validation failure at a field path such as "filesystem.mounts[2].source".
+// A validation failure at a field path such as
+// "filesystem.mounts[2].bind.source".
 absl::Status FieldError(absl::string_view path, absl::string_view message) {
   return absl::InvalidArgumentError(absl::StrCat(path, ": ", message));
 }
@@ -325,11 +326,8 @@ absl::Status ValidateNamespaces(const proto::Namespaces& ns) {
     return FieldError("namespaces.shared_net",
                       "needs a network namespace (namespaces.net)");
   }
-  if (!ns.user()) {
-    // Without a user namespace only root can create the others; that is
-    // checked at spawn time, where the host's privilege is known.
-    return absl::OkStatus();
-  }
+  // Without a user namespace only root can create the others: checked at
+  // spawn time, where the host's privilege is known.
   return absl::OkStatus();
 }
 

@@ -322,8 +322,9 @@ absl::StatusOr<SeccompProgram> CompileSeccomp(
     return absl::InternalError("seccomp_attr_set failed");
   }
 
-  // The actions the rules give each system call, for rules whose action is
-  // the default one (below). Rules with errors are reported in the loop.
+  // The actions the rules give each system call, for the checks on calls
+  // with rules of several actions (below). Rules with errors are reported in
+  // the loop.
   absl::flat_hash_map<std::string, absl::flat_hash_set<uint32_t>> actions;
   // System calls with a rule that has no argument condition.
   absl::flat_hash_set<std::string> unconditional;
