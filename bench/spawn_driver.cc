@@ -52,6 +52,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "bench/bench_util.h"
+#include "sandbox/policy_internal.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/util.h"
 #include "sandbox/worker.h"
@@ -276,7 +277,7 @@ int WriteSeccompBpf(const std::string& path) {
     return 1;
   }
   const std::vector<sock_filter>& program =
-      policy->seccomp_program().instructions;
+      internal::StateOf(*policy).seccomp.instructions;
   std::ofstream out(path, std::ios::binary);
   out.write(reinterpret_cast<const char*>(program.data()),
             program.size() * sizeof(sock_filter));

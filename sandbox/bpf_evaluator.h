@@ -7,7 +7,7 @@
 //   data.nr = __NR_socket;
 //   data.arch = AUDIT_ARCH_X86_64;
 //   data.args[0] = AF_UNIX;
-//   EXPECT_EQ(EvaluateSeccomp(policy.seccomp_program().instructions, data),
+//   EXPECT_EQ(EvaluateSeccomp(StateOf(policy).seccomp.instructions, data),
 //             SECCOMP_RET_ALLOW);
 //
 // It covers the instructions the kernel accepts in a seccomp filter, which

@@ -584,16 +584,7 @@ void BuildFilesystem(const ChildPlan& plan) {
   }
 }
 
-void BringUpLoopback() {
-  const int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  SBX_CHILD_CHECK(sock, kLoopbackUp, -1);
-  struct ifreq request = {};
-  strcpy(request.ifr_name, "lo");
-  SBX_CHILD_CHECK(ioctl(sock, SIOCGIFFLAGS, &request), kLoopbackUp, -1);
-  request.ifr_flags |= IFF_UP | IFF_RUNNING;
-  SBX_CHILD_CHECK(ioctl(sock, SIOCSIFFLAGS, &request), kLoopbackUp, -1);
-  close(sock);
-}
+void BringUpLoopback() { SBX_CHILD_CHECK(LoopbackUp(), kLoopbackUp, -1); }
 
 // Becomes the sandbox user. Raw system calls: libc's setresuid would try to
 // signal threads that only exist in the host.
@@ -963,6 +954,22 @@ const char* SetupStepName(SetupStep step) {
       return "take_listener";
   }
   return "unknown";
+}
+
+int LoopbackUp() {
+  const int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) return -1;
+  struct ifreq request = {};
+  strcpy(request.ifr_name, "lo");
+  int rc = ioctl(sock, SIOCGIFFLAGS, &request);
+  if (rc == 0) {
+    request.ifr_flags |= IFF_UP | IFF_RUNNING;
+    rc = ioctl(sock, SIOCSIFFLAGS, &request);
+  }
+  const int error = errno;
+  close(sock);
+  errno = error;
+  return rc;
 }
 
 void RunChild(const ChildPlan& plan, int sync_fd, int parent_end) {

@@ -251,6 +251,10 @@ struct ChildPlan {
   const struct sock_fprog* lockdown_prelude = nullptr;
 };
 
+// Brings the loopback interface of the current network namespace up: 0, or
+// -1 with errno. Raw system calls only.
+int LoopbackUp();
+
 // Runs the setup steps and execs the program; never returns. `sync_fd` is
 // the child's end of the SOCK_SEQPACKET sync socket, `parent_end` the
 // parent's end, which the child closes first. The parent, after

@@ -20,6 +20,7 @@
 #include "google/protobuf/text_format.h"
 #include "sandbox/bpf_evaluator.h"
 #include "sandbox/child_setup.h"
+#include "sandbox/policy_internal.h"
 #include "sandbox/status_macros.h"
 #include "sandbox/util.h"
 
@@ -604,15 +605,24 @@ absl::StatusOr<Policy> PolicyBuilder::Build() const {
   return BuildImpl(nullptr);
 }
 
-absl::StatusOr<Policy> PolicyBuilder::BuildWithProgram(
-    SeccompProgram program) const {
-  return BuildImpl(&program);
+const proto::Policy& Policy::proto() const { return state_->proto; }
+const ResolvedLimits& Policy::limits() const { return state_->limits; }
+
+namespace internal {
+
+const PolicyState& StateOf(const Policy& policy) { return *policy.state_; }
+
+absl::StatusOr<Policy> BuildWithProgram(const PolicyBuilder& builder,
+                                        SeccompProgram program) {
+  return builder.BuildImpl(&program);
 }
+
+}  // namespace internal
 
 absl::StatusOr<Policy> PolicyBuilder::BuildImpl(
     const SeccompProgram* precompiled) const {
   static std::atomic<uint64_t> next_id{1};
-  auto impl = std::make_shared<Policy::Impl>();
+  auto impl = std::make_shared<internal::PolicyState>();
   impl->id = next_id.fetch_add(1, std::memory_order_relaxed);
   impl->proto = proto_;
   proto::Policy& policy = impl->proto;

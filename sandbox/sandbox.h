@@ -17,31 +17,21 @@
 #ifndef SANDBOX_SANDBOX_H_
 #define SANDBOX_SANDBOX_H_
 
-#include <sys/resource.h>
 #include <sys/types.h>
 
-#include <array>
-#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "sandbox/command.h"
 #include "sandbox/comms.h"
-#include "sandbox/fd.h"
 #include "sandbox/policy.h"
 #include "sandbox/result.pb.h"
 
 namespace sandbox {
-
-class Cgroup;
-namespace internal {
-struct ChildMessage;
-}  // namespace internal
 
 // A running (or finished) sandbox. Destroying it kills the sandbox if it is
 // still running and reaps it. Wait() and WaitFor() are for one thread at a
@@ -82,10 +72,10 @@ class Sandbox {
 
   // Host pid of the sandbox's first process (its init with a pid
   // namespace); -1 if it never started.
-  pid_t pid() const { return pid_; }
+  pid_t pid() const;
   // pidfd of that process, for the host's own event loop (readable when it
   // exits); -1 if it never started.
-  int pidfd() const { return pidfd_.get(); }
+  int pidfd() const;
 
   // The sandbox's cgroup directories (one per hierarchy in use); empty
   // without a cgroup or once it ended. For monitoring and tests.
@@ -93,76 +83,13 @@ class Sandbox {
 
   // The host's end of the channel to the sandboxee (Command::comms_fd or a
   // zygote worker); nullptr without one.
-  Comms* comms() { return comms_.get(); }
+  Comms* comms();
 
  private:
-  Sandbox() = default;
-  class Watcher;
-  friend class Watcher;
-  absl::StatusOr<std::optional<proto::Result>> WaitUntil(absl::Time deadline);
-  // Called by the supervisor thread: handles what is ready, never blocks.
-  void Service();
-  void ReadChildMessages();
-  // Handles one message from the sync socket; `sender` is the host pid the
-  // kernel vouches for (SCM_CREDENTIALS), -1 if none came.
-  void HandleChildMessage(const internal::ChildMessage& message, pid_t sender);
-  void TakeListener(const internal::ChildMessage& message, pid_t sender);
-  // The sandboxee broke the setup protocol: the sandbox ends as KILLED with
-  // a warning saying `what`; nothing more is read from it.
-  void Misbehaved(const std::string& what);
-  void ReadNotification();
-  void Reap(bool block);
-  void Finish();
-  void KillNow();
+  class Impl;
+  explicit Sandbox(std::unique_ptr<Impl> impl);
 
-  // Guards the state the supervisor thread updates (everything below
-  // except cgroup_, which has its own lock).
-  absl::Mutex mu_;
-  std::unique_ptr<Watcher> watcher_;
-  std::optional<Policy> policy_;
-  std::unique_ptr<Comms> comms_;
-  // Guards cgroup_, which Kill() and Pause() may use from other threads.
-  absl::Mutex cgroup_mu_;
-  std::unique_ptr<Cgroup> cgroup_;
-  std::vector<std::string> warnings_;
-  pid_t pid_ = -1;
-  UniqueFd pidfd_;
-  UniqueFd sync_;
-  UniqueFd notify_;
-  absl::Time start_;
-  absl::Time wall_deadline_ = absl::InfiniteFuture();
-
-  std::atomic<bool> kill_requested_{false};
-  bool timed_out_ = false;
-  bool exit_status_received_ = false;
-  bool notify_received_ = false;
-  // The sandbox has an init of ours (a pid namespace without
-  // program_is_init): only it reports the payload's exit status.
-  bool has_init_ = false;
-  // The policy defers the filter to LockDown(): one listener is expected
-  // from the payload after it started.
-  bool deferred_ = false;
-  // A zygote worker rather than an exec'd program.
-  bool zygote_ = false;
-  // The child sent its last setup message; what comes after is the
-  // sandboxee's (where it keeps the sync socket: worker_).
-  bool payload_started_ = false;
-  // From the first message that carried them (kNotifyFd or kSetupTimes).
-  // Microseconds per internal::SetupPhase, once a message carried them.
-  std::array<uint32_t, 16> setup_us_;
-  bool setup_us_received_ = false;
-  // The sandboxee keeps the sync socket: a zygote worker, or a program that
-  // locks itself down.
-  bool worker_ = false;
-  int payload_wait_status_ = 0;
-  bool reaped_ = false;
-  // ECHILD from waitid: another part of the host reaped it.
-  bool reaped_elsewhere_ = false;
-  int wait_status_ = 0;
-  struct rusage rusage_ = {};
-  std::optional<proto::SetupError> setup_error_;
-  std::optional<proto::Violation> violation_;
-  std::optional<proto::Result> result_;
+  std::unique_ptr<Impl> impl_;
 };
 
 // Spawn + Wait.

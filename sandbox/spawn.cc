@@ -23,6 +23,7 @@
 #include "absl/strings/str_split.h"
 #include "sandbox/command.h"
 #include "sandbox/kernel_abi.h"
+#include "sandbox/policy_internal.h"
 #include "sandbox/status_macros.h"
 #include "sandbox/util.h"
 #include "sandbox/wipe.h"
@@ -198,23 +199,17 @@ absl::Status PrepareMounts(const Policy& policy, PreparedSpawn& prepared) {
   return absl::OkStatus();
 }
 
-absl::Status PrepareFds(const Policy& policy, const Command& command,
+absl::Status PrepareFds(const Policy& policy, const LaunchRequest& request,
                         PreparedSpawn& prepared) {
   std::map<int, int> by_target;  // sorted: the child relies on it
-  if (command.inherit_stdio) {
-    for (int fd = 0; fd <= 2; ++fd) {
-      if (fcntl(fd, F_GETFD) >= 0) by_target[fd] = fd;
-    }
-  }
-  std::map<int, bool> seen;
-  for (const FdMapping& mapping : command.fds) {
+  for (const FdMapping& mapping : request.fds) {
     if (mapping.sandbox_fd < 0 ||
         static_cast<uint64_t>(mapping.sandbox_fd) >= policy.limits().nofile) {
       return absl::InvalidArgumentError(absl::StrCat(
           "command.fds: sandbox fd ", mapping.sandbox_fd,
           " is outside 0..limits.nofile-1 (", policy.limits().nofile - 1, ")"));
     }
-    if (!seen.emplace(mapping.sandbox_fd, true).second) {
+    if (!by_target.emplace(mapping.sandbox_fd, mapping.host_fd).second) {
       return absl::InvalidArgumentError(absl::StrCat(
           "command.fds: sandbox fd ", mapping.sandbox_fd, " is mapped twice"));
     }
@@ -222,7 +217,6 @@ absl::Status PrepareFds(const Policy& policy, const Command& command,
       return ErrnoStatus(
           absl::StrCat("command.fds: host fd ", mapping.host_fd));
     }
-    by_target[mapping.sandbox_fd] = mapping.host_fd;
   }
   if (by_target.size() > 64) {
     return absl::InvalidArgumentError("command.fds: more than 64 descriptors");
@@ -387,11 +381,16 @@ PreparedSpawn::~PreparedSpawn() {
   WipeString(gid_map);
 }
 
-absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
-    const Policy& policy, const Command& command) {
-  if (command.worker.empty() &&
-      (command.argv.empty() || command.argv[0].empty())) {
+absl::Status CheckCommand(const Command& command) {
+  const bool worker = !command.worker.empty();
+  if (!worker && (command.argv.empty() || command.argv[0].empty())) {
     return absl::InvalidArgumentError("command.argv: names no program");
+  }
+  if (worker && !command.argv.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "command.argv and command.worker '", command.worker,
+        "': a zygote worker runs a registered function, not a program; set "
+        "one of them"));
   }
   for (const std::string& entry : command.env) {
     const size_t eq = entry.find('=');
@@ -399,6 +398,25 @@ absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
       return absl::InvalidArgumentError(
           absl::StrCat("command.env: expected KEY=VALUE, got '", entry, "'"));
     }
+  }
+  if (command.comms_fd < -1 ||
+      (command.comms_fd >= 0 && command.comms_fd <= 2)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "command.comms_fd: ", command.comms_fd,
+        " (0, 1 and 2 are stdio; use 3 or above, or -1 for none)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
+    const LaunchRequest& request) {
+  const Policy& policy = *request.policy;
+  const Command& command = *request.command;
+  SBX_RETURN_IF_ERROR(CheckCommand(command));
+  if (!command.worker.empty() && request.worker_entry == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("command.worker '", command.worker,
+                     "': a worker runs only in the zygote fork server"));
   }
   auto prepared = std::make_unique<PreparedSpawn>();
   const proto::Policy& p = policy.proto();
@@ -440,12 +458,12 @@ absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
   plan.empty_caps = empty_caps;
 
   PrepareRlimits(policy, *prepared);
-  SBX_RETURN_IF_ERROR(PrepareFds(policy, command, *prepared));
+  SBX_RETURN_IF_ERROR(PrepareFds(policy, request, *prepared));
   struct rlimit nofile;
   if (getrlimit(RLIMIT_NOFILE, &nofile) != 0) {
     return ErrnoStatus("getrlimit(RLIMIT_NOFILE)");
   }
-  plan.bootstrap_fd = policy.bootstrap_fd();
+  plan.bootstrap_fd = internal::StateOf(policy).bootstrap_fd();
   if (nofile.rlim_max != RLIM_INFINITY &&
       nofile.rlim_max <= static_cast<rlim_t>(plan.bootstrap_fd)) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -457,7 +475,7 @@ absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
                               ? static_cast<rlim_t>(plan.bootstrap_fd) + 1
                               : nofile.rlim_max;
 
-  const SeccompProgram& program = policy.seccomp_program();
+  const SeccompProgram& program = internal::StateOf(policy).seccomp;
   prepared->filter.len =
       static_cast<unsigned short>(program.instructions.size());
   prepared->filter.filter =
@@ -466,9 +484,9 @@ absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
   plan.filter_notify = program.uses_notify;
   // Reading the clock after the filter is in must never become a violation,
   // nor block on a listener not yet handed over.
-  plan.time_seccomp = policy.filter_allows_clock();
+  plan.time_seccomp = internal::StateOf(policy).filter_allows_clock;
   plan.defer_seccomp = p.seccomp().defer_until_lockdown();
-  const SeccompProgram& prelude = policy.lockdown_prelude();
+  const SeccompProgram& prelude = internal::StateOf(policy).lockdown_prelude;
   if (plan.defer_seccomp && !prelude.instructions.empty()) {
     prepared->lockdown_prelude.len =
         static_cast<unsigned short>(prelude.instructions.size());
@@ -491,38 +509,30 @@ absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
     exec_command = &with_lockdown;
   }
   PrepareExec(policy, *exec_command, *prepared);
+  if (request.worker_entry != nullptr) {
+    plan.worker_entry = request.worker_entry;
+    plan.worker_arg = Keep(*prepared, command.worker);
+  }
   WipeStrings(with_lockdown.argv);
   WipeStrings(with_lockdown.env);
   WipeString(with_lockdown.cwd);
   return prepared;
 }
 
-absl::StatusOr<SpawnedProcess> StartChild(const PreparedSpawn& prepared,
-                                          const CgroupPlacement& placement,
-                                          int child_sync_fd,
-                                          bool clone_parent) {
-  UniqueFd parent_end;
-  UniqueFd child_end;
-  if (child_sync_fd < 0) {
-    int pair[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
-      return ErrnoStatus("socketpair(sync)");
-    }
-    parent_end.reset(pair[0]);
-    child_end.reset(pair[1]);
-    child_sync_fd = child_end.get();
-  }
-
+absl::StatusOr<SpawnOutcome> StartChild(const PreparedSpawn& prepared,
+                                        const LaunchRequest& request,
+                                        const CloneSite& site,
+                                        UniqueFd* killed_child) {
   int pidfd = -1;
   CloneArgs args = {};
   args.flags = kClonePidfd | static_cast<uint64_t>(prepared.clone_flags);
   args.pidfd = reinterpret_cast<uintptr_t>(&pidfd);
   // With CLONE_PARENT the kernel takes our own exit signal and wants 0.
-  args.exit_signal = clone_parent ? 0 : SIGCHLD;
-  if (clone_parent) args.flags |= CLONE_PARENT;
-  if (placement.clone_into_fd >= 0) {
+  args.exit_signal = site.clone_parent ? 0 : SIGCHLD;
+  if (site.clone_parent) args.flags |= CLONE_PARENT;
+  if (request.cgroup_fd >= 0) {
     args.flags |= kCloneIntoCgroup;
-    args.cgroup = static_cast<uint64_t>(placement.clone_into_fd);
+    args.cgroup = static_cast<uint64_t>(request.cgroup_fd);
   }
   const long pid = syscall(SYS_clone3, &args, sizeof(args));
   if (pid < 0) {
@@ -537,34 +547,69 @@ absl::StatusOr<SpawnedProcess> StartChild(const PreparedSpawn& prepared,
     return ErrnoStatus("clone3", error);
   }
   if (pid == 0) {
-    RunChild(prepared.plan, child_sync_fd, parent_end.get());
+    RunChild(prepared.plan, request.child_sync_fd, request.host_sync_fd);
   }
-  SpawnedProcess process;
-  process.pid = static_cast<pid_t>(pid);
-  process.pidfd.reset(pidfd);
-  process.sync = std::move(parent_end);
-  child_end.reset();
+  UniqueFd child(pidfd);
 
+  absl::Status maps = absl::OkStatus();
   if (prepared.write_id_maps) {
     if (prepared.deny_setgroups) {
-      process.failure = WriteProcFile(process.pid, "setgroups", "deny");
+      maps = WriteProcFile(static_cast<pid_t>(pid), "setgroups", "deny");
     }
-    if (process.failure.ok()) {
-      process.failure = WriteProcFile(process.pid, "uid_map", prepared.uid_map);
+    if (maps.ok()) {
+      maps =
+          WriteProcFile(static_cast<pid_t>(pid), "uid_map", prepared.uid_map);
     }
-    if (process.failure.ok()) {
-      process.failure = WriteProcFile(process.pid, "gid_map", prepared.gid_map);
+    if (maps.ok()) {
+      maps =
+          WriteProcFile(static_cast<pid_t>(pid), "gid_map", prepared.gid_map);
     }
   }
-  if (!process.failure.ok()) {
-    syscall(SYS_pidfd_send_signal, process.pidfd.get(), SIGKILL, nullptr, 0);
-    // Our parent reaps a CLONE_PARENT child; it needs the pid for that.
-    if (clone_parent) return process;
-    siginfo_t info;
-    waitid(P_PIDFD, process.pidfd.get(), &info, WEXITED);
-    return process.failure;
+  if (!maps.ok()) {
+    syscall(SYS_pidfd_send_signal, child.get(), SIGKILL, nullptr, 0);
+    if (site.clone_parent) {
+      // Our parent reaps a CLONE_PARENT child.
+      if (killed_child != nullptr) *killed_child = std::move(child);
+    } else {
+      siginfo_t info;
+      waitid(P_PIDFD, child.get(), &info, WEXITED);
+    }
+    return maps;
   }
-  return process;
+  return SpawnOutcome::Started(static_cast<pid_t>(pid), std::move(child));
+}
+
+absl::StatusOr<SpawnOutcome> SpawnChild(const LaunchRequest& request,
+                                        const CloneSite& site,
+                                        UniqueFd* killed_child) {
+  SBX_ASSIGN_OR_RETURN(std::unique_ptr<PreparedSpawn> prepared,
+                       PrepareSpawn(request));
+  if (prepared->early_failure.has_value()) {
+    return SpawnOutcome::NeverStarted(*std::move(prepared->early_failure));
+  }
+  if (site.server_channel_fd >= 0) {
+    prepared->plan.server_channel_fd = site.server_channel_fd;
+  }
+  const proto::Namespaces& ns = request.policy->proto().namespaces();
+  if (!(ns.net() && ns.shared_net() && site.shared_net_fd >= 0)) {
+    return StartChild(*prepared, request, site, killed_child);
+  }
+  // Cloned from inside the shared namespace, without a new one, the child
+  // comes up with loopback already up. Its abstract unix sockets stay its
+  // own where Landlock can scope them (the host warns otherwise).
+  prepared->clone_flags &= ~CLONE_NEWNET;
+  prepared->plan.new_net_ns = false;
+  prepared->plan.scope_abstract_unix = LandlockCanScopeAbstractUnix();
+  if (setns(site.shared_net_fd, CLONE_NEWNET) != 0) {
+    return ErrnoStatus("setns(shared network namespace)");
+  }
+  absl::StatusOr<SpawnOutcome> outcome =
+      StartChild(*prepared, request, site, killed_child);
+  if (setns(site.home_net_fd, CLONE_NEWNET) != 0) {
+    // Never clone another sandbox from the wrong namespace.
+    _exit(3);
+  }
+  return outcome;
 }
 
 absl::Status ReleaseChild(int sync_fd) {

@@ -1,7 +1,9 @@
 // The parent side of a spawn, before and just after clone: everything the
 // child needs prepared as plain memory (PrepareSpawn), then clone3 with the
-// namespace flags and the host-side steps the child waits for (id maps,
-// cgroup placement). Internal to the library; Sandbox is the public face.
+// namespace flags and the steps the child waits for (id maps). One pipeline
+// (SpawnChild) for both modes: the host runs it itself in direct mode, the
+// fork server on the host's behalf. Internal to the library; Sandbox is the
+// public face.
 
 #ifndef SANDBOX_SPAWN_H_
 #define SANDBOX_SPAWN_H_
@@ -18,13 +20,10 @@
 
 #include "absl/status/statusor.h"
 #include "sandbox/child_setup.h"
+#include "sandbox/command.h"
 #include "sandbox/fd.h"
 #include "sandbox/policy.h"
 #include "sandbox/result.pb.h"
-
-namespace sandbox {
-struct Command;
-}  // namespace sandbox
 
 namespace sandbox::internal {
 
@@ -67,44 +66,104 @@ struct PreparedSpawn {
   struct sock_fprog lockdown_prelude = {};
 };
 
-// Validates `command` against `policy` and the host (privilege, rlimits) and
-// prepares the plan. Opens every bind source, the one time its host path is
+// One spawn as the process that clones sees it (the host in direct mode,
+// the fork server otherwise): the policy, the command's argv, env, cwd and
+// worker, and every descriptor the sandbox gets, stdio included. Made by
+// the host from the public Command (Sandbox::Spawn), or decoded from a
+// request by the fork server.
+struct LaunchRequest {
+  const Policy* policy = nullptr;
+  // Its `fds` and `inherit_stdio` are not read: `fds` below is the whole
+  // plan.
+  const Command* command = nullptr;
+  std::vector<FdMapping> fds;
+  // The child's end of the sync socket; the host holds the other, which
+  // the child closes first thing where it has a copy (direct mode), so that
+  // the host's death is seen.
+  int child_sync_fd = -1;
+  int host_sync_fd = -1;
+  // A cgroup v2 directory to start in (CLONE_INTO_CGROUP), or -1 (v1
+  // placement is done by the host before it releases the child).
+  int cgroup_fd = -1;
+  // Zygote mode: runs instead of an exec, with the command's worker name.
+  int (*worker_entry)(const void* name) = nullptr;
+};
+
+// Where the clone happens, when that is not the host itself.
+struct CloneSite {
+  // The fork server: the child becomes a child of the host
+  // (CLONE_PARENT), which reaps it and gets its rusage.
+  bool clone_parent = false;
+  // The server's channel to the host, closed in the child first thing.
+  int server_channel_fd = -1;
+  // For namespaces.shared_net: the namespace to clone inside (the child
+  // gets no network namespace of its own), and the one to return to.
+  int shared_net_fd = -1;
+  int home_net_fd = -1;
+};
+
+// What a spawn that the host could try came to: a child that is running
+// its setup (waiting for ReleaseChild), or none, because a setup step
+// failed before any process existed (a bind source missing on the host, or
+// refused for a symlink). A failure of the host itself is the Status
+// around it.
+class SpawnOutcome {
+ public:
+  static SpawnOutcome Started(pid_t pid, UniqueFd pidfd) {
+    SpawnOutcome outcome;
+    outcome.pid_ = pid;
+    outcome.pidfd_ = std::move(pidfd);
+    return outcome;
+  }
+  static SpawnOutcome NeverStarted(proto::SetupError error) {
+    SpawnOutcome outcome;
+    outcome.setup_error_ = std::move(error);
+    return outcome;
+  }
+
+  bool started() const { return !setup_error_.has_value(); }
+  // Started: the child's host pid and a pidfd of it.
+  pid_t pid() const { return pid_; }
+  UniqueFd& pidfd() { return pidfd_; }
+  // Never started: why.
+  const proto::SetupError& setup_error() const { return *setup_error_; }
+
+ private:
+  pid_t pid_ = -1;
+  UniqueFd pidfd_;
+  std::optional<proto::SetupError> setup_error_;
+};
+
+// The spawn pipeline, the same in both modes: validates the request against
+// its policy and the host (privilege, rlimits), prepares the child's plan,
+// clones it and writes its id maps. The child waits until ReleaseChild().
+// InvalidArgument for a bad command, FailedPrecondition for what the host
+// cannot give, the errno of a failed step otherwise; a step that fails
+// after clone kills the child first. With `site.clone_parent` the killed
+// child is the host's to reap: its pidfd goes to `killed_child`.
+[[nodiscard]] absl::StatusOr<SpawnOutcome> SpawnChild(
+    const LaunchRequest& request, const CloneSite& site = CloneSite(),
+    UniqueFd* killed_child = nullptr);
+
+// The pipeline's steps, apart for tests that act between them.
+//
+// Prepares the plan. Opens every bind source, the one time its host path is
 // resolved (see PrepareBind in spawn.cc); the descriptors are owned by the
-// result. InvalidArgument for a bad command, FailedPrecondition for what
-// the host cannot give.
+// result. A bind that cannot be made is not an error:
+// PreparedSpawn::early_failure says so.
 [[nodiscard]] absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
-    const Policy& policy, const Command& command);
-
-struct SpawnedProcess {
-  pid_t pid = -1;
-  UniqueFd pidfd;
-  // Parent's end of the sync socket (when StartChild made the pair).
-  UniqueFd sync;
-  // With clone_parent: a step after clone failed and the child was killed.
-  absl::Status failure;
-  // Found before any process existed; pid is -1.
-  std::optional<proto::SetupError> early_failure;
-};
-
-// Where the child starts: a cgroup v2 directory fd for CLONE_INTO_CGROUP,
-// or -1 (v1 placement is done by the host before ReleaseChild).
-struct CgroupPlacement {
-  int clone_into_fd = -1;
-};
-
-// clone3s the child and writes its id maps. With `clone_parent` (the fork
-// server) the child becomes a child of our parent, the host, which then
-// reaps it and gets its rusage. The child waits until ReleaseChild().
-// `child_sync_fd` is the child's end of a sync socket made by the caller,
-// or -1 to make the pair here (SpawnedProcess::sync is then our end). A
-// failure after clone kills the child; with `clone_parent` it comes back
-// as SpawnedProcess::failure with the pid, for the host to reap.
-[[nodiscard]] absl::StatusOr<SpawnedProcess> StartChild(
-    const PreparedSpawn& prepared, const CgroupPlacement& placement,
-    int child_sync_fd = -1, bool clone_parent = false);
+    const LaunchRequest& request);
+// Clones the child of `prepared` and writes its id maps, as SpawnChild.
+[[nodiscard]] absl::StatusOr<SpawnOutcome> StartChild(
+    const PreparedSpawn& prepared, const LaunchRequest& request,
+    const CloneSite& site = CloneSite(), UniqueFd* killed_child = nullptr);
 
 // Lets the child run its setup (after the host placed it in its cgroup).
 [[nodiscard]] absl::Status ReleaseChild(int sync_fd);
+
+// The command's own mistakes, found before anything is made: no program,
+// argv together with a worker, malformed env entries, a comms_fd on stdio.
+[[nodiscard]] absl::Status CheckCommand(const Command& command);
 
 // Whether this kernel's Landlock can scope abstract unix sockets (ABI 6,
 // kernel 6.12); probed once.
