@@ -42,8 +42,11 @@
 #include "sandbox/wipe.h"
 
 // The helper binary, linked into the library by fork_server_embed.cc.
-extern "C" const char sandbox_forkserver_begin[] __attribute__((weak));
-extern "C" const char sandbox_forkserver_end[] __attribute__((weak));
+// Strong references: a program linked with sandbox_core but without the
+// library proper (which embeds the helper) fails to link, rather than
+// failing its first spawn. The helper defines them empty for itself.
+extern "C" const char sandbox_forkserver_begin[];
+extern "C" const char sandbox_forkserver_end[];
 
 namespace sandbox::internal {
 namespace {
@@ -441,11 +444,11 @@ absl::StatusOr<int> HelperExecutable() {
   static int fd = -1;
   absl::MutexLock lock(&mu);
   if (fd >= 0) return fd;
-  // Weak: the helper itself links this file without the blob.
-  if (sandbox_forkserver_begin == nullptr) {
+  const size_t size = sandbox_forkserver_end - sandbox_forkserver_begin;
+  if (size == 0) {
+    // The helper itself, whose own copies are empty.
     return absl::InternalError("fork server helper not embedded");
   }
-  const size_t size = sandbox_forkserver_end - sandbox_forkserver_begin;
   UniqueFd memfd(
       memfd_create("sandbox-forkserver", MFD_CLOEXEC | MFD_ALLOW_SEALING));
   if (!memfd) return ErrnoStatus("memfd_create(sandbox-forkserver)");
