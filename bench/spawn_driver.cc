@@ -52,9 +52,9 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "bench/bench_util.h"
-#include "sandbox/policy_internal.h"
+#include "sandbox/internal/policy_internal.h"
 #include "sandbox/sandbox.h"
-#include "sandbox/util.h"
+#include "sandbox/internal/util.h"
 #include "sandbox/worker.h"
 
 namespace sandbox::bench {

@@ -18,11 +18,11 @@
 #include "absl/strings/str_split.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
-#include "sandbox/bpf_evaluator.h"
-#include "sandbox/child_setup.h"
-#include "sandbox/policy_internal.h"
+#include "sandbox/internal/bpf_evaluator.h"
+#include "sandbox/internal/child_setup.h"
+#include "sandbox/internal/policy_internal.h"
 #include "sandbox/status_macros.h"
-#include "sandbox/util.h"
+#include "sandbox/internal/util.h"
 
 namespace sandbox {
 namespace {

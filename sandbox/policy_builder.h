@@ -46,7 +46,7 @@ namespace sandbox {
 class PolicyBuilder;
 struct SeccompProgram;
 namespace internal {
-// The fork server's way in: sandbox/policy_internal.h.
+// The fork server's way in: sandbox/internal/policy_internal.h.
 absl::StatusOr<Policy> BuildWithProgram(const PolicyBuilder& builder,
                                         SeccompProgram program);
 }  // namespace internal

@@ -25,11 +25,11 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "sandbox/child_setup.h"
+#include "sandbox/internal/child_setup.h"
 #include "sandbox/fd.h"
 #include "sandbox/policy_builder.h"
 #include "sandbox/sandbox.h"
-#include "sandbox/spawn.h"
+#include "sandbox/internal/spawn.h"
 #include "tests/test_util.h"
 
 namespace sandbox {

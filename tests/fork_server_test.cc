@@ -2,7 +2,7 @@
 // thousands of spawns without leaks, the server dying between and during
 // spawns, and the host dying with sandboxes alive.
 
-#include "sandbox/fork_server.h"
+#include "sandbox/internal/fork_server.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -28,9 +28,9 @@
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "sandbox/cgroup.h"
+#include "sandbox/internal/cgroup.h"
 #include "sandbox/fork_server.pb.h"
-#include "sandbox/policy_internal.h"
+#include "sandbox/internal/policy_internal.h"
 #include "sandbox/sandbox.h"
 #include "tests/test_util.h"
 

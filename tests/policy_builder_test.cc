@@ -20,7 +20,7 @@
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "sandbox/policy_internal.h"
+#include "sandbox/internal/policy_internal.h"
 #include "tests/test_util.h"
 
 namespace sandbox {

@@ -1,7 +1,7 @@
 // Seccomp policies without a kernel: each test compiles a policy to BPF and
 // runs the program in the userspace evaluator on synthetic seccomp_data.
 
-#include "sandbox/seccomp_compiler.h"
+#include "sandbox/internal/seccomp_compiler.h"
 
 #include <fcntl.h>
 #include <linux/audit.h>
@@ -28,9 +28,9 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
-#include "sandbox/bpf_evaluator.h"
+#include "sandbox/internal/bpf_evaluator.h"
 #include "sandbox/policy_builder.h"
-#include "sandbox/policy_internal.h"
+#include "sandbox/internal/policy_internal.h"
 #include "tests/test_util.h"
 
 namespace sandbox {

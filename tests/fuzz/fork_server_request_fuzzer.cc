@@ -15,9 +15,9 @@
 
 #include "absl/status/statusor.h"
 #include "google/protobuf/stubs/logging.h"
-#include "sandbox/fork_server.h"
+#include "sandbox/internal/fork_server.h"
 #include "sandbox/fork_server.pb.h"
-#include "sandbox/policy_internal.h"
+#include "sandbox/internal/policy_internal.h"
 #include "sandbox/worker.h"
 
 namespace {

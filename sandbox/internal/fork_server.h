@@ -37,8 +37,8 @@
 // the fork server. If the server dies, Spawn returns Unavailable and the
 // next Spawn starts a new one.
 
-#ifndef SANDBOX_FORK_SERVER_H_
-#define SANDBOX_FORK_SERVER_H_
+#ifndef SANDBOX_INTERNAL_FORK_SERVER_H_
+#define SANDBOX_INTERNAL_FORK_SERVER_H_
 
 #include <sys/types.h>
 
@@ -52,8 +52,8 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "sandbox/fd.h"
+#include "sandbox/internal/spawn.h"
 #include "sandbox/policy.h"
-#include "sandbox/spawn.h"
 
 namespace sandbox::proto {
 class SpawnRequest;
@@ -192,4 +192,4 @@ bool StartedAsZygote(int argc, char** argv);
 
 }  // namespace sandbox::internal
 
-#endif  // SANDBOX_FORK_SERVER_H_
+#endif  // SANDBOX_INTERNAL_FORK_SERVER_H_

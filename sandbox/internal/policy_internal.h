@@ -2,14 +2,14 @@
 // filter, the bootstrap descriptor, the id a fork server caches it by, and
 // building a policy from a filter compiled elsewhere. Internal.
 
-#ifndef SANDBOX_POLICY_INTERNAL_H_
-#define SANDBOX_POLICY_INTERNAL_H_
+#ifndef SANDBOX_INTERNAL_POLICY_INTERNAL_H_
+#define SANDBOX_INTERNAL_POLICY_INTERNAL_H_
 
 #include <cstdint>
 
 #include "absl/status/statusor.h"
+#include "sandbox/internal/seccomp_compiler.h"
 #include "sandbox/policy.h"
-#include "sandbox/seccomp_compiler.h"
 
 namespace sandbox {
 class PolicyBuilder;
@@ -47,4 +47,4 @@ struct PolicyState {
 
 }  // namespace sandbox::internal
 
-#endif  // SANDBOX_POLICY_INTERNAL_H_
+#endif  // SANDBOX_INTERNAL_POLICY_INTERNAL_H_

@@ -24,8 +24,8 @@
 // 4-byte aligned, a scratch-memory index above 15, a division by zero, a
 // shift by 32 or more, and any opcode not listed above.
 
-#ifndef SANDBOX_BPF_EVALUATOR_H_
-#define SANDBOX_BPF_EVALUATOR_H_
+#ifndef SANDBOX_INTERNAL_BPF_EVALUATOR_H_
+#define SANDBOX_INTERNAL_BPF_EVALUATOR_H_
 
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -45,4 +45,4 @@ uint32_t EvaluateSeccomp(absl::Span<const sock_filter> program,
 
 }  // namespace sandbox
 
-#endif  // SANDBOX_BPF_EVALUATOR_H_
+#endif  // SANDBOX_INTERNAL_BPF_EVALUATOR_H_

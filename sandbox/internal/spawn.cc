@@ -1,4 +1,4 @@
-#include "sandbox/spawn.h"
+#include "sandbox/internal/spawn.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -22,11 +22,11 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "sandbox/command.h"
-#include "sandbox/kernel_abi.h"
-#include "sandbox/policy_internal.h"
+#include "sandbox/internal/kernel_abi.h"
+#include "sandbox/internal/policy_internal.h"
+#include "sandbox/internal/util.h"
+#include "sandbox/internal/wipe.h"
 #include "sandbox/status_macros.h"
-#include "sandbox/util.h"
-#include "sandbox/wipe.h"
 
 namespace sandbox::internal {
 namespace {

@@ -1,7 +1,7 @@
 // The order of the steps is the security argument; each says why it sits
 // where it does. Only raw system calls below this line (see the header).
 
-#include "sandbox/child_setup.h"
+#include "sandbox/internal/child_setup.h"
 
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -29,7 +29,7 @@
 #include <climits>
 #include <cstring>
 
-#include "sandbox/kernel_abi.h"
+#include "sandbox/internal/kernel_abi.h"
 
 namespace sandbox::internal {
 namespace {

@@ -1,4 +1,4 @@
-#include "sandbox/fork_server.h"
+#include "sandbox/internal/fork_server.h"
 
 #include <fcntl.h>
 #include <grp.h>
@@ -31,15 +31,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
-#include "sandbox/cgroup.h"
 #include "sandbox/command.h"
 #include "sandbox/fork_server.pb.h"
-#include "sandbox/kernel_abi.h"
+#include "sandbox/internal/cgroup.h"
+#include "sandbox/internal/kernel_abi.h"
+#include "sandbox/internal/policy_internal.h"
+#include "sandbox/internal/util.h"
+#include "sandbox/internal/wipe.h"
 #include "sandbox/policy_builder.h"
-#include "sandbox/policy_internal.h"
 #include "sandbox/status_macros.h"
-#include "sandbox/util.h"
-#include "sandbox/wipe.h"
 
 // The helper binary, linked into the library by fork_server_embed.cc.
 // Strong references: a program linked with sandbox_core but without the

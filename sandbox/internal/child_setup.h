@@ -10,8 +10,8 @@
 // it and reports a failing step as a ChildMessage {step, errno} on the sync
 // socket, then _exits. The parent turns that into a SETUP_ERROR Result.
 
-#ifndef SANDBOX_CHILD_SETUP_H_
-#define SANDBOX_CHILD_SETUP_H_
+#ifndef SANDBOX_INTERNAL_CHILD_SETUP_H_
+#define SANDBOX_INTERNAL_CHILD_SETUP_H_
 
 #include <linux/filter.h>
 #include <sys/resource.h>
@@ -278,4 +278,4 @@ inline constexpr char kLockDownEnv[] = "SANDBOX_LOCKDOWN";
 
 }  // namespace sandbox::internal
 
-#endif  // SANDBOX_CHILD_SETUP_H_
+#endif  // SANDBOX_INTERNAL_CHILD_SETUP_H_

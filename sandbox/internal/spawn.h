@@ -5,8 +5,8 @@
 // fork server on the host's behalf. Internal to the library; Sandbox is the
 // public face.
 
-#ifndef SANDBOX_SPAWN_H_
-#define SANDBOX_SPAWN_H_
+#ifndef SANDBOX_INTERNAL_SPAWN_H_
+#define SANDBOX_INTERNAL_SPAWN_H_
 
 #include <linux/filter.h>
 #include <sys/types.h>
@@ -19,9 +19,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "sandbox/child_setup.h"
 #include "sandbox/command.h"
 #include "sandbox/fd.h"
+#include "sandbox/internal/child_setup.h"
 #include "sandbox/policy.h"
 #include "sandbox/result.pb.h"
 
@@ -175,4 +175,4 @@ proto::SetupError DescribeSetupFailure(const ChildMessage& message);
 
 }  // namespace sandbox::internal
 
-#endif  // SANDBOX_SPAWN_H_
+#endif  // SANDBOX_INTERNAL_SPAWN_H_
