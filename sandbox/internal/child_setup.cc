@@ -439,6 +439,8 @@ void SetParentDeathSignal() {
   ExitIfParentGone();
 }
 
+// The child's side of the mounts: carries out the plan mounts.h prepared
+// (and Build() checked) in a new root, then leaves the host's root behind.
 void BuildFilesystem(const ChildPlan& plan) {
   // Mount events must not leak to the host, nor host events in.
   SBX_CHILD_CHECK(mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr),

@@ -23,6 +23,7 @@
 #include "absl/strings/str_split.h"
 #include "sandbox/command.h"
 #include "sandbox/internal/kernel_abi.h"
+#include "sandbox/internal/mounts.h"
 #include "sandbox/internal/policy_internal.h"
 #include "sandbox/internal/util.h"
 #include "sandbox/internal/wipe.h"
@@ -87,116 +88,6 @@ std::vector<std::string> MergeEnv(const proto::Policy& policy,
   for (const std::string& entry : policy.env()) add(entry);
   for (const std::string& entry : command.env) add(entry);
   return merged;
-}
-
-// A bind that cannot be made, found here: the sandbox ends as SETUP_ERROR
-// without running. `hint` says what to change, when there is something.
-void FailBind(PreparedSpawn& prepared, const std::string& description,
-              const proto::BindMount& bind, int error, absl::string_view hint) {
-  proto::SetupError failure;
-  failure.set_step("bind");
-  failure.set_errno_value(error);
-  failure.set_errno_name(ErrnoName(error));
-  failure.set_message(absl::StrCat(
-      description, ": source ", bind.source(), ": ", strerror(error), " (",
-      ErrnoName(error), ")", hint.empty() ? "" : "; ", hint));
-  prepared.early_failure = std::move(failure);
-}
-
-// Opens a bind's source, the one time it is resolved: never through a magic
-// link (/proc/<pid>/root, cwd, fd/...), whose target is whatever that
-// process sees, and through no symlink at all unless the policy says so.
-// A symlink in a host directory that some sandbox may write is how a
-// sandbox would hand the next one any host path. Fills `child` with what
-// the child needs to mount exactly this object; false (with
-// prepared.early_failure set unless the bind is skipped) if there is none.
-bool PrepareBind(const proto::BindMount& bind, const std::string& description,
-                 PreparedSpawn& prepared, ChildMount& child) {
-  const uint64_t resolve = RESOLVE_NO_MAGICLINKS |
-                           (bind.follow_symlinks() ? 0 : RESOLVE_NO_SYMLINKS);
-  UniqueFd source(
-      Openat2(AT_FDCWD, bind.source().c_str(), O_PATH | O_CLOEXEC, resolve));
-  struct stat st;
-  if (!source || fstat(source.get(), &st) != 0) {
-    const int error = errno;
-    if (bind.optional() && (error == ENOENT || error == ENOTDIR)) return false;
-    absl::string_view hint;
-    if (error == ELOOP) {
-      hint = bind.follow_symlinks()
-                 ? "magic links (/proc/<pid>/root, cwd, fd/...) are never "
-                   "followed"
-                 : "a symbolic link on the way, not followed without "
-                   "bind.follow_symlinks";
-    }
-    FailBind(prepared, description, bind, error, hint);
-    return false;
-  }
-  // The child looks the object up again by path (a descriptor opened in
-  // this mount namespace cannot be bound in the child's), so it needs the
-  // canonical one. Without symlinks followed, that is the normalised source
-  // itself; otherwise the kernel says where the links led.
-  std::string canonical = bind.source();
-  if (bind.follow_symlinks()) {
-    const std::string link = absl::StrCat("/proc/self/fd/", source.get());
-    char path[PATH_MAX];
-    const ssize_t length = readlink(link.c_str(), path, sizeof(path));
-    if (length < 0 || static_cast<size_t>(length) >= sizeof(path) ||
-        path[0] != '/') {
-      // Unreachable from our root, or /proc is missing.
-      FailBind(prepared, description, bind, length < 0 ? errno : EXDEV,
-               absl::StrCat("cannot name the path ", link, " leads to"));
-      return false;
-    }
-    canonical.assign(path, static_cast<size_t>(length));
-  }
-  child.kind = ChildMount::Kind::kBind;
-  child.source = Keep(prepared, std::move(canonical));
-  child.source_dev = st.st_dev;
-  child.source_ino = st.st_ino;
-  child.target = Keep(prepared, bind.target());
-  child.writable = bind.writable();
-  child.source_is_dir = S_ISDIR(st.st_mode);
-  // Open until after clone: the child's copy pins the inode it compares.
-  prepared.bind_sources.push_back(std::move(source));
-  return true;
-}
-
-absl::Status PrepareMounts(const Policy& policy, PreparedSpawn& prepared) {
-  const proto::Filesystem& fs = policy.proto().filesystem();
-  for (int i = 0; i < fs.mounts_size(); ++i) {
-    const proto::Mount& mount = fs.mounts(i);
-    ChildMount child = {};
-    if (mount.has_tmpfs()) {
-      const proto::TmpfsMount& tmpfs = mount.tmpfs();
-      child.kind = ChildMount::Kind::kTmpfs;
-      child.target = Keep(prepared, tmpfs.target());
-      child.tmpfs_size =
-          Keep(prepared, absl::StrCat(policy.limits().tmpfs_sizes[i]));
-      child.tmpfs_mode = Keep(prepared, absl::StrFormat("0%o", tmpfs.mode()));
-      child.writable = true;
-      prepared.mount_descriptions.push_back(
-          absl::StrCat("tmpfs ", tmpfs.target(), " (size ", tmpfs.size(), ")"));
-      prepared.mounts.push_back(child);
-      continue;
-    }
-    const proto::BindMount& bind = mount.bind();
-    const std::string description =
-        absl::StrCat(bind.writable() ? "bind " : "ro-bind ", bind.source(),
-                     " -> ", bind.target());
-    if (!PrepareBind(bind, description, prepared, child)) {
-      if (prepared.early_failure.has_value()) return absl::OkStatus();
-      continue;  // optional and missing
-    }
-    prepared.mount_descriptions.push_back(description);
-    prepared.mounts.push_back(child);
-  }
-  for (const std::string& description : prepared.mount_descriptions) {
-    prepared.mount_description_ptrs.push_back(description.c_str());
-  }
-  prepared.plan.mounts = prepared.mounts.data();
-  prepared.plan.mount_descriptions = prepared.mount_description_ptrs.data();
-  prepared.plan.mount_count = prepared.mounts.size();
-  return absl::OkStatus();
 }
 
 absl::Status PrepareFds(const Policy& policy, const LaunchRequest& request,
@@ -376,7 +267,6 @@ absl::Status WriteProcFile(pid_t pid, const char* name,
 // frees: the command's argv, env and cwd must not be left in it.
 PreparedSpawn::~PreparedSpawn() {
   WipeStrings(strings);
-  WipeStrings(mount_descriptions);
   WipeString(uid_map);
   WipeString(gid_map);
 }
@@ -443,7 +333,13 @@ absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
     plan.mount_proc = p.filesystem().proc();
     plan.mount_dev = p.filesystem().dev();
     plan.writable_root = p.filesystem().writable_root();
-    SBX_RETURN_IF_ERROR(PrepareMounts(policy, *prepared));
+    SBX_RETURN_IF_ERROR(PrepareMounts(policy, prepared->mounts));
+    if (prepared->mounts.early_failure.has_value()) {
+      prepared->early_failure = std::move(prepared->mounts.early_failure);
+    }
+    plan.mounts = prepared->mounts.mounts.data();
+    plan.mount_descriptions = prepared->mounts.description_ptrs.data();
+    plan.mount_count = prepared->mounts.mounts.size();
   }
   plan.cwd =
       Keep(*prepared, command.cwd.empty() ? p.filesystem().cwd() : command.cwd);

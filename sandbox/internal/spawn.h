@@ -22,6 +22,7 @@
 #include "sandbox/command.h"
 #include "sandbox/fd.h"
 #include "sandbox/internal/child_setup.h"
+#include "sandbox/internal/mounts.h"
 #include "sandbox/policy.h"
 #include "sandbox/result.pb.h"
 
@@ -44,18 +45,11 @@ struct PreparedSpawn {
   // refused for a symlink or magic link): the sandbox ends as SETUP_ERROR
   // without running.
   std::optional<proto::SetupError> early_failure;
-  // O_PATH descriptors of the bind sources, opened once by PrepareSpawn
-  // and closed with this (after clone). The child's copies keep the inodes
-  // it checks alive until its setup closes every descriptor it does not
-  // pass on; none reaches the sandboxee.
-  std::vector<UniqueFd> bind_sources;
-  // For messages: "bind /usr -> /usr", parallel to plan.mounts.
-  std::vector<std::string> mount_descriptions;
-  std::vector<const char*> mount_description_ptrs;
+  // The mounts the plan points at, bind sources open (internal/mounts.h).
+  PreparedMounts mounts;
 
   // Storage the plan points into.
   std::deque<std::string> strings;
-  std::vector<ChildMount> mounts;
   std::vector<ChildRlimit> rlimits;
   std::vector<int> fd_sources;
   std::vector<int> fd_targets;
