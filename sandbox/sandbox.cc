@@ -21,15 +21,15 @@
 #include "absl/strings/str_cat.h"
 #include "sandbox/internal/cgroup.h"
 #include "sandbox/internal/fork_server.h"
-#include "sandbox/policy_builder.h"
 #include "sandbox/internal/policy_internal.h"
 #include "sandbox/internal/result.h"
 #include "sandbox/internal/seccomp_compiler.h"
 #include "sandbox/internal/spawn.h"
-#include "sandbox/status_macros.h"
 #include "sandbox/internal/supervisor.h"
 #include "sandbox/internal/untrusted_fd.h"
 #include "sandbox/internal/util.h"
+#include "sandbox/policy_builder.h"
+#include "sandbox/status_macros.h"
 #include "sandbox/worker.h"
 
 namespace sandbox {
@@ -702,6 +702,13 @@ void Sandbox::Impl::Misbehaved(const std::string& what) {
 }
 
 void Sandbox::Impl::ReadNotification() {
+  // SECCOMP_IOCTL_NOTIF_RECV waits for a notification: only when one is
+  // there. After the payload's exit a process it left behind (no pid
+  // namespace) still holds the filter, and would otherwise hold the
+  // supervisor thread, and every other sandbox with it, until it made a
+  // forbidden call.
+  struct pollfd ready = {notify_.get(), POLLIN, 0};
+  if (poll(&ready, 1, 0) != 1 || !(ready.revents & POLLIN)) return;
   struct seccomp_notif notification;
   memset(&notification, 0, sizeof(notification));
   if (ioctl(notify_.get(), SECCOMP_IOCTL_NOTIF_RECV, &notification) != 0) {
