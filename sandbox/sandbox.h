@@ -96,6 +96,43 @@ class Sandbox {
 [[nodiscard]] absl::StatusOr<proto::Result> Run(const Policy& policy,
                                                 const Command& command);
 
+// What RunCapturingOutput feeds the sandboxee, and how much of its output
+// it keeps.
+struct CaptureOptions {
+  // The sandboxee's stdin: these bytes, then end of file. They sit in a
+  // sealed memfd, so the host never blocks writing them, whether or not the
+  // sandboxee reads.
+  std::string stdin_data;
+  // Kept of each of stdout and stderr. The sandboxee's output beyond it is
+  // read and discarded (and counted), so the sandboxee is never stuck on a
+  // full pipe and the host's memory stays bounded.
+  size_t max_output_bytes = 16 << 20;
+};
+
+struct CapturedRun {
+  proto::Result result;
+  std::string stdout_data;
+  std::string stderr_data;
+  // Bytes written beyond max_output_bytes, not kept.
+  uint64_t stdout_discarded = 0;
+  uint64_t stderr_discarded = 0;
+};
+
+// Spawn + Wait with stdin fed from `options.stdin_data` and stdout and
+// stderr captured, in place of the command's own descriptors 0, 1 and 2
+// (inherit_stdio and mappings for them are ignored). Reading stops when the
+// sandbox has ended: output that a process left behind the sandbox's end
+// still writes (only possible without a pid namespace) is not waited for.
+//
+//   SBX_ASSIGN_OR_RETURN(CapturedRun run,
+//                        RunCapturingOutput(policy, {.argv = {"/bin/cat"}},
+//                                           {.stdin_data = "hello"}));
+//   // run.stdout_data == "hello"
+[[nodiscard]] absl::StatusOr<CapturedRun> RunCapturingOutput(
+    const Policy& policy, const Command& command,
+    const CaptureOptions& options = CaptureOptions(),
+    SpawnMode mode = SpawnMode::kForkServer);
+
 }  // namespace sandbox
 
 #endif  // SANDBOX_SANDBOX_H_
