@@ -15,8 +15,8 @@
 
 #include "absl/status/statusor.h"
 #include "google/protobuf/stubs/logging.h"
-#include "sandbox/internal/fork_server.h"
 #include "sandbox/fork_server.pb.h"
+#include "sandbox/internal/fork_server.h"
 #include "sandbox/internal/policy_internal.h"
 #include "sandbox/worker.h"
 
@@ -50,8 +50,8 @@ void CheckDecoded(const sandbox::internal::DecodedSpawnRequest& decoded,
     }
   }
   if (plan.filter == nullptr ||
-      plan.filter->len !=
-          internal::StateOf(*launch.policy).seccomp.instructions.size()) {
+      plan.filter->len != sandbox::internal::StateOf(*launch.policy)
+                              .seccomp.instructions.size()) {
     Die("the filter the child installs is not the policy's");
   }
   if (plan.worker_entry == nullptr &&
