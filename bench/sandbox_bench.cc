@@ -74,10 +74,11 @@
 #include "bench/bench_util.h"
 #include "benchmark/benchmark.h"
 #include "sandbox/comms.h"
-#include "sandbox/fork_server.h"
+#include "sandbox/internal/fork_server.h"
 #include "sandbox/policy_builder.h"
+#include "sandbox/internal/policy_internal.h"
 #include "sandbox/sandbox.h"
-#include "sandbox/seccomp_compiler.h"
+#include "sandbox/internal/seccomp_compiler.h"
 #include "sandbox/status_macros.h"
 #include "sandbox/worker.h"
 
@@ -395,7 +396,7 @@ class SyscallChild {
       const absl::StatusOr<Policy>& policy = CachedPolicy(Variant::kFull);
       if (!policy.ok()) return policy.status();
       const std::vector<sock_filter>& instructions =
-          policy->seccomp_program().instructions;
+          internal::StateOf(*policy).seccomp.instructions;
       program.len = static_cast<unsigned short>(instructions.size());
       program.filter = const_cast<sock_filter*>(instructions.data());
     }
@@ -506,8 +507,9 @@ void BM_Syscall(benchmark::State& state, Filter filter, Call call) {
     state.SetIterationTime(static_cast<double>(*ns) * 1e-9);
   }
   if (filter == Filter::kDefaultPolicy) {
-    state.counters["filter_instructions"] = static_cast<double>(
-        CachedPolicy(Variant::kFull)->seccomp_program().instructions.size());
+    state.counters["filter_instructions"] =
+        static_cast<double>(internal::StateOf(*CachedPolicy(Variant::kFull))
+                                .seccomp.instructions.size());
   }
 }
 
@@ -763,8 +765,8 @@ void BM_PolicyCompile(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(program->instructions.data());
   }
-  state.counters["instructions"] =
-      static_cast<double>(policy->seccomp_program().instructions.size());
+  state.counters["instructions"] = static_cast<double>(
+      internal::StateOf(*policy).seccomp.instructions.size());
 }
 
 void BM_PolicyLoad(benchmark::State& state) {

@@ -52,8 +52,9 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "bench/bench_util.h"
+#include "sandbox/internal/policy_internal.h"
 #include "sandbox/sandbox.h"
-#include "sandbox/util.h"
+#include "sandbox/internal/util.h"
 #include "sandbox/worker.h"
 
 namespace sandbox::bench {
@@ -276,7 +277,7 @@ int WriteSeccompBpf(const std::string& path) {
     return 1;
   }
   const std::vector<sock_filter>& program =
-      policy->seccomp_program().instructions;
+      internal::StateOf(*policy).seccomp.instructions;
   std::ofstream out(path, std::ios::binary);
   out.write(reinterpret_cast<const char*>(program.data()),
             program.size() * sizeof(sock_filter));

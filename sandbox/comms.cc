@@ -20,7 +20,7 @@
 #include "absl/strings/str_format.h"
 #include "google/protobuf/message_lite.h"
 #include "sandbox/status_macros.h"
-#include "sandbox/untrusted_fd.h"
+#include "sandbox/internal/untrusted_fd.h"
 
 namespace sandbox {
 namespace {

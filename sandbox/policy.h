@@ -20,7 +20,6 @@
 #include <vector>
 
 #include "sandbox/policy.pb.h"
-#include "sandbox/seccomp_compiler.h"
 
 namespace sandbox {
 
@@ -35,47 +34,27 @@ struct ResolvedLimits {
   std::vector<uint64_t> tmpfs_sizes;
 };
 
+class Policy;
+namespace internal {
+// What the library itself needs of a policy: sandbox/internal/policy_internal.h.
+struct PolicyState;
+const PolicyState& StateOf(const Policy& policy);
+}  // namespace internal
+
 class Policy {
  public:
   // The normalised policy: every optional field set to its effective value.
-  const proto::Policy& proto() const { return impl_->proto; }
-  const SeccompProgram& seccomp_program() const { return impl_->seccomp; }
-  // With seccomp.defer_until_lockdown: the filter until LockDown() (see
-  // CompileLockDownPrelude); empty otherwise.
-  const SeccompProgram& lockdown_prelude() const {
-    return impl_->lockdown_prelude;
-  }
-  const ResolvedLimits& limits() const { return impl_->limits; }
-
-  // The descriptor number through which the child hands its seccomp
-  // notification fd to the supervisor (see seccomp_compiler.h). It equals the
-  // RLIMIT_NOFILE hard limit, so the sandboxee can never hold it again.
-  int bootstrap_fd() const { return static_cast<int>(impl_->limits.nofile); }
-
-  const std::string& name() const { return impl_->proto.name(); }
-
-  // Unique in this process for each Build() result (copies share it), so
-  // that a fork server can cache what it prepared for a policy.
-  uint64_t id() const { return impl_->id; }
-  // Whether the filter allows clock_gettime(CLOCK_MONOTONIC): only then may
-  // the child read the clock once the filter is in (the vDSO falls back to
-  // the system call where the clock source has no vDSO support), to time
-  // the seccomp phase.
-  bool filter_allows_clock() const { return impl_->filter_allows_clock; }
+  const proto::Policy& proto() const;
+  const ResolvedLimits& limits() const;
+  const std::string& name() const { return proto().name(); }
 
  private:
   friend class PolicyBuilder;
-  struct Impl {
-    proto::Policy proto;
-    SeccompProgram seccomp;
-    SeccompProgram lockdown_prelude;
-    ResolvedLimits limits;
-    uint64_t id = 0;
-    bool filter_allows_clock = false;
-  };
-  explicit Policy(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+  friend const internal::PolicyState& internal::StateOf(const Policy& policy);
+  explicit Policy(std::shared_ptr<const internal::PolicyState> state)
+      : state_(std::move(state)) {}
 
-  std::shared_ptr<const Impl> impl_;
+  std::shared_ptr<const internal::PolicyState> state_;
 };
 
 }  // namespace sandbox

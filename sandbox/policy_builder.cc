@@ -18,10 +18,12 @@
 #include "absl/strings/str_split.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
-#include "sandbox/bpf_evaluator.h"
-#include "sandbox/child_setup.h"
+#include "sandbox/internal/bpf_evaluator.h"
+#include "sandbox/internal/child_setup.h"
+#include "sandbox/internal/mounts.h"
+#include "sandbox/internal/policy_internal.h"
+#include "sandbox/internal/util.h"
 #include "sandbox/status_macros.h"
-#include "sandbox/util.h"
 
 namespace sandbox {
 namespace {
@@ -29,51 +31,15 @@ namespace {
 using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::TextFormat;
+using internal::FieldError;
+using internal::NormalizeAbsolutePath;
+using internal::ParseSizeField;
 
 constexpr uint64_t kDefaultNofile = 1024;
 constexpr uint64_t kMaxNofile = 65536;
 constexpr uint32_t kDefaultInsideId = 1000;
 constexpr char kDefaultRootSize[] = "1M";
 constexpr char kDefaultHostname[] = "sandbox";
-constexpr uint32_t kDefaultTmpfsMode = 01777;
-
-// A validation failure at a field path such as
-// "filesystem.mounts[2].bind.source".
-absl::Status FieldError(absl::string_view path, absl::string_view message) {
-  return absl::InvalidArgumentError(absl::StrCat(path, ": ", message));
-}
-
-// Checks an absolute path without "." or ".." components and returns it
-// without duplicate or trailing slashes.
-absl::StatusOr<std::string> NormalizeAbsolutePath(absl::string_view path,
-                                                  absl::string_view field) {
-  if (path.empty()) return FieldError(field, "must not be empty");
-  if (path[0] != '/') {
-    return FieldError(
-        field, absl::StrCat("must be an absolute path, got '", path, "'"));
-  }
-  if (path.find('\0') != absl::string_view::npos) {
-    return FieldError(field, "must not contain a NUL byte");
-  }
-  std::string normalized;
-  for (absl::string_view part : absl::StrSplit(path, '/', absl::SkipEmpty())) {
-    if (part == "." || part == "..") {
-      return FieldError(field, absl::StrCat("must not contain '", part,
-                                            "' components, got '", path, "'"));
-    }
-    absl::StrAppend(&normalized, "/", part);
-  }
-  if (normalized.empty()) normalized = "/";
-  if (normalized.size() >= 4000) return FieldError(field, "path is too long");
-  return normalized;
-}
-
-absl::StatusOr<uint64_t> ParseSizeField(absl::string_view text,
-                                        absl::string_view field) {
-  absl::StatusOr<uint64_t> size = ParseSize(text);
-  if (!size.ok()) return FieldError(field, size.status().message());
-  return *size;
-}
 
 void FillNamespaceDefaults(proto::Namespaces& ns) {
   if (!ns.has_user()) ns.set_user(true);
@@ -149,87 +115,7 @@ absl::Status ValidateFilesystem(proto::Policy& policy, ResolvedLimits& limits) {
                       "without it would show every host process");
   }
 
-  limits.tmpfs_sizes.assign(fs.mounts_size(), 0);
-  for (int i = 0; i < fs.mounts_size(); ++i) {
-    proto::Mount& mount = *fs.mutable_mounts(i);
-    const std::string field = absl::StrCat("filesystem.mounts[", i, "]");
-    std::string target;
-    switch (mount.kind_case()) {
-      case proto::Mount::kBind: {
-        proto::BindMount& bind = *mount.mutable_bind();
-        SBX_ASSIGN_OR_RETURN(
-            std::string source,
-            NormalizeAbsolutePath(bind.source(), field + ".bind.source"));
-        bind.set_source(source);
-        if (bind.target().empty()) bind.set_target(source);
-        SBX_ASSIGN_OR_RETURN(
-            target,
-            NormalizeAbsolutePath(bind.target(), field + ".bind.target"));
-        bind.set_target(target);
-        if (target == "/") {
-          return FieldError(field + ".bind.target",
-                            "cannot replace the root; bind below it");
-        }
-        break;
-      }
-      case proto::Mount::kTmpfs: {
-        proto::TmpfsMount& tmpfs = *mount.mutable_tmpfs();
-        SBX_ASSIGN_OR_RETURN(
-            target,
-            NormalizeAbsolutePath(tmpfs.target(), field + ".tmpfs.target"));
-        tmpfs.set_target(target);
-        if (target == "/") {
-          return FieldError(field + ".tmpfs.target",
-                            "use filesystem.root_size for the root");
-        }
-        if (tmpfs.size().empty()) {
-          return FieldError(field + ".tmpfs.size",
-                            "is required: every writable tmpfs has a size");
-        }
-        SBX_ASSIGN_OR_RETURN(
-            limits.tmpfs_sizes[i],
-            ParseSizeField(tmpfs.size(), field + ".tmpfs.size"));
-        if (limits.tmpfs_sizes[i] == 0) {
-          return FieldError(field + ".tmpfs.size", "must be greater than 0");
-        }
-        if (!tmpfs.has_mode()) tmpfs.set_mode(kDefaultTmpfsMode);
-        if (tmpfs.mode() > 07777) {
-          return FieldError(
-              field + ".tmpfs.mode",
-              absl::StrFormat("0%o is not a permission mode", tmpfs.mode()));
-        }
-        break;
-      }
-      case proto::Mount::KIND_NOT_SET:
-        return FieldError(field, "needs either bind or tmpfs");
-    }
-    // The host's root stays there until the sandbox is built: a mount
-    // point made below it would be made on the host.
-    if (target == internal::kOldRoot ||
-        absl::StartsWith(target, absl::StrCat(internal::kOldRoot, "/"))) {
-      return FieldError(
-          field,
-          absl::StrCat("target ", target, " is inside ", internal::kOldRoot,
-                       ", where the sandbox keeps the host's root "
-                       "while it is built"));
-    }
-    // /proc and /dev are built by the sandbox itself.
-    for (const char* reserved : {"/proc", "/dev"}) {
-      const bool owned =
-          absl::string_view(reserved) == "/proc" ? fs.proc() : fs.dev();
-      if (owned && (target == reserved ||
-                    absl::StartsWith(target, absl::StrCat(reserved, "/")))) {
-        return FieldError(
-            field, absl::StrCat("target ", target, " is inside ", reserved,
-                                ", which the sandbox builds itself (set "
-                                "filesystem.",
-                                reserved + 1,
-                                ": false to "
-                                "supply your own)"));
-      }
-    }
-  }
-  return absl::OkStatus();
+  return internal::ValidateMounts(fs, limits.tmpfs_sizes);
 }
 
 absl::Status ValidateLimits(proto::Policy& policy, ResolvedLimits& limits) {
@@ -601,15 +487,24 @@ absl::StatusOr<Policy> PolicyBuilder::Build() const {
   return BuildImpl(nullptr);
 }
 
-absl::StatusOr<Policy> PolicyBuilder::BuildWithProgram(
-    SeccompProgram program) const {
-  return BuildImpl(&program);
+const proto::Policy& Policy::proto() const { return state_->proto; }
+const ResolvedLimits& Policy::limits() const { return state_->limits; }
+
+namespace internal {
+
+const PolicyState& StateOf(const Policy& policy) { return *policy.state_; }
+
+absl::StatusOr<Policy> BuildWithProgram(const PolicyBuilder& builder,
+                                        SeccompProgram program) {
+  return builder.BuildImpl(&program);
 }
+
+}  // namespace internal
 
 absl::StatusOr<Policy> PolicyBuilder::BuildImpl(
     const SeccompProgram* precompiled) const {
   static std::atomic<uint64_t> next_id{1};
-  auto impl = std::make_shared<Policy::Impl>();
+  auto impl = std::make_shared<internal::PolicyState>();
   impl->id = next_id.fetch_add(1, std::memory_order_relaxed);
   impl->proto = proto_;
   proto::Policy& policy = impl->proto;

@@ -43,6 +43,14 @@ class TextFormat;
 
 namespace sandbox {
 
+class PolicyBuilder;
+struct SeccompProgram;
+namespace internal {
+// The fork server's way in: sandbox/internal/policy_internal.h.
+absl::StatusOr<Policy> BuildWithProgram(const PolicyBuilder& builder,
+                                        SeccompProgram program);
+}  // namespace internal
+
 enum class MountMode { kReadOnly, kReadWrite };
 // Whether symlinks in a bind's host path are followed
 // (BindMount.follow_symlinks); magic links (/proc/<pid>/root, ...) never are.
@@ -157,13 +165,9 @@ class PolicyBuilder {
   // Validates everything, fills in defaults and compiles the seccomp filter.
   [[nodiscard]] absl::StatusOr<Policy> Build() const;
 
-  // As Build(), but takes the seccomp program compiled by an earlier Build()
-  // of the same (normalised) policy instead of compiling it again. For the
-  // fork server, which receives both from the host.
-  [[nodiscard]] absl::StatusOr<Policy> BuildWithProgram(
-      SeccompProgram program) const;
-
  private:
+  friend absl::StatusOr<Policy> internal::BuildWithProgram(
+      const PolicyBuilder& builder, SeccompProgram program);
   struct TextSource;
   absl::StatusOr<Policy> BuildImpl(const SeccompProgram* precompiled) const;
 

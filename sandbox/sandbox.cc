@@ -19,16 +19,17 @@
 #include "absl/base/call_once.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "sandbox/cgroup.h"
-#include "sandbox/fork_server.h"
+#include "sandbox/internal/cgroup.h"
+#include "sandbox/internal/fork_server.h"
+#include "sandbox/internal/policy_internal.h"
+#include "sandbox/internal/result.h"
+#include "sandbox/internal/seccomp_compiler.h"
+#include "sandbox/internal/spawn.h"
+#include "sandbox/internal/supervisor.h"
+#include "sandbox/internal/untrusted_fd.h"
+#include "sandbox/internal/util.h"
 #include "sandbox/policy_builder.h"
-#include "sandbox/result.h"
-#include "sandbox/seccomp_compiler.h"
-#include "sandbox/spawn.h"
 #include "sandbox/status_macros.h"
-#include "sandbox/supervisor.h"
-#include "sandbox/untrusted_fd.h"
-#include "sandbox/util.h"
 #include "sandbox/worker.h"
 
 namespace sandbox {
@@ -37,23 +38,22 @@ using internal::ChildMessage;
 
 namespace {
 
-// Host descriptor -> sandbox number, stdio first unless overridden.
-std::vector<std::pair<int, int>> FdPlan(const Command& command) {
-  std::vector<std::pair<int, int>> fds;
+// Every descriptor the sandbox gets: the host's stdio (with
+// inherit_stdio, where open and not mapped otherwise), then the command's
+// mappings.
+std::vector<FdMapping> FdPlan(const Command& command) {
+  std::vector<FdMapping> fds;
   auto mapped = [&](int target) {
-    for (const FdMapping& m : command.fds) {
-      if (m.sandbox_fd == target) return true;
-    }
-    return false;
+    return absl::c_any_of(command.fds, [&](const FdMapping& m) {
+      return m.sandbox_fd == target;
+    });
   };
   if (command.inherit_stdio) {
     for (int fd = 0; fd <= 2; ++fd) {
-      if (!mapped(fd) && fcntl(fd, F_GETFD) >= 0) fds.emplace_back(fd, fd);
+      if (!mapped(fd) && fcntl(fd, F_GETFD) >= 0) fds.push_back({fd, fd});
     }
   }
-  for (const FdMapping& m : command.fds) {
-    fds.emplace_back(m.host_fd, m.sandbox_fd);
-  }
+  fds.insert(fds.end(), command.fds.begin(), command.fds.end());
   return fds;
 }
 
@@ -88,7 +88,7 @@ absl::StatusOr<Policy> RlimitFallback(const Policy& policy,
   static absl::Mutex mu(absl::kConstInit);
   static auto* cache = new absl::flat_hash_map<uint64_t, Policy>();
   absl::MutexLock lock(&mu);
-  auto it = cache->find(policy.id());
+  auto it = cache->find(internal::StateOf(policy).id);
   if (it != cache->end()) return it->second;
   PolicyBuilder builder = PolicyBuilder::FromProto(policy.proto());
   proto::Limits& l = *builder.mutable_proto().mutable_limits();
@@ -105,19 +105,105 @@ absl::StatusOr<Policy> RlimitFallback(const Policy& policy,
   l.clear_cpus();
   l.clear_allow_swap();
   l.clear_cgroup_best_effort();
-  SBX_ASSIGN_OR_RETURN(Policy fallback,
-                       builder.BuildWithProgram(policy.seccomp_program()));
+  SBX_ASSIGN_OR_RETURN(
+      Policy fallback,
+      internal::BuildWithProgram(builder, internal::StateOf(policy).seccomp));
   if (cache->size() > 64) cache->clear();
-  cache->emplace(policy.id(), fallback);
+  cache->emplace(internal::StateOf(policy).id, fallback);
   return fallback;
 }
 
 }  // namespace
 
-// The sandbox as the supervisor thread sees it.
-class Sandbox::Watcher : public internal::Supervised {
+// The sandbox's state, kept out of the public header.
+class Sandbox::Impl {
  public:
-  explicit Watcher(Sandbox* sandbox)
+  Impl() = default;
+  ~Impl();
+
+  absl::StatusOr<proto::Result> Wait();
+  absl::Status Kill();
+  absl::Status Pause();
+  absl::Status Resume();
+  std::vector<std::string> cgroup_dirs();
+  absl::StatusOr<std::optional<proto::Result>> WaitUntil(absl::Time deadline);
+
+ private:
+  friend class Sandbox;
+  [[nodiscard]] absl::Status Start(const Policy& policy, const Command& command,
+                                   SpawnMode mode);
+  friend class Sandbox;
+  class Watcher;
+  friend class Watcher;
+  // Called by the supervisor thread: handles what is ready, never blocks.
+  void Service();
+  void ReadChildMessages();
+  // Handles one message from the sync socket; `sender` is the host pid the
+  // kernel vouches for (SCM_CREDENTIALS), -1 if none came.
+  void HandleChildMessage(const internal::ChildMessage& message, pid_t sender);
+  void TakeListener(const internal::ChildMessage& message, pid_t sender);
+  // The sandboxee broke the setup protocol: the sandbox ends as KILLED with
+  // a warning saying `what`; nothing more is read from it.
+  void Misbehaved(const std::string& what);
+  void ReadNotification();
+  void Reap(bool block);
+  void Finish();
+  void KillNow();
+
+  // Guards the state the supervisor thread updates (everything below
+  // except cgroup_, which has its own lock).
+  absl::Mutex mu_;
+  std::unique_ptr<Watcher> watcher_;
+  std::optional<Policy> policy_;
+  std::unique_ptr<Comms> comms_;
+  // Guards cgroup_, which Kill() and Pause() may use from other threads.
+  absl::Mutex cgroup_mu_;
+  std::unique_ptr<Cgroup> cgroup_;
+  std::vector<std::string> warnings_;
+  pid_t pid_ = -1;
+  UniqueFd pidfd_;
+  UniqueFd sync_;
+  UniqueFd notify_;
+  absl::Time start_;
+  absl::Time wall_deadline_ = absl::InfiniteFuture();
+
+  std::atomic<bool> kill_requested_{false};
+  bool timed_out_ = false;
+  bool exit_status_received_ = false;
+  bool notify_received_ = false;
+  // The sandbox has an init of ours (a pid namespace without
+  // program_is_init): only it reports the payload's exit status.
+  bool has_init_ = false;
+  // The policy defers the filter to LockDown(): one listener is expected
+  // from the payload after it started.
+  bool deferred_ = false;
+  // A zygote worker rather than an exec'd program.
+  bool zygote_ = false;
+  // The child sent its last setup message; what comes after is the
+  // sandboxee's (where it keeps the sync socket: worker_).
+  bool payload_started_ = false;
+  // From the first message that carried them (kNotifyFd or kSetupTimes).
+  // Microseconds per internal::SetupPhase, once a message carried them.
+  std::array<uint32_t, 16> setup_us_;
+  bool setup_us_received_ = false;
+  // The sandboxee keeps the sync socket: a zygote worker, or a program that
+  // locks itself down.
+  bool worker_ = false;
+  int payload_wait_status_ = 0;
+  bool reaped_ = false;
+  // ECHILD from waitid: another part of the host reaped it.
+  bool reaped_elsewhere_ = false;
+  int wait_status_ = 0;
+  struct rusage rusage_ = {};
+  std::optional<proto::SetupError> setup_error_;
+  std::optional<proto::Violation> violation_;
+  std::optional<proto::Result> result_;
+};
+
+// The sandbox as the supervisor thread sees it.
+class Sandbox::Impl::Watcher : public internal::Supervised {
+ public:
+  explicit Watcher(Impl* sandbox)
       : sandbox_(sandbox), supervisor_(&internal::Supervisor::Get()) {}
 
   absl::Time Watch(std::vector<struct pollfd>& fds) override {
@@ -135,29 +221,44 @@ class Sandbox::Watcher : public internal::Supervised {
   internal::Supervisor* supervisor() const { return supervisor_; }
 
  private:
-  Sandbox* sandbox_;
+  Impl* sandbox_;
   internal::Supervisor* supervisor_;
 };
 
 absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Spawn(const Policy& policy,
                                                         const Command& command,
                                                         SpawnMode mode) {
+  auto impl = std::make_unique<Impl>();
+  // On an error after the child exists, ~Impl kills and reaps it.
+  SBX_RETURN_IF_ERROR(impl->Start(policy, command, mode));
+  return std::unique_ptr<Sandbox>(new Sandbox(std::move(impl)));
+}
+
+Sandbox::Sandbox(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Sandbox::~Sandbox() = default;
+
+absl::StatusOr<proto::Result> Sandbox::Wait() { return impl_->Wait(); }
+
+absl::StatusOr<std::optional<proto::Result>> Sandbox::WaitFor(
+    absl::Duration timeout) {
+  return impl_->WaitUntil(absl::Now() + timeout);
+}
+
+absl::Status Sandbox::Kill() { return impl_->Kill(); }
+absl::Status Sandbox::Pause() { return impl_->Pause(); }
+absl::Status Sandbox::Resume() { return impl_->Resume(); }
+pid_t Sandbox::pid() const { return impl_->pid_; }
+int Sandbox::pidfd() const { return impl_->pidfd_.get(); }
+std::vector<std::string> Sandbox::cgroup_dirs() { return impl_->cgroup_dirs(); }
+Comms* Sandbox::comms() { return impl_->comms_.get(); }
+
+// Checks the command, picks the process that clones (this one, the fork
+// server or the zygote), makes the cgroup, the sync socket and the comms
+// channel, and runs the spawn pipeline there (internal::SpawnChild).
+absl::Status Sandbox::Impl::Start(const Policy& policy, const Command& command,
+                                  SpawnMode mode) {
+  SBX_RETURN_IF_ERROR(internal::CheckCommand(command));
   const bool worker = !command.worker.empty();
-  if (!worker && (command.argv.empty() || command.argv[0].empty())) {
-    return absl::InvalidArgumentError("command.argv: names no program");
-  }
-  if (worker && !command.argv.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "command.argv and command.worker '", command.worker,
-        "': a zygote worker runs a registered function, not a program; set "
-        "one of them"));
-  }
-  if (command.comms_fd < -1 ||
-      (command.comms_fd >= 0 && command.comms_fd <= 2)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "command.comms_fd: ", command.comms_fd,
-        " (0, 1 and 2 are stdio; use 3 or above, or -1 for none)"));
-  }
   // Here, where the caller can still be told which one: past this point a
   // closed descriptor would surface as a failed request to the fork server.
   for (size_t i = 0; i < command.fds.size(); ++i) {
@@ -188,7 +289,6 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Spawn(const Policy& policy,
     server = default_server.get();
   }
 
-  std::unique_ptr<Sandbox> sandbox(new Sandbox());
   std::optional<Policy> fallback;
   if (WantsCgroup(policy)) {
     static absl::once_flag stale_once;
@@ -201,12 +301,11 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Spawn(const Policy& policy,
                         .pids = limits.pids(),
                         .cpus = limits.cpus()});
     if (cgroup.ok()) {
-      sandbox->cgroup_ = *std::move(cgroup);
+      cgroup_ = *std::move(cgroup);
     } else if (limits.cgroup_best_effort() &&
                cgroup.status().code() ==
                    absl::StatusCode::kFailedPrecondition) {
-      SBX_ASSIGN_OR_RETURN(fallback,
-                           RlimitFallback(policy, sandbox->warnings_));
+      SBX_ASSIGN_OR_RETURN(fallback, RlimitFallback(policy, warnings_));
     } else {
       return cgroup.status();
     }
@@ -215,40 +314,39 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Spawn(const Policy& policy,
   const proto::Namespaces& ns = policy.proto().namespaces();
   if (ns.net() && ns.shared_net() && server != nullptr && geteuid() == 0 &&
       !internal::LandlockCanScopeAbstractUnix()) {
-    sandbox->warnings_.push_back(
+    warnings_.push_back(
         "namespaces.shared_net: this kernel's Landlock cannot scope abstract "
         "unix sockets (ABI 6, Linux 6.12): sandboxes sharing the network "
         "namespace can reach each other's");
   }
-  sandbox->policy_ = effective;
+  policy_ = effective;
   // The sandboxee keeps the sync socket (a zygote worker, or a program
   // that locks itself down): what comes out of it after the filter is in
   // is the sandboxee's word.
-  sandbox->worker_ = worker || policy.proto().seccomp().defer_until_lockdown();
-  sandbox->deferred_ = policy.proto().seccomp().defer_until_lockdown();
-  sandbox->zygote_ = worker;
-  sandbox->has_init_ = policy.proto().namespaces().pid() &&
-                       !policy.proto().namespaces().program_is_init();
+  worker_ = worker || policy.proto().seccomp().defer_until_lockdown();
+  deferred_ = policy.proto().seccomp().defer_until_lockdown();
+  zygote_ = worker;
+  has_init_ = policy.proto().namespaces().pid() &&
+              !policy.proto().namespaces().program_is_init();
   int sync_pair[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_pair) != 0) {
     return ErrnoStatus("socketpair(sync)");
   }
-  sandbox->sync_.reset(sync_pair[0]);
+  sync_.reset(sync_pair[0]);
   UniqueFd child_sync(sync_pair[1]);
   // Read by the supervisor thread, which must never block on it.
-  if (fcntl(sandbox->sync_.get(), F_SETFL, O_NONBLOCK) != 0) {
+  if (fcntl(sync_.get(), F_SETFL, O_NONBLOCK) != 0) {
     return ErrnoStatus("fcntl(sync, O_NONBLOCK)");
   }
   // Credentials of each message, which the kernel vouches for: the exit
   // status counts only from our init, the listener is taken from its
   // sender.
   const int on = 1;
-  if (setsockopt(sandbox->sync_.get(), SOL_SOCKET, SO_PASSCRED, &on,
-                 sizeof(on)) != 0) {
+  if (setsockopt(sync_.get(), SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) != 0) {
     return ErrnoStatus("setsockopt(sync, SO_PASSCRED)");
   }
 
-  std::vector<std::pair<int, int>> fds = FdPlan(command);
+  std::vector<FdMapping> fds = FdPlan(command);
   UniqueFd comms_child;
   const int comms_target = worker ? kWorkerCommsFd : command.comms_fd;
   if (comms_target >= 0) {
@@ -258,74 +356,55 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Spawn(const Policy& policy,
     }
     Comms::Options options = command.comms_options;
     options.untrusted_peer = true;
-    sandbox->comms_ =
-        std::make_unique<Comms>(UniqueFd(pair[0]), SOCK_STREAM, options);
+    comms_ = std::make_unique<Comms>(UniqueFd(pair[0]), SOCK_STREAM, options);
     comms_child.reset(pair[1]);
-    fds.erase(
-        std::remove_if(fds.begin(), fds.end(),
-                       [&](const auto& f) { return f.second == comms_target; }),
-        fds.end());
-    fds.emplace_back(comms_child.get(), comms_target);
+    fds.erase(std::remove_if(fds.begin(), fds.end(),
+                             [&](const FdMapping& f) {
+                               return f.sandbox_fd == comms_target;
+                             }),
+              fds.end());
+    fds.push_back({comms_child.get(), comms_target});
   }
 
-  internal::SpawnedProcess process;
-  sandbox->start_ = absl::Now();
-  if (server != nullptr) {
-    internal::ForkServerSpawn request;
-    request.policy = &effective;
-    if (sandbox->cgroup_) request.cgroup_fd = sandbox->cgroup_->clone_into_fd();
-    request.command = &command;
-    request.child_sync_fd = child_sync.get();
-    request.fds = std::move(fds);
-    SBX_ASSIGN_OR_RETURN(process, server->Spawn(request));
-  } else {
-    Command direct = command;
-    direct.inherit_stdio = false;
-    direct.fds.clear();
-    for (const auto& [host_fd, target] : fds) {
-      direct.fds.push_back({host_fd, target});
-    }
-    SBX_ASSIGN_OR_RETURN(std::unique_ptr<internal::PreparedSpawn> prepared,
-                         internal::PrepareSpawn(effective, direct));
-    if (prepared->early_failure.has_value()) {
-      process.early_failure = std::move(prepared->early_failure);
-    } else {
-      internal::CgroupPlacement placement;
-      if (sandbox->cgroup_) {
-        placement.clone_into_fd = sandbox->cgroup_->clone_into_fd();
-      }
-      SBX_ASSIGN_OR_RETURN(process, internal::StartChild(*prepared, placement,
-                                                         child_sync.get()));
-    }
-  }
+  internal::LaunchRequest request;
+  request.policy = &effective;
+  request.command = &command;
+  request.fds = std::move(fds);
+  request.child_sync_fd = child_sync.get();
+  request.host_sync_fd = sync_.get();
+  if (cgroup_) request.cgroup_fd = cgroup_->clone_into_fd();
+  start_ = absl::Now();
+  SBX_ASSIGN_OR_RETURN(internal::SpawnOutcome outcome,
+                       server != nullptr ? server->Spawn(request)
+                                         : internal::SpawnChild(request));
   child_sync.reset();
   comms_child.reset();
-  if (process.early_failure.has_value()) {
+  if (!outcome.started()) {
     // Found before any process existed: the program never runs.
-    sandbox->setup_error_ = std::move(process.early_failure);
-    sandbox->reaped_ = true;
-    sandbox->sync_.reset();
-    sandbox->Finish();
-    return sandbox;
+    setup_error_ = outcome.setup_error();
+    reaped_ = true;
+    sync_.reset();
+    absl::MutexLock lock(&mu_);
+    Finish();
+    return absl::OkStatus();
   }
-  sandbox->pid_ = process.pid;
-  sandbox->pidfd_ = std::move(process.pidfd);
+  pid_ = outcome.pid();
+  pidfd_ = std::move(outcome.pidfd());
   const double wall = policy.proto().limits().wall_time_seconds();
-  if (wall > 0) sandbox->wall_deadline_ = sandbox->start_ + absl::Seconds(wall);
+  if (wall > 0) wall_deadline_ = start_ + absl::Seconds(wall);
   // From here on the supervisor watches it, and the destructor kills it and
   // waits for it on any error.
-  sandbox->watcher_ = std::make_unique<Watcher>(sandbox.get());
-  sandbox->watcher_->supervisor()->Register(sandbox->watcher_.get());
-  if (sandbox->cgroup_) {
+  watcher_ = std::make_unique<Watcher>(this);
+  watcher_->supervisor()->Register(watcher_.get());
+  if (cgroup_) {
     // v1 hierarchies (and v2 without CLONE_INTO_CGROUP): before the child
     // runs a single step of its own.
-    SBX_RETURN_IF_ERROR(sandbox->cgroup_->AddProcess(sandbox->pid_));
+    SBX_RETURN_IF_ERROR(cgroup_->AddProcess(pid_));
   }
-  SBX_RETURN_IF_ERROR(internal::ReleaseChild(sandbox->sync_.get()));
-  return sandbox;
+  return internal::ReleaseChild(sync_.get());
 }
 
-Sandbox::~Sandbox() {
+Sandbox::Impl::~Impl() {
   if (watcher_ == nullptr) return;  // never started, or ended early
   bool done;
   {
@@ -343,19 +422,14 @@ Sandbox::~Sandbox() {
   watcher_->supervisor()->Unregister(watcher_.get());
 }
 
-absl::StatusOr<proto::Result> Sandbox::Wait() {
+absl::StatusOr<proto::Result> Sandbox::Impl::Wait() {
   SBX_ASSIGN_OR_RETURN(std::optional<proto::Result> result,
                        WaitUntil(absl::InfiniteFuture()));
   if (!result.has_value()) return absl::InternalError("Wait() returned early");
   return *std::move(result);
 }
 
-absl::StatusOr<std::optional<proto::Result>> Sandbox::WaitFor(
-    absl::Duration timeout) {
-  return WaitUntil(absl::Now() + timeout);
-}
-
-absl::Status Sandbox::Kill() {
+absl::Status Sandbox::Impl::Kill() {
   kill_requested_ = true;
   {
     // reaped_ is the supervisor thread's to write; pidfd_ stays open until
@@ -373,13 +447,13 @@ absl::Status Sandbox::Kill() {
   return absl::OkStatus();
 }
 
-std::vector<std::string> Sandbox::cgroup_dirs() {
+std::vector<std::string> Sandbox::Impl::cgroup_dirs() {
   absl::MutexLock lock(&cgroup_mu_);
   if (!cgroup_) return {};
   return cgroup_->dirs();
 }
 
-absl::Status Sandbox::Pause() {
+absl::Status Sandbox::Impl::Pause() {
   absl::MutexLock lock(&cgroup_mu_);
   if (!cgroup_) {
     return absl::FailedPreconditionError(
@@ -388,7 +462,7 @@ absl::Status Sandbox::Pause() {
   return cgroup_->Freeze();
 }
 
-absl::Status Sandbox::Resume() {
+absl::Status Sandbox::Impl::Resume() {
   absl::MutexLock lock(&cgroup_mu_);
   if (!cgroup_) {
     return absl::FailedPreconditionError(
@@ -397,7 +471,7 @@ absl::Status Sandbox::Resume() {
   return cgroup_->Thaw();
 }
 
-void Sandbox::KillNow() {
+void Sandbox::Impl::KillNow() {
   // With a pid namespace this is its init: the kernel kills the rest.
   syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
   // The cgroup kill also thaws a paused sandbox, whose processes could not
@@ -406,7 +480,7 @@ void Sandbox::KillNow() {
   if (cgroup_) cgroup_->KillAll().IgnoreError();
 }
 
-absl::StatusOr<std::optional<proto::Result>> Sandbox::WaitUntil(
+absl::StatusOr<std::optional<proto::Result>> Sandbox::Impl::WaitUntil(
     absl::Time deadline) {
   absl::MutexLock lock(&mu_);
   auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -416,7 +490,7 @@ absl::StatusOr<std::optional<proto::Result>> Sandbox::WaitUntil(
   return result_;
 }
 
-void Sandbox::Service() {
+void Sandbox::Impl::Service() {
   absl::MutexLock lock(&mu_);
   if (result_.has_value()) return;
   if (!timed_out_ && absl::Now() >= wall_deadline_) {
@@ -441,7 +515,7 @@ void Sandbox::Service() {
   }
 }
 
-void Sandbox::ReadChildMessages() {
+void Sandbox::Impl::ReadChildMessages() {
   while (sync_) {
     ChildMessage message = {};
     struct iovec iov = {&message, sizeof(message)};
@@ -495,7 +569,8 @@ void Sandbox::ReadChildMessages() {
 // forge (the exit status from our init, whose pid the kernel vouches for
 // and which the payload cannot take: no capabilities) or those it may send
 // (one listener, from LockDown()); anything else ends the sandbox.
-void Sandbox::HandleChildMessage(const ChildMessage& message, pid_t sender) {
+void Sandbox::Impl::HandleChildMessage(const ChildMessage& message,
+                                       pid_t sender) {
   const bool sandboxee_speaks = payload_started_ && worker_;
   // Times are informational: the first set that came, whoever sent it.
   const bool carries_times = message.type == ChildMessage::Type::kNotifyFd ||
@@ -552,7 +627,7 @@ void Sandbox::HandleChildMessage(const ChildMessage& message, pid_t sender) {
                           static_cast<uint32_t>(message.type)));
 }
 
-void Sandbox::TakeListener(const ChildMessage& message, pid_t sender) {
+void Sandbox::Impl::TakeListener(const ChildMessage& message, pid_t sender) {
   // Taken from the sender's own descriptor table: never in flight, so no
   // per-user quota of in-flight descriptors can keep it from us, and it is
   // the filter that process installed.
@@ -617,7 +692,7 @@ void Sandbox::TakeListener(const ChildMessage& message, pid_t sender) {
   notify_received_ = true;
 }
 
-void Sandbox::Misbehaved(const std::string& what) {
+void Sandbox::Impl::Misbehaved(const std::string& what) {
   warnings_.push_back(absl::StrCat("the sandboxee broke the setup protocol (",
                                    what, "); the sandbox was killed"));
   kill_requested_ = true;
@@ -626,7 +701,14 @@ void Sandbox::Misbehaved(const std::string& what) {
   sync_.reset();
 }
 
-void Sandbox::ReadNotification() {
+void Sandbox::Impl::ReadNotification() {
+  // SECCOMP_IOCTL_NOTIF_RECV waits for a notification: only when one is
+  // there. After the payload's exit a process it left behind (no pid
+  // namespace) still holds the filter, and would otherwise hold the
+  // supervisor thread, and every other sandbox with it, until it made a
+  // forbidden call.
+  struct pollfd ready = {notify_.get(), POLLIN, 0};
+  if (poll(&ready, 1, 0) != 1 || !(ready.revents & POLLIN)) return;
   struct seccomp_notif notification;
   memset(&notification, 0, sizeof(notification));
   if (ioctl(notify_.get(), SECCOMP_IOCTL_NOTIF_RECV, &notification) != 0) {
@@ -656,7 +738,7 @@ void Sandbox::ReadNotification() {
   }
 }
 
-void Sandbox::Reap(bool block) {
+void Sandbox::Impl::Reap(bool block) {
   if (reaped_) return;
   siginfo_t info = {};
   struct rusage usage = {};
@@ -684,7 +766,7 @@ void Sandbox::Reap(bool block) {
                                             : W_EXITCODE(0, info.si_status);
 }
 
-void Sandbox::Finish() {
+void Sandbox::Impl::Finish() {
   proto::Result result;
   result.set_pid(pid_);
   proto::Usage& usage = *result.mutable_usage();

@@ -19,31 +19,21 @@
 #ifndef SANDBOX_SANDBOX_H_
 #define SANDBOX_SANDBOX_H_
 
-#include <sys/resource.h>
 #include <sys/types.h>
 
-#include <array>
-#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "sandbox/command.h"
 #include "sandbox/comms.h"
-#include "sandbox/fd.h"
 #include "sandbox/policy.h"
 #include "sandbox/result.pb.h"
 
 namespace sandbox {
-
-class Cgroup;
-namespace internal {
-struct ChildMessage;
-}  // namespace internal
 
 // A running (or finished) sandbox. Destroying it kills the sandbox if it is
 // still running and reaps it. Wait() and WaitFor() are for one thread at a
@@ -84,10 +74,10 @@ class Sandbox {
 
   // Host pid of the sandbox's first process (its init with a pid
   // namespace); -1 if it never started.
-  pid_t pid() const { return pid_; }
+  pid_t pid() const;
   // pidfd of that process, for the host's own event loop (readable when it
   // exits); -1 if it never started.
-  int pidfd() const { return pidfd_.get(); }
+  int pidfd() const;
 
   // The sandbox's cgroup directories (one per hierarchy in use); empty
   // without a cgroup or once it ended. For monitoring and tests.
@@ -95,81 +85,55 @@ class Sandbox {
 
   // The host's end of the channel to the sandboxee (Command::comms_fd or a
   // zygote worker); nullptr without one.
-  Comms* comms() { return comms_.get(); }
+  Comms* comms();
 
  private:
-  Sandbox() = default;
-  class Watcher;
-  friend class Watcher;
-  absl::StatusOr<std::optional<proto::Result>> WaitUntil(absl::Time deadline);
-  // Called by the supervisor thread: handles what is ready, never blocks.
-  void Service();
-  void ReadChildMessages();
-  // Handles one message from the sync socket; `sender` is the host pid the
-  // kernel vouches for (SCM_CREDENTIALS), -1 if none came.
-  void HandleChildMessage(const internal::ChildMessage& message, pid_t sender);
-  void TakeListener(const internal::ChildMessage& message, pid_t sender);
-  // The sandboxee broke the setup protocol: the sandbox ends as KILLED with
-  // a warning saying `what`; nothing more is read from it.
-  void Misbehaved(const std::string& what);
-  void ReadNotification();
-  void Reap(bool block);
-  void Finish();
-  void KillNow();
+  class Impl;
+  explicit Sandbox(std::unique_ptr<Impl> impl);
 
-  // Guards the state the supervisor thread updates (everything below
-  // except cgroup_, which has its own lock).
-  absl::Mutex mu_;
-  std::unique_ptr<Watcher> watcher_;
-  std::optional<Policy> policy_;
-  std::unique_ptr<Comms> comms_;
-  // Guards cgroup_, which Kill() and Pause() may use from other threads.
-  absl::Mutex cgroup_mu_;
-  std::unique_ptr<Cgroup> cgroup_;
-  std::vector<std::string> warnings_;
-  pid_t pid_ = -1;
-  UniqueFd pidfd_;
-  UniqueFd sync_;
-  UniqueFd notify_;
-  absl::Time start_;
-  absl::Time wall_deadline_ = absl::InfiniteFuture();
-
-  std::atomic<bool> kill_requested_{false};
-  bool timed_out_ = false;
-  bool exit_status_received_ = false;
-  bool notify_received_ = false;
-  // The sandbox has an init of ours (a pid namespace without
-  // program_is_init): only it reports the payload's exit status.
-  bool has_init_ = false;
-  // The policy defers the filter to LockDown(): one listener is expected
-  // from the payload after it started.
-  bool deferred_ = false;
-  // A zygote worker rather than an exec'd program.
-  bool zygote_ = false;
-  // The child sent its last setup message; what comes after is the
-  // sandboxee's (where it keeps the sync socket: worker_).
-  bool payload_started_ = false;
-  // From the first message that carried them (kNotifyFd or kSetupTimes).
-  // Microseconds per internal::SetupPhase, once a message carried them.
-  std::array<uint32_t, 16> setup_us_;
-  bool setup_us_received_ = false;
-  // The sandboxee keeps the sync socket: a zygote worker, or a program that
-  // locks itself down.
-  bool worker_ = false;
-  int payload_wait_status_ = 0;
-  bool reaped_ = false;
-  // ECHILD from waitid: another part of the host reaped it.
-  bool reaped_elsewhere_ = false;
-  int wait_status_ = 0;
-  struct rusage rusage_ = {};
-  std::optional<proto::SetupError> setup_error_;
-  std::optional<proto::Violation> violation_;
-  std::optional<proto::Result> result_;
+  std::unique_ptr<Impl> impl_;
 };
 
 // Spawn + Wait.
 [[nodiscard]] absl::StatusOr<proto::Result> Run(const Policy& policy,
                                                 const Command& command);
+
+// What RunCapturingOutput feeds the sandboxee, and how much of its output
+// it keeps.
+struct CaptureOptions {
+  // The sandboxee's stdin: these bytes, then end of file. They sit in a
+  // sealed memfd, so the host never blocks writing them, whether or not the
+  // sandboxee reads.
+  std::string stdin_data;
+  // Kept of each of stdout and stderr. The sandboxee's output beyond it is
+  // read and discarded (and counted), so the sandboxee is never stuck on a
+  // full pipe and the host's memory stays bounded.
+  size_t max_output_bytes = 16 << 20;
+};
+
+struct CapturedRun {
+  proto::Result result;
+  std::string stdout_data;
+  std::string stderr_data;
+  // Bytes written beyond max_output_bytes, not kept.
+  uint64_t stdout_discarded = 0;
+  uint64_t stderr_discarded = 0;
+};
+
+// Spawn + Wait with stdin fed from `options.stdin_data` and stdout and
+// stderr captured, in place of the command's own descriptors 0, 1 and 2
+// (inherit_stdio and mappings for them are ignored). Reading stops when the
+// sandbox has ended: output that a process left behind the sandbox's end
+// still writes (only possible without a pid namespace) is not waited for.
+//
+//   SBX_ASSIGN_OR_RETURN(CapturedRun run,
+//                        RunCapturingOutput(policy, {.argv = {"/bin/cat"}},
+//                                           {.stdin_data = "hello"}));
+//   // run.stdout_data == "hello"
+[[nodiscard]] absl::StatusOr<CapturedRun> RunCapturingOutput(
+    const Policy& policy, const Command& command,
+    const CaptureOptions& options = CaptureOptions(),
+    SpawnMode mode = SpawnMode::kForkServer);
 
 }  // namespace sandbox
 

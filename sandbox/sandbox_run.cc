@@ -21,7 +21,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "sandbox/policy_builder.h"
 #include "sandbox/sandbox.h"
-#include "sandbox/util.h"
+#include "sandbox/internal/util.h"
 
 namespace sandbox {
 namespace {

@@ -11,8 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
-#include "sandbox/child_setup.h"
-#include "sandbox/fork_server.h"
+#include "sandbox/internal/child_setup.h"
+#include "sandbox/internal/fork_server.h"
 #include "sandbox/status_macros.h"
 
 namespace sandbox {

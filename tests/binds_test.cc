@@ -25,11 +25,11 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "sandbox/child_setup.h"
+#include "sandbox/internal/child_setup.h"
 #include "sandbox/fd.h"
 #include "sandbox/policy_builder.h"
 #include "sandbox/sandbox.h"
-#include "sandbox/spawn.h"
+#include "sandbox/internal/spawn.h"
 #include "tests/test_util.h"
 
 namespace sandbox {
@@ -320,25 +320,35 @@ class BindRaceTest : public ::testing::Test {
     Command command;
     command.argv = {testing::kSandboxTestee, "exit", "0"};
     command.inherit_stdio = false;
+    int sync[2];
+    EXPECT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync), 0);
+    UniqueFd host_sync(sync[0]);
+    UniqueFd child_sync(sync[1]);
+    internal::LaunchRequest request;
+    request.policy = &policy;
+    request.command = &command;
+    request.child_sync_fd = child_sync.get();
+    request.host_sync_fd = host_sync.get();
     absl::StatusOr<std::unique_ptr<internal::PreparedSpawn>> prepared =
-        internal::PrepareSpawn(policy, command);
+        internal::PrepareSpawn(request);
     internal::ChildMessage message = {};
     EXPECT_THAT(prepared, IsOk());
     if (!prepared.ok()) return message;
     EXPECT_FALSE((*prepared)->early_failure.has_value());
     swap(shared_);
-    absl::StatusOr<internal::SpawnedProcess> child =
-        internal::StartChild(**prepared, internal::CgroupPlacement());
+    absl::StatusOr<internal::SpawnOutcome> child =
+        internal::StartChild(**prepared, request);
     EXPECT_THAT(child, IsOk());
     if (!child.ok()) return message;
-    prepared->reset();  // as Spawn does: closed once the child exists
-    EXPECT_THAT(internal::ReleaseChild(child->sync.get()), IsOk());
-    EXPECT_EQ(recv(child->sync.get(), &message, sizeof(message), 0),
+    prepared->reset();  // as SpawnChild does: closed once the child exists
+    child_sync.reset();
+    EXPECT_THAT(internal::ReleaseChild(host_sync.get()), IsOk());
+    EXPECT_EQ(recv(host_sync.get(), &message, sizeof(message), 0),
               static_cast<ssize_t>(sizeof(message)));
     // A child that got past its setup would exec the testee: stop it.
-    syscall(SYS_pidfd_send_signal, child->pidfd.get(), SIGKILL, nullptr, 0);
+    syscall(SYS_pidfd_send_signal, child->pidfd().get(), SIGKILL, nullptr, 0);
     siginfo_t info;
-    waitid(P_PIDFD, child->pidfd.get(), &info, WEXITED);
+    waitid(P_PIDFD, child->pidfd().get(), &info, WEXITED);
     return message;
   }
 

@@ -29,7 +29,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "sandbox/child_setup.h"
+#include "sandbox/internal/child_setup.h"
 #include "sandbox/comms.h"
 #include "sandbox/policy_builder.h"
 #include "sandbox/result.pb.h"

@@ -5,7 +5,7 @@
 // v2 host, as root and as an unprivileged user; a test skips (loudly) only
 // when the kernel layout it is about is not there.
 
-#include "sandbox/cgroup.h"
+#include "sandbox/internal/cgroup.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -39,7 +39,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sandbox/fd.h"
-#include "sandbox/kernel_abi.h"
+#include "sandbox/internal/kernel_abi.h"
 #include "tests/test_util.h"
 
 namespace sandbox {

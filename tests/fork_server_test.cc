@@ -2,7 +2,7 @@
 // thousands of spawns without leaks, the server dying between and during
 // spawns, and the host dying with sandboxes alive.
 
-#include "sandbox/fork_server.h"
+#include "sandbox/internal/fork_server.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -30,8 +30,9 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "sandbox/cgroup.h"
+#include "sandbox/internal/cgroup.h"
 #include "sandbox/fork_server.pb.h"
+#include "sandbox/internal/policy_internal.h"
 #include "sandbox/sandbox.h"
 #include "tests/test_util.h"
 
@@ -403,10 +404,10 @@ TEST(ForkServerTest, HostExitKillsEverySandbox) {
 // come along the first time.
 proto::SpawnRequest RequestFor(const Policy& policy, const Command& command) {
   proto::SpawnRequest request;
-  request.set_policy_id(policy.id());
+  request.set_policy_id(internal::StateOf(policy).id);
   *request.mutable_policy() = policy.proto();
   const std::vector<sock_filter>& program =
-      policy.seccomp_program().instructions;
+      internal::StateOf(policy).seccomp.instructions;
   request.set_seccomp_program(
       std::string(reinterpret_cast<const char*>(program.data()),
                   program.size() * sizeof(sock_filter)));
@@ -422,12 +423,18 @@ TEST(ForkServerTest, DecodesARequestWithoutSpawning) {
   UniqueFd null(open("/dev/null", O_RDWR | O_CLOEXEC));
   ASSERT_TRUE(null.valid());
   const int fds[] = {null.get(), null.get()};
-  absl::StatusOr<internal::DecodedSpawnRequest> decoded =
+  absl::StatusOr<std::unique_ptr<internal::DecodedSpawnRequest>> decoded =
       internal::DecodeSpawnRequest(request, fds, policies);
   ASSERT_THAT(decoded, IsOk());
-  EXPECT_EQ(decoded->child_sync_fd, null.get());
-  EXPECT_EQ(decoded->cgroup_fd, -1);
-  EXPECT_EQ(decoded->prepared->plan.fd_count, 1u);
+  const internal::LaunchRequest& launch = (*decoded)->launch;
+  EXPECT_EQ(launch.child_sync_fd, null.get());
+  EXPECT_EQ(launch.cgroup_fd, -1);
+  ASSERT_EQ(launch.fds.size(), 1u);
+  EXPECT_EQ(launch.fds[0].sandbox_fd, 1);
+  absl::StatusOr<std::unique_ptr<internal::PreparedSpawn>> prepared =
+      internal::PrepareSpawn(launch);
+  ASSERT_THAT(prepared, IsOk());
+  EXPECT_EQ((*prepared)->plan.fd_count, 1u);
   // The next request names the cached policy by its id alone.
   request.clear_policy();
   request.clear_seccomp_program();

@@ -17,6 +17,17 @@ cmake --install "$build" --prefix "$work/prefix" >/dev/null
 for f in policy.proto result.proto; do
   test -f "$work/prefix/include/sandbox/$f" || { echo "not installed: $f"; exit 1; }
 done
+# Only the public headers, each whole on its own: none may need one that is
+# not installed.
+if [ -e "$work/prefix/include/sandbox/internal" ]; then
+  echo "internal headers installed" >&2
+  exit 1
+fi
+for header in "$work/prefix/include/sandbox/"*.h; do
+  echo "#include \"sandbox/$(basename "$header")\"" |
+    c++ -std=c++17 -fsyntax-only -I"$work/prefix/include" -x c++ - ||
+    { echo "installed $(basename "$header") does not compile alone" >&2; exit 1; }
+done
 consumer_flags=()
 if [ -n "$sanitize" ]; then
   consumer_flags=(-DCMAKE_EXE_LINKER_FLAGS="-fsanitize=$sanitize")

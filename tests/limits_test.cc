@@ -18,7 +18,7 @@
 #include "absl/strings/strip.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "sandbox/cgroup.h"
+#include "sandbox/internal/cgroup.h"
 #include "sandbox/sandbox.h"
 #include "tests/test_util.h"
 

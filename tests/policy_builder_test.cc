@@ -20,6 +20,7 @@
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
+#include "sandbox/internal/policy_internal.h"
 #include "tests/test_util.h"
 
 namespace sandbox {
@@ -244,7 +245,7 @@ TEST(PolicyBuilderTest, FillsInDefaults) {
   EXPECT_EQ(p.seccomp().default_action(), proto::Seccomp::KILL);
   EXPECT_EQ(policy->limits().nofile, 1024u);
   EXPECT_EQ(policy->limits().root_size, uint64_t{1} << 20);
-  EXPECT_EQ(policy->bootstrap_fd(), 1024);
+  EXPECT_EQ(internal::StateOf(*policy).bootstrap_fd(), 1024);
 }
 
 TEST(PolicyBuilderTest, EmptyTextIsTheDefaultPolicy) {
@@ -462,7 +463,7 @@ TEST(PolicyBuilderTest, ShippedDefaultPolicyBuilds) {
   absl::StatusOr<Policy> policy = builder->Build();
   ASSERT_THAT(policy, IsOk());
   EXPECT_EQ(policy->name(), "default");
-  EXPECT_FALSE(policy->seccomp_program().instructions.empty());
+  EXPECT_FALSE(internal::StateOf(*policy).seccomp.instructions.empty());
 }
 
 }  // namespace

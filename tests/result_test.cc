@@ -1,7 +1,7 @@
 // How a sandbox ended, classified without a kernel: each fact alone, and
 // which one wins when several hold.
 
-#include "sandbox/result.h"
+#include "sandbox/internal/result.h"
 
 #include <signal.h>
 #include <sys/wait.h>

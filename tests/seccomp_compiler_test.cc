@@ -1,7 +1,7 @@
 // Seccomp policies without a kernel: each test compiles a policy to BPF and
 // runs the program in the userspace evaluator on synthetic seccomp_data.
 
-#include "sandbox/seccomp_compiler.h"
+#include "sandbox/internal/seccomp_compiler.h"
 
 #include <fcntl.h>
 #include <linux/audit.h>
@@ -28,8 +28,9 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
-#include "sandbox/bpf_evaluator.h"
+#include "sandbox/internal/bpf_evaluator.h"
 #include "sandbox/policy_builder.h"
+#include "sandbox/internal/policy_internal.h"
 #include "tests/test_util.h"
 
 namespace sandbox {
@@ -113,11 +114,12 @@ TEST(SeccompCompilerTest, DefaultErrnoFailsUnmatchedCalls) {
   absl::StatusOr<Policy> policy =
       PolicyBuilder().AllowSyscalls({"read"}).SetDefaultErrno(EPERM).Build();
   ASSERT_THAT(policy, IsOk());
-  const std::vector<sock_filter>& bpf = policy->seccomp_program().instructions;
+  const std::vector<sock_filter>& bpf =
+      internal::StateOf(*policy).seccomp.instructions;
   EXPECT_EQ(EvaluateSeccomp(bpf, Call("read")), kAllow);
   EXPECT_EQ(EvaluateSeccomp(bpf, Call("openat")), Errno(EPERM));
   // Nothing notifies, so the child needs no listener.
-  EXPECT_FALSE(policy->seccomp_program().uses_notify);
+  EXPECT_FALSE(internal::StateOf(*policy).seccomp.uses_notify);
 }
 
 TEST(SeccompCompilerTest, ErrnoRuleFailsTheCallWithItsErrno) {
@@ -134,9 +136,9 @@ TEST(SeccompCompilerTest, BuilderErrnoRuleFailsTheCallWithItsErrno) {
   absl::StatusOr<Policy> policy =
       PolicyBuilder().BlockSyscallWithErrno("openat", EACCES).Build();
   ASSERT_THAT(policy, IsOk());
-  EXPECT_EQ(
-      EvaluateSeccomp(policy->seccomp_program().instructions, Call("openat")),
-      Errno(EACCES));
+  EXPECT_EQ(EvaluateSeccomp(internal::StateOf(*policy).seccomp.instructions,
+                            Call("openat")),
+            Errno(EACCES));
 }
 
 TEST(SeccompCompilerTest, KillRuleNotifiesTheSupervisor) {
@@ -234,9 +236,9 @@ TEST(SeccompCompilerTest, UnconditionalRuleNextToOtherActionsIsAnError) {
 TEST(SeccompCompilerTest, LogRuleAllowsAndLogs) {
   absl::StatusOr<Policy> policy = PolicyBuilder().LogSyscall("uname").Build();
   ASSERT_THAT(policy, IsOk());
-  EXPECT_EQ(
-      EvaluateSeccomp(policy->seccomp_program().instructions, Call("uname")),
-      SECCOMP_RET_LOG);
+  EXPECT_EQ(EvaluateSeccomp(internal::StateOf(*policy).seccomp.instructions,
+                            Call("uname")),
+            SECCOMP_RET_LOG);
 }
 
 TEST(SeccompCompilerTest,
@@ -388,7 +390,8 @@ TEST_P(ArgOperatorTest, MatchesExactlyOnItsSideOfTheBoundary) {
   absl::StatusOr<Policy> policy =
       PolicyBuilder().AllowSyscall("lseek", {c.condition}).Build();
   ASSERT_THAT(policy, IsOk());
-  const std::vector<sock_filter>& bpf = policy->seccomp_program().instructions;
+  const std::vector<sock_filter>& bpf =
+      internal::StateOf(*policy).seccomp.instructions;
   for (uint64_t value : c.matching) {
     EXPECT_EQ(EvaluateSeccomp(bpf, Call("lseek", {3, value, SEEK_SET})), kAllow)
         << "offset 0x" << std::hex << value;
@@ -434,7 +437,8 @@ TEST(SeccompCompilerTest, AllConditionsOfARuleMustHold) {
           .AllowSyscall("socket", {Arg(0) == AF_UNIX, Arg(1) == SOCK_STREAM})
           .Build();
   ASSERT_THAT(policy, IsOk());
-  const std::vector<sock_filter>& bpf = policy->seccomp_program().instructions;
+  const std::vector<sock_filter>& bpf =
+      internal::StateOf(*policy).seccomp.instructions;
   EXPECT_EQ(EvaluateSeccomp(bpf, Call("socket", {AF_UNIX, SOCK_STREAM, 0})),
             kAllow);
   EXPECT_EQ(EvaluateSeccomp(bpf, Call("socket", {AF_UNIX, SOCK_DGRAM, 0})),
@@ -450,7 +454,8 @@ TEST(SeccompCompilerTest, IoctlOnlyForTcgetsAndFionread) {
           .AllowSyscall("ioctl", {Arg(1) == FIONREAD})
           .Build();
   ASSERT_THAT(policy, IsOk());
-  const std::vector<sock_filter>& bpf = policy->seccomp_program().instructions;
+  const std::vector<sock_filter>& bpf =
+      internal::StateOf(*policy).seccomp.instructions;
   EXPECT_EQ(EvaluateSeccomp(bpf, Call("ioctl", {0, TCGETS, 0})), kAllow);
   EXPECT_EQ(EvaluateSeccomp(bpf, Call("ioctl", {0, FIONREAD, 0})), kAllow);
   // Pushing input into the terminal is what the rule exists to stop.
@@ -462,7 +467,8 @@ TEST(SeccompCompilerTest, SocketOnlyForUnixDomain) {
   absl::StatusOr<Policy> policy =
       PolicyBuilder().AllowSyscall("socket", {Arg(0) == AF_UNIX}).Build();
   ASSERT_THAT(policy, IsOk());
-  const std::vector<sock_filter>& bpf = policy->seccomp_program().instructions;
+  const std::vector<sock_filter>& bpf =
+      internal::StateOf(*policy).seccomp.instructions;
   EXPECT_EQ(EvaluateSeccomp(bpf, Call("socket", {AF_UNIX, SOCK_STREAM, 0})),
             kAllow);
   EXPECT_EQ(EvaluateSeccomp(bpf, Call("socket", {AF_INET, SOCK_STREAM, 0})),
@@ -603,9 +609,9 @@ TEST(SeccompCompilerTest, DangerousAllowLetsARuleAllowADeniedCall) {
   absl::StatusOr<Policy> policy =
       PolicyBuilder().AllowDangerousSyscall("bpf").Build();
   ASSERT_THAT(policy, IsOk());
-  EXPECT_EQ(
-      EvaluateSeccomp(policy->seccomp_program().instructions, Call("bpf")),
-      kAllow);
+  EXPECT_EQ(EvaluateSeccomp(internal::StateOf(*policy).seccomp.instructions,
+                            Call("bpf")),
+            kAllow);
 }
 
 TEST(SeccompCompilerTest, DangerousAllowOfAnOrdinaryCallIsAnError) {
@@ -671,8 +677,9 @@ TEST(SeccompCompilerTest, BootstrapHoleSurvivesAnUnconditionalSendmsgRule) {
 TEST(SeccompCompilerTest, BuiltPolicyOpensTheHoleAtItsBootstrapFd) {
   absl::StatusOr<Policy> policy = PolicyBuilder().SetMaxOpenFiles(64).Build();
   ASSERT_THAT(policy, IsOk());
-  ASSERT_EQ(policy->bootstrap_fd(), 64);
-  const std::vector<sock_filter>& bpf = policy->seccomp_program().instructions;
+  ASSERT_EQ(internal::StateOf(*policy).bootstrap_fd(), 64);
+  const std::vector<sock_filter>& bpf =
+      internal::StateOf(*policy).seccomp.instructions;
   EXPECT_EQ(EvaluateSeccomp(bpf, Call("sendmsg", {64, 0, 0})), kAllow);
   EXPECT_EQ(EvaluateSeccomp(bpf, Call("sendmsg", {63, 0, 0})), kNotify);
 }

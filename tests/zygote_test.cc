@@ -56,7 +56,7 @@
 #include "sandbox/policy_builder.h"
 #include "sandbox/result.pb.h"
 #include "sandbox/sandbox.h"
-#include "sandbox/untrusted_fd.h"
+#include "sandbox/internal/untrusted_fd.h"
 #include "sandbox/worker.h"
 #include "tests/test_util.h"
 

@@ -16,8 +16,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "google/protobuf/stubs/logging.h"
-#include "sandbox/fork_server.h"
 #include "sandbox/fork_server.pb.h"
+#include "sandbox/internal/fork_server.h"
+#include "sandbox/internal/policy_internal.h"
 #include "sandbox/worker.h"
 
 namespace {
@@ -31,15 +32,18 @@ namespace {
 // to the clone.
 void CheckDecoded(const sandbox::internal::DecodedSpawnRequest& decoded,
                   const sandbox::proto::SpawnRequest& request) {
-  if (decoded.policy == nullptr || decoded.prepared == nullptr) {
-    Die("decoded request without a policy or a prepared spawn");
+  const sandbox::internal::LaunchRequest& launch = decoded.launch;
+  if (launch.policy == nullptr || launch.command != &decoded.command) {
+    Die("decoded request without a policy or its command");
   }
-  const sandbox::internal::PreparedSpawn& prepared = *decoded.prepared;
-  if (prepared.early_failure.has_value()) return;
-  const sandbox::internal::ChildPlan& plan = prepared.plan;
-  if (request.has_cgroup_fd() != (decoded.cgroup_fd >= 0)) {
+  if (request.has_cgroup_fd() != (launch.cgroup_fd >= 0)) {
     Die("cgroup fd does not match the request");
   }
+  // The first step of the pipeline the server runs next.
+  absl::StatusOr<std::unique_ptr<sandbox::internal::PreparedSpawn>> prepared =
+      sandbox::internal::PrepareSpawn(launch);
+  if (!prepared.ok() || (*prepared)->early_failure.has_value()) return;
+  const sandbox::internal::ChildPlan& plan = (*prepared)->plan;
   if (plan.fd_count > 64) Die("more than 64 descriptors for the sandbox");
   for (size_t i = 0; i < plan.fd_count; ++i) {
     if (plan.fd_targets[i] < 0 || plan.fd_targets[i] >= plan.bootstrap_fd) {
@@ -47,8 +51,8 @@ void CheckDecoded(const sandbox::internal::DecodedSpawnRequest& decoded,
     }
   }
   if (plan.filter == nullptr ||
-      plan.filter->len !=
-          decoded.policy->seccomp_program().instructions.size()) {
+      plan.filter->len != sandbox::internal::StateOf(*launch.policy)
+                              .seccomp.instructions.size()) {
     Die("the filter the child installs is not the policy's");
   }
   if (plan.worker_entry == nullptr &&
@@ -89,17 +93,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (DecodeSpawnRequest(request, too_few, policies).ok()) {
     Die("accepted a request with too few descriptors");
   }
-  absl::StatusOr<DecodedSpawnRequest> decoded =
+  absl::StatusOr<std::unique_ptr<DecodedSpawnRequest>> decoded =
       DecodeSpawnRequest(request, fds, policies);
   if (!decoded.ok()) return 0;
-  CheckDecoded(*decoded, request);
+  CheckDecoded(**decoded, request);
 
   // The host's next request for the same policy names it by id alone.
   request.clear_policy();
   request.clear_seccomp_program();
-  absl::StatusOr<DecodedSpawnRequest> again =
+  absl::StatusOr<std::unique_ptr<DecodedSpawnRequest>> again =
       DecodeSpawnRequest(request, fds, policies);
   if (!again.ok()) Die("refused by id a policy it accepted in full");
-  CheckDecoded(*again, request);
+  CheckDecoded(**again, request);
   return 0;
 }

@@ -25,11 +25,12 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "sandbox/child_setup.h"
+#include "sandbox/internal/child_setup.h"
 #include "sandbox/comms.h"
 #include "sandbox/fd.h"
 #include "sandbox/fork_server.pb.h"
 #include "sandbox/policy_builder.h"
+#include "sandbox/internal/policy_internal.h"
 #include "sandbox/result.pb.h"
 #include "tests/fuzz/comms_fuzz_input.h"
 
@@ -225,14 +226,15 @@ proto::SpawnRequest FirstRequest(const PolicyBuilder& builder) {
   absl::StatusOr<Policy> policy = builder.Build();
   Check(policy.status(), "Build");
   proto::SpawnRequest request;
-  request.set_policy_id(policy->id());
+  request.set_policy_id(internal::StateOf(*policy).id);
   *request.mutable_policy() = policy->proto();
   const std::vector<sock_filter>& program =
-      policy->seccomp_program().instructions;
+      internal::StateOf(*policy).seccomp.instructions;
   request.set_seccomp_program(
       std::string(reinterpret_cast<const char*>(program.data()),
                   program.size() * sizeof(sock_filter)));
-  request.set_seccomp_uses_notify(policy->seccomp_program().uses_notify);
+  request.set_seccomp_uses_notify(
+      internal::StateOf(*policy).seccomp.uses_notify);
   return request;
 }
 

@@ -9,9 +9,9 @@
 #include <cstring>
 #include <string>
 
-#include "sandbox/child_setup.h"
+#include "sandbox/internal/child_setup.h"
 #include "sandbox/result.pb.h"
-#include "sandbox/spawn.h"
+#include "sandbox/internal/spawn.h"
 
 namespace {
 

@@ -32,8 +32,8 @@
 //    sandbox), ERRNO fails it.
 // Rule action KILL is also a user notification, so the report names the call.
 
-#ifndef SANDBOX_SECCOMP_COMPILER_H_
-#define SANDBOX_SECCOMP_COMPILER_H_
+#ifndef SANDBOX_INTERNAL_SECCOMP_COMPILER_H_
+#define SANDBOX_INTERNAL_SECCOMP_COMPILER_H_
 
 #include <linux/filter.h>
 
@@ -88,4 +88,4 @@ std::string ArchName(uint32_t arch);
 
 }  // namespace sandbox
 
-#endif  // SANDBOX_SECCOMP_COMPILER_H_
+#endif  // SANDBOX_INTERNAL_SECCOMP_COMPILER_H_

@@ -10,8 +10,8 @@
 //   ...                                    // serve it
 //   WipeStrings(*request.mutable_argv());  // before the message frees them
 
-#ifndef SANDBOX_WIPE_H_
-#define SANDBOX_WIPE_H_
+#ifndef SANDBOX_INTERNAL_WIPE_H_
+#define SANDBOX_INTERNAL_WIPE_H_
 
 #include <cstddef>
 #include <string>
@@ -40,4 +40,4 @@ void WipeStackBelow(size_t bytes);
 
 }  // namespace sandbox::internal
 
-#endif  // SANDBOX_WIPE_H_
+#endif  // SANDBOX_INTERNAL_WIPE_H_

@@ -1,4 +1,4 @@
-#include "sandbox/untrusted_fd.h"
+#include "sandbox/internal/untrusted_fd.h"
 
 #include <sys/socket.h>
 #include <unistd.h>

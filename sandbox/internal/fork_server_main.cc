@@ -3,7 +3,7 @@
 
 #include <sys/socket.h>
 
-#include "sandbox/fork_server.h"
+#include "sandbox/internal/fork_server.h"
 
 int main() {
   int type = 0;

@@ -1,4 +1,4 @@
-#include "sandbox/seccomp_compiler.h"
+#include "sandbox/internal/seccomp_compiler.h"
 
 #include <linux/audit.h>
 #include <linux/prctl.h>
@@ -17,8 +17,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "sandbox/fd.h"
+#include "sandbox/internal/util.h"
 #include "sandbox/status_macros.h"
-#include "sandbox/util.h"
 
 namespace sandbox {
 namespace {

@@ -1,4 +1,4 @@
-#include "sandbox/result.h"
+#include "sandbox/internal/result.h"
 
 #include <signal.h>
 #include <sys/wait.h>

@@ -4,7 +4,19 @@
 // to the library; Sandbox::Spawn uses it.
 //
 // Two kinds, one protocol (sandbox/fork_server.proto over a SOCK_SEQPACKET
-// socketpair, fds with SCM_RIGHTS):
+// socketpair, fds with SCM_RIGHTS). Not over Comms, the framing the
+// sandboxee side uses, because the server needs what Comms does not give:
+//  - one request is one datagram carrying all its descriptors (up to 66),
+//    so the server checks their count against the request and can never
+//    serve one request with another's descriptors; Comms passes one
+//    descriptor per message.
+//  - every byte of a request is wiped once served (below): the server
+//    receives into one buffer allocated at start and wipes exactly what
+//    came, where Comms allocates and frees its own buffers per message.
+//  - the peer is the trusted host: none of Comms' untrusted-peer machinery
+//    (closer thread, memfd checks) belongs in a single-threaded server
+//    that every sandbox is cloned from.
+// What they share is in fd.h (TakeReceivedFds).
 //  - exec: started by fork + exec of the helper binary embedded in the
 //    library (from a sealed memfd), so any host, threaded or not, can start
 //    one at any time. It inherits no fd but its channel.
@@ -25,8 +37,8 @@
 // the fork server. If the server dies, Spawn returns Unavailable and the
 // next Spawn starts a new one.
 
-#ifndef SANDBOX_FORK_SERVER_H_
-#define SANDBOX_FORK_SERVER_H_
+#ifndef SANDBOX_INTERNAL_FORK_SERVER_H_
+#define SANDBOX_INTERNAL_FORK_SERVER_H_
 
 #include <sys/types.h>
 
@@ -40,25 +52,14 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "sandbox/fd.h"
+#include "sandbox/internal/spawn.h"
 #include "sandbox/policy.h"
-#include "sandbox/spawn.h"
 
 namespace sandbox::proto {
 class SpawnRequest;
 }  // namespace sandbox::proto
 
 namespace sandbox::internal {
-
-// A request as the host hands it over: fds are host descriptors.
-struct ForkServerSpawn {
-  const Policy* policy = nullptr;
-  const Command* command = nullptr;
-  // The child's end of the sync socket.
-  int child_sync_fd = -1;
-  // (fd in the host, number in the sandbox), stdio included.
-  std::vector<std::pair<int, int>> fds;
-  int cgroup_fd = -1;
-};
 
 class ForkServerClient {
  public:
@@ -77,11 +78,12 @@ class ForkServerClient {
   // Closes the channel (the server exits) and reaps the server.
   ~ForkServerClient();
 
-  // Sends the request and returns the child's pid and pidfd (sync is left
-  // empty: the host holds its end). Unavailable if the server is gone.
-  // Safe to call from many threads; requests are served one at a time.
-  [[nodiscard]] absl::StatusOr<SpawnedProcess> Spawn(
-      const ForkServerSpawn& request);
+  // Has the server run the spawn pipeline (SpawnChild) for `request`, whose
+  // descriptors are the host's, and returns its outcome. Unavailable if the
+  // server is gone. Safe to call from many threads; requests are served one
+  // at a time.
+  [[nodiscard]] absl::StatusOr<SpawnOutcome> Spawn(
+      const LaunchRequest& request);
 
   bool alive() const;
   pid_t pid() const { return pid_; }
@@ -145,30 +147,30 @@ inline constexpr char kZygoteName[] = "sandbox-zygote";
 // The policies a fork server has built, by the host's Policy::id().
 using ForkServerPolicies = absl::flat_hash_map<uint64_t, Policy>;
 
-// A spawn request as the server decoded it: checked and prepared, nothing
-// cloned yet.
+// A spawn request as the server decoded it: checked, nothing prepared or
+// cloned yet. Wipes the command it holds when destroyed.
 struct DecodedSpawnRequest {
-  // The request's policy, in the server's cache (valid until it changes).
-  const Policy* policy = nullptr;
-  std::unique_ptr<PreparedSpawn> prepared;
-  // Of the request's descriptors: the child's end of the sync socket, and
-  // the cgroup directory (-1 without one).
-  int child_sync_fd = -1;
-  int cgroup_fd = -1;
+  DecodedSpawnRequest() = default;
+  DecodedSpawnRequest(const DecodedSpawnRequest&) = delete;
+  DecodedSpawnRequest& operator=(const DecodedSpawnRequest&) = delete;
+  ~DecodedSpawnRequest();
+
+  Command command;
+  // Points at `command` and at the request's policy in the server's cache
+  // (valid until the cache changes).
+  LaunchRequest launch;
 };
 
-// What the server does with a request before cloning, apart so that it can
-// be tested (and fuzzed) without spawning anything: checks that `fds` (what
-// came with SCM_RIGHTS) are as many as `request` says, builds the policy it
-// carries (caching it in `policies`) or finds the cached one, and prepares
-// the spawn. InvalidArgument for a wrong descriptor count, a malformed
-// filter or policy or a bad command; FailedPrecondition for an unknown
-// policy id; NotFound for an unregistered worker; PrepareSpawn's errors.
-// A bind source missing on the host is not an error:
-// prepared->early_failure says so.
-[[nodiscard]] absl::StatusOr<DecodedSpawnRequest> DecodeSpawnRequest(
-    const proto::SpawnRequest& request, absl::Span<const int> fds,
-    ForkServerPolicies& policies);
+// What the server does with a request before the pipeline, apart so that it
+// can be tested (and fuzzed) without spawning anything: checks that `fds`
+// (what came with SCM_RIGHTS) are as many as `request` says, builds the
+// policy it carries (caching it in `policies`) or finds the cached one, and
+// checks the command. InvalidArgument for a wrong descriptor count, a
+// malformed filter or policy or a bad command; FailedPrecondition for an
+// unknown policy id; NotFound for an unregistered worker.
+[[nodiscard]] absl::StatusOr<std::unique_ptr<DecodedSpawnRequest>>
+DecodeSpawnRequest(const proto::SpawnRequest& request,
+                   absl::Span<const int> fds, ForkServerPolicies& policies);
 
 // Descriptor number of the channel in the exec'd helper and zygote.
 inline constexpr int kForkServerChannelFd = 3;
@@ -190,4 +192,4 @@ bool StartedAsZygote(int argc, char** argv);
 
 }  // namespace sandbox::internal
 
-#endif  // SANDBOX_FORK_SERVER_H_
+#endif  // SANDBOX_INTERNAL_FORK_SERVER_H_

@@ -1,4 +1,4 @@
-#include "sandbox/wipe.h"
+#include "sandbox/internal/wipe.h"
 
 #include <alloca.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-#include "sandbox/bpf_evaluator.h"
+#include "sandbox/internal/bpf_evaluator.h"
 
 #include <cstddef>
 #include <cstring>

@@ -7,8 +7,8 @@
 //   facts.timed_out = true;
 //   ClassifyOutcome(facts, result);  // result.status() == TIMEOUT
 
-#ifndef SANDBOX_RESULT_H_
-#define SANDBOX_RESULT_H_
+#ifndef SANDBOX_INTERNAL_RESULT_H_
+#define SANDBOX_INTERNAL_RESULT_H_
 
 #include <optional>
 
@@ -47,4 +47,4 @@ void ClassifyOutcome(const OutcomeFacts& facts, proto::Result& result);
 
 }  // namespace sandbox::internal
 
-#endif  // SANDBOX_RESULT_H_
+#endif  // SANDBOX_INTERNAL_RESULT_H_

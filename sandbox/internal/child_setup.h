@@ -10,8 +10,8 @@
 // reports a failing step as a ChildMessage {step, errno} on the sync socket,
 // then _exits. The parent turns that into a SETUP_ERROR Result.
 
-#ifndef SANDBOX_CHILD_SETUP_H_
-#define SANDBOX_CHILD_SETUP_H_
+#ifndef SANDBOX_INTERNAL_CHILD_SETUP_H_
+#define SANDBOX_INTERNAL_CHILD_SETUP_H_
 
 #include <linux/filter.h>
 #include <sys/resource.h>
@@ -263,6 +263,10 @@ struct ChildPlan {
   const struct sock_fprog* lockdown_prelude = nullptr;
 };
 
+// Brings the loopback interface of the current network namespace up: 0, or
+// -1 with errno. Raw system calls only.
+int LoopbackUp();
+
 // Runs the setup steps and execs the program; never returns. `sync_fd` is
 // the child's end of the SOCK_SEQPACKET sync socket, `parent_end` the
 // parent's end, which the child closes first. The parent, after
@@ -286,4 +290,4 @@ inline constexpr char kLockDownEnv[] = "SANDBOX_LOCKDOWN";
 
 }  // namespace sandbox::internal
 
-#endif  // SANDBOX_CHILD_SETUP_H_
+#endif  // SANDBOX_INTERNAL_CHILD_SETUP_H_

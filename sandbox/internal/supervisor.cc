@@ -1,4 +1,4 @@
-#include "sandbox/supervisor.h"
+#include "sandbox/internal/supervisor.h"
 
 #include <sys/eventfd.h>
 #include <unistd.h>

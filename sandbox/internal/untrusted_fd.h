@@ -11,8 +11,8 @@
 // and closes it there, so the supervisor, Wait() and Comms deadlines never
 // wait for it.
 
-#ifndef SANDBOX_UNTRUSTED_FD_H_
-#define SANDBOX_UNTRUSTED_FD_H_
+#ifndef SANDBOX_INTERNAL_UNTRUSTED_FD_H_
+#define SANDBOX_INTERNAL_UNTRUSTED_FD_H_
 
 #include "sandbox/fd.h"
 
@@ -27,4 +27,4 @@ size_t PendingUntrustedCloses();
 
 }  // namespace sandbox::internal
 
-#endif  // SANDBOX_UNTRUSTED_FD_H_
+#endif  // SANDBOX_INTERNAL_UNTRUSTED_FD_H_

@@ -1,7 +1,7 @@
 // The order of the steps is the security argument; each says why it sits
 // where it does. Only raw system calls below this line (see the header).
 
-#include "sandbox/child_setup.h"
+#include "sandbox/internal/child_setup.h"
 
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -29,7 +29,7 @@
 #include <climits>
 #include <cstring>
 
-#include "sandbox/kernel_abi.h"
+#include "sandbox/internal/kernel_abi.h"
 
 namespace sandbox::internal {
 namespace {
@@ -439,6 +439,8 @@ void SetParentDeathSignal() {
   ExitIfParentGone();
 }
 
+// The child's side of the mounts: carries out the plan mounts.h prepared
+// (and Build() checked) in a new root, then leaves the host's root behind.
 void BuildFilesystem(const ChildPlan& plan) {
   // Mount events must not leak to the host, nor host events in.
   SBX_CHILD_CHECK(mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr),
@@ -584,16 +586,7 @@ void BuildFilesystem(const ChildPlan& plan) {
   }
 }
 
-void BringUpLoopback() {
-  const int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  SBX_CHILD_CHECK(sock, kLoopbackUp, -1);
-  struct ifreq request = {};
-  strcpy(request.ifr_name, "lo");
-  SBX_CHILD_CHECK(ioctl(sock, SIOCGIFFLAGS, &request), kLoopbackUp, -1);
-  request.ifr_flags |= IFF_UP | IFF_RUNNING;
-  SBX_CHILD_CHECK(ioctl(sock, SIOCSIFFLAGS, &request), kLoopbackUp, -1);
-  close(sock);
-}
+void BringUpLoopback() { SBX_CHILD_CHECK(LoopbackUp(), kLoopbackUp, -1); }
 
 // Becomes the sandbox user. Raw system calls: libc's setresuid would try to
 // signal threads that only exist in the host.
@@ -962,6 +955,22 @@ const char* SetupStepName(SetupStep step) {
       return "take_listener";
   }
   return "unknown";
+}
+
+int LoopbackUp() {
+  const int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) return -1;
+  struct ifreq request = {};
+  strcpy(request.ifr_name, "lo");
+  int rc = ioctl(sock, SIOCGIFFLAGS, &request);
+  if (rc == 0) {
+    request.ifr_flags |= IFF_UP | IFF_RUNNING;
+    rc = ioctl(sock, SIOCSIFFLAGS, &request);
+  }
+  const int error = errno;
+  close(sock);
+  errno = error;
+  return rc;
 }
 
 void RunChild(const ChildPlan& plan, int sync_fd, int parent_end) {

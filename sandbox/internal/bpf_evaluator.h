@@ -7,7 +7,7 @@
 //   data.nr = __NR_socket;
 //   data.arch = AUDIT_ARCH_X86_64;
 //   data.args[0] = AF_UNIX;
-//   EXPECT_EQ(EvaluateSeccomp(policy.seccomp_program().instructions, data),
+//   EXPECT_EQ(EvaluateSeccomp(StateOf(policy).seccomp.instructions, data),
 //             SECCOMP_RET_ALLOW);
 //
 // It covers the instructions the kernel accepts in a seccomp filter, which
@@ -24,8 +24,8 @@
 // 4-byte aligned, a scratch-memory index above 15, a division by zero, a
 // shift by 32 or more, and any opcode not listed above.
 
-#ifndef SANDBOX_BPF_EVALUATOR_H_
-#define SANDBOX_BPF_EVALUATOR_H_
+#ifndef SANDBOX_INTERNAL_BPF_EVALUATOR_H_
+#define SANDBOX_INTERNAL_BPF_EVALUATOR_H_
 
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -45,4 +45,4 @@ uint32_t EvaluateSeccomp(absl::Span<const sock_filter> program,
 
 }  // namespace sandbox
 
-#endif  // SANDBOX_BPF_EVALUATOR_H_
+#endif  // SANDBOX_INTERNAL_BPF_EVALUATOR_H_

@@ -1,4 +1,4 @@
-#include "sandbox/util.h"
+#include "sandbox/internal/util.h"
 
 #include <string.h>
 

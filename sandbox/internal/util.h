@@ -5,8 +5,8 @@
 //   absl::StatusOr<int> eperm = ParseErrno("EPERM");     // 1
 //   std::string name = ErrnoName(ENOENT);                // "ENOENT"
 
-#ifndef SANDBOX_UTIL_H_
-#define SANDBOX_UTIL_H_
+#ifndef SANDBOX_INTERNAL_UTIL_H_
+#define SANDBOX_INTERNAL_UTIL_H_
 
 #include <cstdint>
 #include <string>
@@ -30,4 +30,4 @@ std::string ErrnoName(int errno_value);
 
 }  // namespace sandbox
 
-#endif  // SANDBOX_UTIL_H_
+#endif  // SANDBOX_INTERNAL_UTIL_H_

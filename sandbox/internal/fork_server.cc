@@ -1,4 +1,4 @@
-#include "sandbox/fork_server.h"
+#include "sandbox/internal/fork_server.h"
 
 #include <fcntl.h>
 #include <grp.h>
@@ -31,18 +31,22 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
-#include "sandbox/cgroup.h"
 #include "sandbox/command.h"
 #include "sandbox/fork_server.pb.h"
-#include "sandbox/kernel_abi.h"
+#include "sandbox/internal/cgroup.h"
+#include "sandbox/internal/kernel_abi.h"
+#include "sandbox/internal/policy_internal.h"
+#include "sandbox/internal/util.h"
+#include "sandbox/internal/wipe.h"
 #include "sandbox/policy_builder.h"
 #include "sandbox/status_macros.h"
-#include "sandbox/util.h"
-#include "sandbox/wipe.h"
 
 // The helper binary, linked into the library by fork_server_embed.cc.
-extern "C" const char sandbox_forkserver_begin[] __attribute__((weak));
-extern "C" const char sandbox_forkserver_end[] __attribute__((weak));
+// Strong references: a program linked with sandbox_core but without the
+// library proper (which embeds the helper) fails to link, rather than
+// failing its first spawn. The helper defines them empty for itself.
+extern "C" const char sandbox_forkserver_begin[];
+extern "C" const char sandbox_forkserver_end[];
 
 namespace sandbox::internal {
 namespace {
@@ -143,13 +147,7 @@ int SharedNetNamespace() {
   if (unshare(CLONE_NEWNET) != 0) return fd;
   const int shared = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
   // Loopback up, as a sandbox with its own namespace has it.
-  const int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  struct ifreq request = {};
-  strcpy(request.ifr_name, "lo");
-  bool up = sock >= 0 && ioctl(sock, SIOCGIFFLAGS, &request) == 0;
-  request.ifr_flags |= IFF_UP | IFF_RUNNING;
-  up = up && ioctl(sock, SIOCSIFFLAGS, &request) == 0;
-  if (sock >= 0) close(sock);
+  const bool up = LoopbackUp() == 0;
   if (setns(HostNetNamespace(), CLONE_NEWNET) != 0) _exit(3);
   if (shared >= 0 && up) {
     fd = shared;
@@ -190,7 +188,7 @@ int RunWorkerEntry(const void* arg) {
 
 }  // namespace
 
-absl::StatusOr<DecodedSpawnRequest> DecodeSpawnRequest(
+absl::StatusOr<std::unique_ptr<DecodedSpawnRequest>> DecodeSpawnRequest(
     const proto::SpawnRequest& request, absl::Span<const int> fds,
     ForkServerPolicies& policies) {
   const size_t expected =
@@ -214,7 +212,7 @@ absl::StatusOr<DecodedSpawnRequest> DecodeSpawnRequest(
     program.uses_notify = request.seccomp_uses_notify();
     SBX_ASSIGN_OR_RETURN(
         Policy policy,
-        PolicyBuilder::FromProto(request.policy()).BuildWithProgram(program));
+        BuildWithProgram(PolicyBuilder::FromProto(request.policy()), program));
     if (policies.size() >= 256) policies.clear();
     it =
         policies.insert_or_assign(request.policy_id(), std::move(policy)).first;
@@ -223,85 +221,61 @@ absl::StatusOr<DecodedSpawnRequest> DecodeSpawnRequest(
     return absl::FailedPreconditionError(
         absl::StrCat(kUnknownPolicy, request.policy_id()));
   }
-  // Wiped however Serve returns: the next sandbox is cloned from this
-  // memory.
-  struct WipedCommand {
-    Command command;
-    ~WipedCommand() {
-      WipeStrings(command.argv);
-      WipeStrings(command.env);
-      WipeString(command.cwd);
-      WipeString(command.worker);
-    }
-  } wiped;
-  Command& command = wiped.command;
+  auto decoded = std::make_unique<DecodedSpawnRequest>();
+  Command& command = decoded->command;
   command.argv.assign(request.argv().begin(), request.argv().end());
   command.env.assign(request.env().begin(), request.env().end());
   command.cwd = request.cwd();
   command.worker = request.worker();
-  command.inherit_stdio = false;
+  SBX_RETURN_IF_ERROR(CheckCommand(command));
+  LaunchRequest& launch = decoded->launch;
+  launch.policy = &it->second;
+  launch.command = &command;
+  launch.child_sync_fd = fds[0];
   for (int i = 0; i < request.fd_targets_size(); ++i) {
-    command.fds.push_back({fds[1 + i], request.fd_targets(i)});
+    launch.fds.push_back({fds[1 + i], request.fd_targets(i)});
   }
-  DecodedSpawnRequest decoded;
-  decoded.policy = &it->second;
-  decoded.child_sync_fd = fds[0];
-  if (request.has_cgroup_fd()) decoded.cgroup_fd = fds.back();
-  SBX_ASSIGN_OR_RETURN(decoded.prepared, PrepareSpawn(it->second, command));
-  if (decoded.prepared->early_failure.has_value()) return decoded;
+  if (request.has_cgroup_fd()) launch.cgroup_fd = fds.back();
   if (!command.worker.empty()) {
     if (g_workers.has == nullptr || !g_workers.has(command.worker)) {
       return absl::NotFoundError(
           absl::StrCat("no worker registered as '", command.worker, "'"));
     }
-    decoded.prepared->plan.worker_entry = RunWorkerEntry;
-    decoded.prepared->plan.worker_arg =
-        decoded.prepared->strings.emplace_back(command.worker).c_str();
+    launch.worker_entry = RunWorkerEntry;
   }
   return decoded;
 }
 
+// Every later sandbox is cloned from this memory.
+DecodedSpawnRequest::~DecodedSpawnRequest() {
+  WipeStrings(command.argv);
+  WipeStrings(command.env);
+  WipeString(command.cwd);
+  WipeString(command.worker);
+}
+
 namespace {
 
-absl::StatusOr<SpawnedProcess> Serve(int channel_fd,
-                                     const proto::SpawnRequest& request,
-                                     std::vector<UniqueFd>& fds,
-                                     ForkServerPolicies& policies) {
+// Runs the spawn pipeline for one request. A child killed after clone is
+// the host's to reap: its pidfd goes to `killed_child`.
+absl::StatusOr<SpawnOutcome> Serve(int channel_fd,
+                                   const proto::SpawnRequest& request,
+                                   std::vector<UniqueFd>& fds,
+                                   ForkServerPolicies& policies,
+                                   UniqueFd& killed_child) {
   std::vector<int> fd_numbers;
   for (const UniqueFd& fd : fds) fd_numbers.push_back(fd.get());
-  SBX_ASSIGN_OR_RETURN(DecodedSpawnRequest decoded,
+  SBX_ASSIGN_OR_RETURN(std::unique_ptr<DecodedSpawnRequest> decoded,
                        DecodeSpawnRequest(request, fd_numbers, policies));
-  PreparedSpawn* prepared = decoded.prepared.get();
-  if (prepared->early_failure.has_value()) {
-    SpawnedProcess none;
-    none.early_failure = std::move(prepared->early_failure);
-    return none;
+  CloneSite site;
+  site.clone_parent = true;
+  site.server_channel_fd = channel_fd;
+  const proto::Namespaces& ns = decoded->launch.policy->proto().namespaces();
+  if (ns.net() && ns.shared_net()) {
+    site.shared_net_fd = SharedNetNamespace();
+    site.home_net_fd = HostNetNamespace();
   }
-  prepared->plan.server_channel_fd = channel_fd;
-  CgroupPlacement placement;
-  placement.clone_into_fd = decoded.cgroup_fd;
-  const proto::Namespaces& ns = decoded.policy->proto().namespaces();
-  const int shared = ns.net() && ns.shared_net() ? SharedNetNamespace() : -1;
-  if (shared < 0) {
-    return StartChild(*prepared, placement, fds[0].get(),
-                      /*clone_parent=*/true);
-  }
-  // The child is cloned from inside the shared namespace, without a new
-  // one, and comes up with loopback already up. Its abstract unix sockets
-  // stay its own where Landlock can scope them (the host warns otherwise).
-  prepared->clone_flags &= ~CLONE_NEWNET;
-  prepared->plan.new_net_ns = false;
-  prepared->plan.scope_abstract_unix = LandlockCanScopeAbstractUnix();
-  if (setns(shared, CLONE_NEWNET) != 0) {
-    return ErrnoStatus("setns(shared network namespace)");
-  }
-  absl::StatusOr<SpawnedProcess> child =
-      StartChild(*prepared, placement, fds[0].get(), /*clone_parent=*/true);
-  if (setns(HostNetNamespace(), CLONE_NEWNET) != 0) {
-    // Never serve another request from the wrong namespace.
-    _exit(3);
-  }
-  return child;
+  return SpawnChild(decoded->launch, site, &killed_child);
 }
 
 // What a root fork server needs, and nothing else: namespaces, mounts and
@@ -385,20 +359,19 @@ void RunForkServer(int channel_fd) {
       reply.set_code(static_cast<int>(absl::StatusCode::kInvalidArgument));
       reply.set_message("fork server: malformed request");
     } else {
-      absl::StatusOr<SpawnedProcess> child =
-          Serve(channel_fd, request, fds, policies);
+      UniqueFd killed_child;
+      absl::StatusOr<SpawnOutcome> child =
+          Serve(channel_fd, request, fds, policies, killed_child);
       if (!child.ok()) {
         reply.set_code(static_cast<int>(child.status().code()));
         reply.set_message(std::string(child.status().message()));
-      } else if (child->early_failure.has_value()) {
-        *reply.mutable_setup_error() = *child->early_failure;
+        // The host reaps it.
+        pidfd = std::move(killed_child);
+      } else if (!child->started()) {
+        *reply.mutable_setup_error() = child->setup_error();
       } else {
-        reply.set_pid(child->pid);
-        pidfd = std::move(child->pidfd);
-        if (!child->failure.ok()) {
-          reply.set_code(static_cast<int>(child->failure.code()));
-          reply.set_message(std::string(child->failure.message()));
-        }
+        reply.set_pid(child->pid());
+        pidfd = std::move(child->pidfd());
       }
     }
     fds.clear();  // our copies of the child's descriptors
@@ -471,11 +444,11 @@ absl::StatusOr<int> HelperExecutable() {
   static int fd = -1;
   absl::MutexLock lock(&mu);
   if (fd >= 0) return fd;
-  // Weak: the helper itself links this file without the blob.
-  if (sandbox_forkserver_begin == nullptr) {
+  const size_t size = sandbox_forkserver_end - sandbox_forkserver_begin;
+  if (size == 0) {
+    // The helper itself, whose own copies are empty.
     return absl::InternalError("fork server helper not embedded");
   }
-  const size_t size = sandbox_forkserver_end - sandbox_forkserver_begin;
   UniqueFd memfd(
       memfd_create("sandbox-forkserver", MFD_CLOEXEC | MFD_ALLOW_SEALING));
   if (!memfd) return ErrnoStatus("memfd_create(sandbox-forkserver)");
@@ -747,24 +720,24 @@ absl::Status ForkServerClient::MarkDead(absl::string_view why) {
                    "; the next spawn starts a new one"));
 }
 
-absl::StatusOr<SpawnedProcess> ForkServerClient::Spawn(
-    const ForkServerSpawn& spawn) {
-  const Policy& policy = *spawn.policy;
-  const Command& command = *spawn.command;
+absl::StatusOr<SpawnOutcome> ForkServerClient::Spawn(
+    const LaunchRequest& launch) {
+  const Policy& policy = *launch.policy;
+  const Command& command = *launch.command;
   proto::SpawnRequest request;
-  request.set_policy_id(policy.id());
+  request.set_policy_id(internal::StateOf(policy).id);
   request.mutable_argv()->Assign(command.argv.begin(), command.argv.end());
   request.mutable_env()->Assign(command.env.begin(), command.env.end());
   request.set_cwd(command.cwd);
   request.set_worker(command.worker);
-  std::vector<int> fds = {spawn.child_sync_fd};
-  for (const auto& [host_fd, target] : spawn.fds) {
-    request.add_fd_targets(target);
-    fds.push_back(host_fd);
+  std::vector<int> fds = {launch.child_sync_fd};
+  for (const FdMapping& mapping : launch.fds) {
+    request.add_fd_targets(mapping.sandbox_fd);
+    fds.push_back(mapping.host_fd);
   }
-  if (spawn.cgroup_fd >= 0) {
+  if (launch.cgroup_fd >= 0) {
     request.set_has_cgroup_fd(true);
-    fds.push_back(spawn.cgroup_fd);
+    fds.push_back(launch.cgroup_fd);
   }
 
   absl::MutexLock lock(&mu_);
@@ -774,18 +747,19 @@ absl::StatusOr<SpawnedProcess> ForkServerClient::Spawn(
   // The server keeps a bounded number of policies: one it dropped is sent
   // again, once, rather than believed known.
   for (int attempt = 0;; ++attempt) {
-    if (!known_policies_.contains(policy.id())) {
+    if (!known_policies_.contains(internal::StateOf(policy).id)) {
       *request.mutable_policy() = policy.proto();
       // The zygote caches the policy, so every later worker holds it; its env
       // applies to programs only (a worker's environment is the zygote's,
       // empty) and is where a host would put a secret.
       if (kind_ == Kind::kZygote) request.mutable_policy()->clear_env();
       const std::vector<sock_filter>& program =
-          policy.seccomp_program().instructions;
+          internal::StateOf(policy).seccomp.instructions;
       request.set_seccomp_program(
           std::string(reinterpret_cast<const char*>(program.data()),
                       program.size() * sizeof(sock_filter)));
-      request.set_seccomp_uses_notify(policy.seccomp_program().uses_notify);
+      request.set_seccomp_uses_notify(
+          internal::StateOf(policy).seccomp.uses_notify);
     }
     const std::string bytes = request.SerializeAsString();
     absl::Status sent = SendWithFds(channel_.get(), bytes, fds);
@@ -829,32 +803,28 @@ absl::StatusOr<SpawnedProcess> ForkServerClient::Spawn(
         reply.code() ==
             static_cast<int>(absl::StatusCode::kFailedPrecondition) &&
         absl::StartsWith(reply.message(), kUnknownPolicy)) {
-      known_policies_.erase(policy.id());
+      known_policies_.erase(internal::StateOf(policy).id);
       continue;
     }
     break;
   }
-  known_policies_.insert(policy.id());
-  SpawnedProcess process;
+  known_policies_.insert(internal::StateOf(policy).id);
   if (reply.has_setup_error()) {
-    process.early_failure = reply.setup_error();
-    return process;
+    return SpawnOutcome::NeverStarted(reply.setup_error());
   }
-  process.pid = reply.pid();
-  if (!received.empty()) process.pidfd = std::move(received.front());
+  UniqueFd pidfd;
+  if (!received.empty()) pidfd = std::move(received.front());
   if (reply.code() != 0) {
-    const absl::Status status(static_cast<absl::StatusCode>(reply.code()),
-                              reply.message());
-    if (process.pidfd) {
+    if (pidfd) {
       // A child was cloned and killed; it is ours to reap.
       siginfo_t info;
-      syscall(SYS_waitid, P_PIDFD, process.pidfd.get(), &info, WEXITED,
-              nullptr);
+      syscall(SYS_waitid, P_PIDFD, pidfd.get(), &info, WEXITED, nullptr);
     }
-    return status;
+    return absl::Status(static_cast<absl::StatusCode>(reply.code()),
+                        reply.message());
   }
-  if (!process.pidfd) return MarkDead("reply without a pidfd");
-  return process;
+  if (!pidfd) return MarkDead("reply without a pidfd");
+  return SpawnOutcome::Started(reply.pid(), std::move(pidfd));
 }
 
 namespace {

@@ -55,8 +55,8 @@
 // race-free KillAll and for CPU accounting, but are skipped when we may not
 // write there. Processes are placed with AddProcess.
 
-#ifndef SANDBOX_CGROUP_H_
-#define SANDBOX_CGROUP_H_
+#ifndef SANDBOX_INTERNAL_CGROUP_H_
+#define SANDBOX_INTERNAL_CGROUP_H_
 
 #include <sys/types.h>
 
@@ -211,4 +211,4 @@ class Cgroup {
 
 }  // namespace sandbox
 
-#endif  // SANDBOX_CGROUP_H_
+#endif  // SANDBOX_INTERNAL_CGROUP_H_

@@ -1,4 +1,4 @@
-#include "sandbox/spawn.h"
+#include "sandbox/internal/spawn.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -22,10 +22,12 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "sandbox/command.h"
-#include "sandbox/kernel_abi.h"
+#include "sandbox/internal/kernel_abi.h"
+#include "sandbox/internal/mounts.h"
+#include "sandbox/internal/policy_internal.h"
+#include "sandbox/internal/util.h"
+#include "sandbox/internal/wipe.h"
 #include "sandbox/status_macros.h"
-#include "sandbox/util.h"
-#include "sandbox/wipe.h"
 
 namespace sandbox::internal {
 namespace {
@@ -88,133 +90,17 @@ std::vector<std::string> MergeEnv(const proto::Policy& policy,
   return merged;
 }
 
-// A bind that cannot be made, found here: the sandbox ends as SETUP_ERROR
-// without running. `hint` says what to change, when there is something.
-void FailBind(PreparedSpawn& prepared, const std::string& description,
-              const proto::BindMount& bind, int error, absl::string_view hint) {
-  proto::SetupError failure;
-  failure.set_step("bind");
-  failure.set_errno_value(error);
-  failure.set_errno_name(ErrnoName(error));
-  failure.set_message(absl::StrCat(
-      description, ": source ", bind.source(), ": ", strerror(error), " (",
-      ErrnoName(error), ")", hint.empty() ? "" : "; ", hint));
-  prepared.early_failure = std::move(failure);
-}
-
-// Opens a bind's source, the one time it is resolved: never through a magic
-// link (/proc/<pid>/root, cwd, fd/...), whose target is whatever that
-// process sees, and through no symlink at all unless the policy says so.
-// A symlink in a host directory that some sandbox may write is how a
-// sandbox would hand the next one any host path. Fills `child` with what
-// the child needs to mount exactly this object; false (with
-// prepared.early_failure set unless the bind is skipped) if there is none.
-bool PrepareBind(const proto::BindMount& bind, const std::string& description,
-                 PreparedSpawn& prepared, ChildMount& child) {
-  const uint64_t resolve = RESOLVE_NO_MAGICLINKS |
-                           (bind.follow_symlinks() ? 0 : RESOLVE_NO_SYMLINKS);
-  UniqueFd source(
-      Openat2(AT_FDCWD, bind.source().c_str(), O_PATH | O_CLOEXEC, resolve));
-  struct stat st;
-  if (!source || fstat(source.get(), &st) != 0) {
-    const int error = errno;
-    if (bind.optional() && (error == ENOENT || error == ENOTDIR)) return false;
-    absl::string_view hint;
-    if (error == ELOOP) {
-      hint = bind.follow_symlinks()
-                 ? "magic links (/proc/<pid>/root, cwd, fd/...) are never "
-                   "followed"
-                 : "a symbolic link on the way, not followed without "
-                   "bind.follow_symlinks";
-    }
-    FailBind(prepared, description, bind, error, hint);
-    return false;
-  }
-  // The child looks the object up again by path (a descriptor opened in
-  // this mount namespace cannot be bound in the child's), so it needs the
-  // canonical one. Without symlinks followed, that is the normalised source
-  // itself; otherwise the kernel says where the links led.
-  std::string canonical = bind.source();
-  if (bind.follow_symlinks()) {
-    const std::string link = absl::StrCat("/proc/self/fd/", source.get());
-    char path[PATH_MAX];
-    const ssize_t length = readlink(link.c_str(), path, sizeof(path));
-    if (length < 0 || static_cast<size_t>(length) >= sizeof(path) ||
-        path[0] != '/') {
-      // Unreachable from our root, or /proc is missing.
-      FailBind(prepared, description, bind, length < 0 ? errno : EXDEV,
-               absl::StrCat("cannot name the path ", link, " leads to"));
-      return false;
-    }
-    canonical.assign(path, static_cast<size_t>(length));
-  }
-  child.kind = ChildMount::Kind::kBind;
-  child.source = Keep(prepared, std::move(canonical));
-  child.source_dev = st.st_dev;
-  child.source_ino = st.st_ino;
-  child.target = Keep(prepared, bind.target());
-  child.writable = bind.writable();
-  child.source_is_dir = S_ISDIR(st.st_mode);
-  // Open until after clone: the child's copy pins the inode it compares.
-  prepared.bind_sources.push_back(std::move(source));
-  return true;
-}
-
-absl::Status PrepareMounts(const Policy& policy, PreparedSpawn& prepared) {
-  const proto::Filesystem& fs = policy.proto().filesystem();
-  for (int i = 0; i < fs.mounts_size(); ++i) {
-    const proto::Mount& mount = fs.mounts(i);
-    ChildMount child = {};
-    if (mount.has_tmpfs()) {
-      const proto::TmpfsMount& tmpfs = mount.tmpfs();
-      child.kind = ChildMount::Kind::kTmpfs;
-      child.target = Keep(prepared, tmpfs.target());
-      child.tmpfs_size =
-          Keep(prepared, absl::StrCat(policy.limits().tmpfs_sizes[i]));
-      child.tmpfs_mode = Keep(prepared, absl::StrFormat("0%o", tmpfs.mode()));
-      child.writable = true;
-      prepared.mount_descriptions.push_back(
-          absl::StrCat("tmpfs ", tmpfs.target(), " (size ", tmpfs.size(), ")"));
-      prepared.mounts.push_back(child);
-      continue;
-    }
-    const proto::BindMount& bind = mount.bind();
-    const std::string description =
-        absl::StrCat(bind.writable() ? "bind " : "ro-bind ", bind.source(),
-                     " -> ", bind.target());
-    if (!PrepareBind(bind, description, prepared, child)) {
-      if (prepared.early_failure.has_value()) return absl::OkStatus();
-      continue;  // optional and missing
-    }
-    prepared.mount_descriptions.push_back(description);
-    prepared.mounts.push_back(child);
-  }
-  for (const std::string& description : prepared.mount_descriptions) {
-    prepared.mount_description_ptrs.push_back(description.c_str());
-  }
-  prepared.plan.mounts = prepared.mounts.data();
-  prepared.plan.mount_descriptions = prepared.mount_description_ptrs.data();
-  prepared.plan.mount_count = prepared.mounts.size();
-  return absl::OkStatus();
-}
-
-absl::Status PrepareFds(const Policy& policy, const Command& command,
+absl::Status PrepareFds(const Policy& policy, const LaunchRequest& request,
                         PreparedSpawn& prepared) {
   std::map<int, int> by_target;  // sorted: the child relies on it
-  if (command.inherit_stdio) {
-    for (int fd = 0; fd <= 2; ++fd) {
-      if (fcntl(fd, F_GETFD) >= 0) by_target[fd] = fd;
-    }
-  }
-  std::map<int, bool> seen;
-  for (const FdMapping& mapping : command.fds) {
+  for (const FdMapping& mapping : request.fds) {
     if (mapping.sandbox_fd < 0 ||
         static_cast<uint64_t>(mapping.sandbox_fd) >= policy.limits().nofile) {
       return absl::InvalidArgumentError(absl::StrCat(
           "command.fds: sandbox fd ", mapping.sandbox_fd,
           " is outside 0..limits.nofile-1 (", policy.limits().nofile - 1, ")"));
     }
-    if (!seen.emplace(mapping.sandbox_fd, true).second) {
+    if (!by_target.emplace(mapping.sandbox_fd, mapping.host_fd).second) {
       return absl::InvalidArgumentError(absl::StrCat(
           "command.fds: sandbox fd ", mapping.sandbox_fd, " is mapped twice"));
     }
@@ -222,7 +108,6 @@ absl::Status PrepareFds(const Policy& policy, const Command& command,
       return ErrnoStatus(
           absl::StrCat("command.fds: host fd ", mapping.host_fd));
     }
-    by_target[mapping.sandbox_fd] = mapping.host_fd;
   }
   if (by_target.size() > 64) {
     return absl::InvalidArgumentError("command.fds: more than 64 descriptors");
@@ -382,16 +267,20 @@ absl::Status WriteProcFile(pid_t pid, const char* name,
 // frees: the command's argv, env and cwd must not be left in it.
 PreparedSpawn::~PreparedSpawn() {
   WipeStrings(strings);
-  WipeStrings(mount_descriptions);
   WipeString(uid_map);
   WipeString(gid_map);
 }
 
-absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
-    const Policy& policy, const Command& command) {
-  if (command.worker.empty() &&
-      (command.argv.empty() || command.argv[0].empty())) {
+absl::Status CheckCommand(const Command& command) {
+  const bool worker = !command.worker.empty();
+  if (!worker && (command.argv.empty() || command.argv[0].empty())) {
     return absl::InvalidArgumentError("command.argv: names no program");
+  }
+  if (worker && !command.argv.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "command.argv and command.worker '", command.worker,
+        "': a zygote worker runs a registered function, not a program; set "
+        "one of them"));
   }
   for (const std::string& entry : command.env) {
     const size_t eq = entry.find('=');
@@ -399,6 +288,25 @@ absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
       return absl::InvalidArgumentError(
           absl::StrCat("command.env: expected KEY=VALUE, got '", entry, "'"));
     }
+  }
+  if (command.comms_fd < -1 ||
+      (command.comms_fd >= 0 && command.comms_fd <= 2)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "command.comms_fd: ", command.comms_fd,
+        " (0, 1 and 2 are stdio; use 3 or above, or -1 for none)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
+    const LaunchRequest& request) {
+  const Policy& policy = *request.policy;
+  const Command& command = *request.command;
+  SBX_RETURN_IF_ERROR(CheckCommand(command));
+  if (!command.worker.empty() && request.worker_entry == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("command.worker '", command.worker,
+                     "': a worker runs only in the zygote fork server"));
   }
   auto prepared = std::make_unique<PreparedSpawn>();
   const proto::Policy& p = policy.proto();
@@ -425,7 +333,13 @@ absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
     plan.mount_proc = p.filesystem().proc();
     plan.mount_dev = p.filesystem().dev();
     plan.writable_root = p.filesystem().writable_root();
-    SBX_RETURN_IF_ERROR(PrepareMounts(policy, *prepared));
+    SBX_RETURN_IF_ERROR(PrepareMounts(policy, prepared->mounts));
+    if (prepared->mounts.early_failure.has_value()) {
+      prepared->early_failure = std::move(prepared->mounts.early_failure);
+    }
+    plan.mounts = prepared->mounts.mounts.data();
+    plan.mount_descriptions = prepared->mounts.description_ptrs.data();
+    plan.mount_count = prepared->mounts.mounts.size();
   }
   plan.cwd =
       Keep(*prepared, command.cwd.empty() ? p.filesystem().cwd() : command.cwd);
@@ -440,12 +354,12 @@ absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
   plan.empty_caps = empty_caps;
 
   PrepareRlimits(policy, *prepared);
-  SBX_RETURN_IF_ERROR(PrepareFds(policy, command, *prepared));
+  SBX_RETURN_IF_ERROR(PrepareFds(policy, request, *prepared));
   struct rlimit nofile;
   if (getrlimit(RLIMIT_NOFILE, &nofile) != 0) {
     return ErrnoStatus("getrlimit(RLIMIT_NOFILE)");
   }
-  plan.bootstrap_fd = policy.bootstrap_fd();
+  plan.bootstrap_fd = internal::StateOf(policy).bootstrap_fd();
   if (nofile.rlim_max != RLIM_INFINITY &&
       nofile.rlim_max <= static_cast<rlim_t>(plan.bootstrap_fd)) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -457,7 +371,7 @@ absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
                               ? static_cast<rlim_t>(plan.bootstrap_fd) + 1
                               : nofile.rlim_max;
 
-  const SeccompProgram& program = policy.seccomp_program();
+  const SeccompProgram& program = internal::StateOf(policy).seccomp;
   prepared->filter.len =
       static_cast<unsigned short>(program.instructions.size());
   prepared->filter.filter =
@@ -466,9 +380,9 @@ absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
   plan.filter_notify = program.uses_notify;
   // Reading the clock after the filter is in must never become a violation,
   // nor block on a listener not yet handed over.
-  plan.time_seccomp = policy.filter_allows_clock();
+  plan.time_seccomp = internal::StateOf(policy).filter_allows_clock;
   plan.defer_seccomp = p.seccomp().defer_until_lockdown();
-  const SeccompProgram& prelude = policy.lockdown_prelude();
+  const SeccompProgram& prelude = internal::StateOf(policy).lockdown_prelude;
   if (plan.defer_seccomp && !prelude.instructions.empty()) {
     prepared->lockdown_prelude.len =
         static_cast<unsigned short>(prelude.instructions.size());
@@ -491,38 +405,30 @@ absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
     exec_command = &with_lockdown;
   }
   PrepareExec(policy, *exec_command, *prepared);
+  if (request.worker_entry != nullptr) {
+    plan.worker_entry = request.worker_entry;
+    plan.worker_arg = Keep(*prepared, command.worker);
+  }
   WipeStrings(with_lockdown.argv);
   WipeStrings(with_lockdown.env);
   WipeString(with_lockdown.cwd);
   return prepared;
 }
 
-absl::StatusOr<SpawnedProcess> StartChild(const PreparedSpawn& prepared,
-                                          const CgroupPlacement& placement,
-                                          int child_sync_fd,
-                                          bool clone_parent) {
-  UniqueFd parent_end;
-  UniqueFd child_end;
-  if (child_sync_fd < 0) {
-    int pair[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
-      return ErrnoStatus("socketpair(sync)");
-    }
-    parent_end.reset(pair[0]);
-    child_end.reset(pair[1]);
-    child_sync_fd = child_end.get();
-  }
-
+absl::StatusOr<SpawnOutcome> StartChild(const PreparedSpawn& prepared,
+                                        const LaunchRequest& request,
+                                        const CloneSite& site,
+                                        UniqueFd* killed_child) {
   int pidfd = -1;
   CloneArgs args = {};
   args.flags = kClonePidfd | static_cast<uint64_t>(prepared.clone_flags);
   args.pidfd = reinterpret_cast<uintptr_t>(&pidfd);
   // With CLONE_PARENT the kernel takes our own exit signal and wants 0.
-  args.exit_signal = clone_parent ? 0 : SIGCHLD;
-  if (clone_parent) args.flags |= CLONE_PARENT;
-  if (placement.clone_into_fd >= 0) {
+  args.exit_signal = site.clone_parent ? 0 : SIGCHLD;
+  if (site.clone_parent) args.flags |= CLONE_PARENT;
+  if (request.cgroup_fd >= 0) {
     args.flags |= kCloneIntoCgroup;
-    args.cgroup = static_cast<uint64_t>(placement.clone_into_fd);
+    args.cgroup = static_cast<uint64_t>(request.cgroup_fd);
   }
   const long pid = syscall(SYS_clone3, &args, sizeof(args));
   if (pid < 0) {
@@ -537,34 +443,69 @@ absl::StatusOr<SpawnedProcess> StartChild(const PreparedSpawn& prepared,
     return ErrnoStatus("clone3", error);
   }
   if (pid == 0) {
-    RunChild(prepared.plan, child_sync_fd, parent_end.get());
+    RunChild(prepared.plan, request.child_sync_fd, request.host_sync_fd);
   }
-  SpawnedProcess process;
-  process.pid = static_cast<pid_t>(pid);
-  process.pidfd.reset(pidfd);
-  process.sync = std::move(parent_end);
-  child_end.reset();
+  UniqueFd child(pidfd);
 
+  absl::Status maps = absl::OkStatus();
   if (prepared.write_id_maps) {
     if (prepared.deny_setgroups) {
-      process.failure = WriteProcFile(process.pid, "setgroups", "deny");
+      maps = WriteProcFile(static_cast<pid_t>(pid), "setgroups", "deny");
     }
-    if (process.failure.ok()) {
-      process.failure = WriteProcFile(process.pid, "uid_map", prepared.uid_map);
+    if (maps.ok()) {
+      maps =
+          WriteProcFile(static_cast<pid_t>(pid), "uid_map", prepared.uid_map);
     }
-    if (process.failure.ok()) {
-      process.failure = WriteProcFile(process.pid, "gid_map", prepared.gid_map);
+    if (maps.ok()) {
+      maps =
+          WriteProcFile(static_cast<pid_t>(pid), "gid_map", prepared.gid_map);
     }
   }
-  if (!process.failure.ok()) {
-    syscall(SYS_pidfd_send_signal, process.pidfd.get(), SIGKILL, nullptr, 0);
-    // Our parent reaps a CLONE_PARENT child; it needs the pid for that.
-    if (clone_parent) return process;
-    siginfo_t info;
-    waitid(P_PIDFD, process.pidfd.get(), &info, WEXITED);
-    return process.failure;
+  if (!maps.ok()) {
+    syscall(SYS_pidfd_send_signal, child.get(), SIGKILL, nullptr, 0);
+    if (site.clone_parent) {
+      // Our parent reaps a CLONE_PARENT child.
+      if (killed_child != nullptr) *killed_child = std::move(child);
+    } else {
+      siginfo_t info;
+      waitid(P_PIDFD, child.get(), &info, WEXITED);
+    }
+    return maps;
   }
-  return process;
+  return SpawnOutcome::Started(static_cast<pid_t>(pid), std::move(child));
+}
+
+absl::StatusOr<SpawnOutcome> SpawnChild(const LaunchRequest& request,
+                                        const CloneSite& site,
+                                        UniqueFd* killed_child) {
+  SBX_ASSIGN_OR_RETURN(std::unique_ptr<PreparedSpawn> prepared,
+                       PrepareSpawn(request));
+  if (prepared->early_failure.has_value()) {
+    return SpawnOutcome::NeverStarted(*std::move(prepared->early_failure));
+  }
+  if (site.server_channel_fd >= 0) {
+    prepared->plan.server_channel_fd = site.server_channel_fd;
+  }
+  const proto::Namespaces& ns = request.policy->proto().namespaces();
+  if (!(ns.net() && ns.shared_net() && site.shared_net_fd >= 0)) {
+    return StartChild(*prepared, request, site, killed_child);
+  }
+  // Cloned from inside the shared namespace, without a new one, the child
+  // comes up with loopback already up. Its abstract unix sockets stay its
+  // own where Landlock can scope them (the host warns otherwise).
+  prepared->clone_flags &= ~CLONE_NEWNET;
+  prepared->plan.new_net_ns = false;
+  prepared->plan.scope_abstract_unix = LandlockCanScopeAbstractUnix();
+  if (setns(site.shared_net_fd, CLONE_NEWNET) != 0) {
+    return ErrnoStatus("setns(shared network namespace)");
+  }
+  absl::StatusOr<SpawnOutcome> outcome =
+      StartChild(*prepared, request, site, killed_child);
+  if (setns(site.home_net_fd, CLONE_NEWNET) != 0) {
+    // Never clone another sandbox from the wrong namespace.
+    _exit(3);
+  }
+  return outcome;
 }
 
 absl::Status ReleaseChild(int sync_fd) {

@@ -1,8 +1,8 @@
 // Kernel ABI the C library does not wrap (clone3) or this toolchain's
 // headers may lack. Internal; the one place for such constants.
 
-#ifndef SANDBOX_KERNEL_ABI_H_
-#define SANDBOX_KERNEL_ABI_H_
+#ifndef SANDBOX_INTERNAL_KERNEL_ABI_H_
+#define SANDBOX_INTERNAL_KERNEL_ABI_H_
 
 #include <linux/openat2.h>
 #include <sys/syscall.h>
@@ -62,4 +62,4 @@ inline int Openat2(int dir_fd, const char* path, uint64_t flags,
 
 }  // namespace sandbox::internal
 
-#endif  // SANDBOX_KERNEL_ABI_H_
+#endif  // SANDBOX_INTERNAL_KERNEL_ABI_H_

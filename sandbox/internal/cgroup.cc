@@ -1,4 +1,4 @@
-#include "sandbox/cgroup.h"
+#include "sandbox/internal/cgroup.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -26,8 +26,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "sandbox/internal/util.h"
 #include "sandbox/status_macros.h"
-#include "sandbox/util.h"
 
 namespace sandbox {
 namespace {

@@ -5,8 +5,8 @@
 // a host blocked reading the sandbox's Comms must not hang on a sandboxee
 // blocked in a notification. Internal to the library.
 
-#ifndef SANDBOX_SUPERVISOR_H_
-#define SANDBOX_SUPERVISOR_H_
+#ifndef SANDBOX_INTERNAL_SUPERVISOR_H_
+#define SANDBOX_INTERNAL_SUPERVISOR_H_
 
 #include <poll.h>
 
@@ -59,4 +59,4 @@ class Supervisor {
 
 }  // namespace sandbox::internal
 
-#endif  // SANDBOX_SUPERVISOR_H_
+#endif  // SANDBOX_INTERNAL_SUPERVISOR_H_

@@ -1,0 +1,172 @@
+// The parent side of a spawn, before and just after clone: everything the
+// child needs prepared as plain memory (PrepareSpawn), then clone3 with the
+// namespace flags and the steps the child waits for (id maps). One pipeline
+// (SpawnChild) for both modes: the host runs it itself in direct mode, the
+// fork server on the host's behalf. Internal to the library; Sandbox is the
+// public face.
+
+#ifndef SANDBOX_INTERNAL_SPAWN_H_
+#define SANDBOX_INTERNAL_SPAWN_H_
+
+#include <linux/filter.h>
+#include <sys/types.h>
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "sandbox/command.h"
+#include "sandbox/fd.h"
+#include "sandbox/internal/child_setup.h"
+#include "sandbox/internal/mounts.h"
+#include "sandbox/policy.h"
+#include "sandbox/result.pb.h"
+
+namespace sandbox::internal {
+
+struct PreparedSpawn {
+  PreparedSpawn() = default;
+  PreparedSpawn(const PreparedSpawn&) = delete;
+  PreparedSpawn& operator=(const PreparedSpawn&) = delete;
+  ~PreparedSpawn();
+
+  ChildPlan plan;
+  int clone_flags = 0;
+  // Written by the parent to /proc/<pid>/{setgroups,uid_map,gid_map}.
+  bool write_id_maps = false;
+  bool deny_setgroups = false;
+  std::string uid_map;
+  std::string gid_map;
+  // A failure found before any process exists (a bind source missing, or
+  // refused for a symlink or magic link): the sandbox ends as SETUP_ERROR
+  // without running.
+  std::optional<proto::SetupError> early_failure;
+  // The mounts the plan points at, bind sources open (internal/mounts.h).
+  PreparedMounts mounts;
+
+  // Storage the plan points into.
+  std::deque<std::string> strings;
+  std::vector<ChildRlimit> rlimits;
+  std::vector<int> fd_sources;
+  std::vector<int> fd_targets;
+  std::vector<const char*> exec_candidates;
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+  struct sock_fprog filter = {};
+  struct sock_fprog lockdown_prelude = {};
+};
+
+// One spawn as the process that clones sees it (the host in direct mode,
+// the fork server otherwise): the policy, the command's argv, env, cwd and
+// worker, and every descriptor the sandbox gets, stdio included. Made by
+// the host from the public Command (Sandbox::Spawn), or decoded from a
+// request by the fork server.
+struct LaunchRequest {
+  const Policy* policy = nullptr;
+  // Its `fds` and `inherit_stdio` are not read: `fds` below is the whole
+  // plan.
+  const Command* command = nullptr;
+  std::vector<FdMapping> fds;
+  // The child's end of the sync socket; the host holds the other, which
+  // the child closes first thing where it has a copy (direct mode), so that
+  // the host's death is seen.
+  int child_sync_fd = -1;
+  int host_sync_fd = -1;
+  // A cgroup v2 directory to start in (CLONE_INTO_CGROUP), or -1 (v1
+  // placement is done by the host before it releases the child).
+  int cgroup_fd = -1;
+  // Zygote mode: runs instead of an exec, with the command's worker name.
+  int (*worker_entry)(const void* name) = nullptr;
+};
+
+// Where the clone happens, when that is not the host itself.
+struct CloneSite {
+  // The fork server: the child becomes a child of the host
+  // (CLONE_PARENT), which reaps it and gets its rusage.
+  bool clone_parent = false;
+  // The server's channel to the host, closed in the child first thing.
+  int server_channel_fd = -1;
+  // For namespaces.shared_net: the namespace to clone inside (the child
+  // gets no network namespace of its own), and the one to return to.
+  int shared_net_fd = -1;
+  int home_net_fd = -1;
+};
+
+// What a spawn that the host could try came to: a child that is running
+// its setup (waiting for ReleaseChild), or none, because a setup step
+// failed before any process existed (a bind source missing on the host, or
+// refused for a symlink). A failure of the host itself is the Status
+// around it.
+class SpawnOutcome {
+ public:
+  static SpawnOutcome Started(pid_t pid, UniqueFd pidfd) {
+    SpawnOutcome outcome;
+    outcome.pid_ = pid;
+    outcome.pidfd_ = std::move(pidfd);
+    return outcome;
+  }
+  static SpawnOutcome NeverStarted(proto::SetupError error) {
+    SpawnOutcome outcome;
+    outcome.setup_error_ = std::move(error);
+    return outcome;
+  }
+
+  bool started() const { return !setup_error_.has_value(); }
+  // Started: the child's host pid and a pidfd of it.
+  pid_t pid() const { return pid_; }
+  UniqueFd& pidfd() { return pidfd_; }
+  // Never started: why.
+  const proto::SetupError& setup_error() const { return *setup_error_; }
+
+ private:
+  pid_t pid_ = -1;
+  UniqueFd pidfd_;
+  std::optional<proto::SetupError> setup_error_;
+};
+
+// The spawn pipeline, the same in both modes: validates the request against
+// its policy and the host (privilege, rlimits), prepares the child's plan,
+// clones it and writes its id maps. The child waits until ReleaseChild().
+// InvalidArgument for a bad command, FailedPrecondition for what the host
+// cannot give, the errno of a failed step otherwise; a step that fails
+// after clone kills the child first. With `site.clone_parent` the killed
+// child is the host's to reap: its pidfd goes to `killed_child`.
+[[nodiscard]] absl::StatusOr<SpawnOutcome> SpawnChild(
+    const LaunchRequest& request, const CloneSite& site = CloneSite(),
+    UniqueFd* killed_child = nullptr);
+
+// The pipeline's steps, apart for tests that act between them.
+//
+// Prepares the plan. Opens every bind source, the one time its host path is
+// resolved (see PrepareBind in spawn.cc); the descriptors are owned by the
+// result. A bind that cannot be made is not an error:
+// PreparedSpawn::early_failure says so.
+[[nodiscard]] absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
+    const LaunchRequest& request);
+// Clones the child of `prepared` and writes its id maps, as SpawnChild.
+[[nodiscard]] absl::StatusOr<SpawnOutcome> StartChild(
+    const PreparedSpawn& prepared, const LaunchRequest& request,
+    const CloneSite& site = CloneSite(), UniqueFd* killed_child = nullptr);
+
+// Lets the child run its setup (after the host placed it in its cgroup).
+[[nodiscard]] absl::Status ReleaseChild(int sync_fd);
+
+// The command's own mistakes, found before anything is made: no program,
+// argv together with a worker, malformed env entries, a comms_fd on stdio.
+[[nodiscard]] absl::Status CheckCommand(const Command& command);
+
+// Whether this kernel's Landlock can scope abstract unix sockets (ABI 6,
+// kernel 6.12); probed once.
+bool LandlockCanScopeAbstractUnix();
+
+// "bind /usr -> /usr: No such file or directory (ENOENT)"-style message for
+// a child's setup failure.
+proto::SetupError DescribeSetupFailure(const ChildMessage& message);
+
+}  // namespace sandbox::internal
+
+#endif  // SANDBOX_INTERNAL_SPAWN_H_
