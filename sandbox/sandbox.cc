@@ -121,56 +121,52 @@ class Sandbox::Impl {
   Impl() = default;
   ~Impl();
 
-  absl::StatusOr<proto::Result> Wait();
-  absl::Status Kill();
-  absl::Status Pause();
-  absl::Status Resume();
-  std::vector<std::string> cgroup_dirs();
-  absl::StatusOr<std::optional<proto::Result>> WaitUntil(absl::Time deadline);
+  absl::StatusOr<proto::Result> Wait() ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status Kill() ABSL_LOCKS_EXCLUDED(mu_, cgroup_mu_);
+  absl::Status Pause() ABSL_LOCKS_EXCLUDED(cgroup_mu_);
+  absl::Status Resume() ABSL_LOCKS_EXCLUDED(cgroup_mu_);
+  std::vector<std::string> cgroup_dirs() ABSL_LOCKS_EXCLUDED(cgroup_mu_);
+  absl::StatusOr<std::optional<proto::Result>> WaitUntil(absl::Time deadline)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   friend class Sandbox;
-  [[nodiscard]] absl::Status Start(const Policy& policy, const Command& command,
-                                   SpawnMode mode);
-  friend class Sandbox;
   class Watcher;
   friend class Watcher;
+
+  // Makes the sandbox. Before the supervisor is told of it (at the end) no
+  // other thread can see this object, so it writes the state below without
+  // the locks the analysis would want.
+  [[nodiscard]] absl::Status Start(const Policy& policy, const Command& command,
+                                   SpawnMode mode)
+      ABSL_NO_THREAD_SAFETY_ANALYSIS;
   // Called by the supervisor thread: handles what is ready, never blocks.
-  void Service();
-  void ReadChildMessages();
+  void Service() ABSL_LOCKS_EXCLUDED(mu_);
+  void ReadChildMessages() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Handles one message from the sync socket; `sender` is the host pid the
   // kernel vouches for (SCM_CREDENTIALS), -1 if none came.
-  void HandleChildMessage(const internal::ChildMessage& message, pid_t sender);
-  void TakeListener(const internal::ChildMessage& message, pid_t sender);
+  void HandleChildMessage(const internal::ChildMessage& message, pid_t sender)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void TakeListener(const internal::ChildMessage& message, pid_t sender)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The sandboxee broke the setup protocol: the sandbox ends as KILLED with
   // a warning saying `what`; nothing more is read from it.
-  void Misbehaved(const std::string& what);
-  void ReadNotification();
-  void Reap(bool block);
-  void Finish();
-  void KillNow();
+  void Misbehaved(const std::string& what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ReadNotification() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Reap(bool block) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Finish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_)
+      ABSL_LOCKS_EXCLUDED(cgroup_mu_);
+  void KillNow() ABSL_LOCKS_EXCLUDED(cgroup_mu_);
 
-  // Guards the state the supervisor thread updates (everything below
-  // except cgroup_, which has its own lock).
-  absl::Mutex mu_;
+  // Set by Start, then constant: read without a lock.
   std::unique_ptr<Watcher> watcher_;
   std::optional<Policy> policy_;
   std::unique_ptr<Comms> comms_;
-  // Guards cgroup_, which Kill() and Pause() may use from other threads.
-  absl::Mutex cgroup_mu_;
-  std::unique_ptr<Cgroup> cgroup_;
-  std::vector<std::string> warnings_;
   pid_t pid_ = -1;
+  // Open until the destructor.
   UniqueFd pidfd_;
-  UniqueFd sync_;
-  UniqueFd notify_;
   absl::Time start_;
   absl::Time wall_deadline_ = absl::InfiniteFuture();
-
-  std::atomic<bool> kill_requested_{false};
-  bool timed_out_ = false;
-  bool exit_status_received_ = false;
-  bool notify_received_ = false;
   // The sandbox has an init of ours (a pid namespace without
   // program_is_init): only it reports the payload's exit status.
   bool has_init_ = false;
@@ -179,25 +175,40 @@ class Sandbox::Impl {
   bool deferred_ = false;
   // A zygote worker rather than an exec'd program.
   bool zygote_ = false;
-  // The child sent its last setup message; what comes after is the
-  // sandboxee's (where it keeps the sync socket: worker_).
-  bool payload_started_ = false;
-  // From the first message that carried them (kNotifyFd or kSetupTimes).
-  // Microseconds per internal::SetupPhase, once a message carried them.
-  std::array<uint32_t, 16> setup_us_;
-  bool setup_us_received_ = false;
   // The sandboxee keeps the sync socket: a zygote worker, or a program that
   // locks itself down.
   bool worker_ = false;
-  int payload_wait_status_ = 0;
-  bool reaped_ = false;
+
+  std::atomic<bool> kill_requested_{false};
+
+  // Kill() and Pause() may use the cgroup from any thread.
+  absl::Mutex cgroup_mu_;
+  std::unique_ptr<Cgroup> cgroup_ ABSL_GUARDED_BY(cgroup_mu_);
+
+  // What the supervisor thread updates.
+  absl::Mutex mu_;
+  std::vector<std::string> warnings_ ABSL_GUARDED_BY(mu_);
+  UniqueFd sync_ ABSL_GUARDED_BY(mu_);
+  UniqueFd notify_ ABSL_GUARDED_BY(mu_);
+  bool timed_out_ ABSL_GUARDED_BY(mu_) = false;
+  bool exit_status_received_ ABSL_GUARDED_BY(mu_) = false;
+  bool notify_received_ ABSL_GUARDED_BY(mu_) = false;
+  // The child sent its last setup message; what comes after is the
+  // sandboxee's (where it keeps the sync socket: worker_).
+  bool payload_started_ ABSL_GUARDED_BY(mu_) = false;
+  // Microseconds per internal::SetupPhase, from the first message that
+  // carried them (kNotifyFd or kSetupTimes).
+  std::array<uint32_t, 16> setup_us_ ABSL_GUARDED_BY(mu_);
+  bool setup_us_received_ ABSL_GUARDED_BY(mu_) = false;
+  int payload_wait_status_ ABSL_GUARDED_BY(mu_) = 0;
+  bool reaped_ ABSL_GUARDED_BY(mu_) = false;
   // ECHILD from waitid: another part of the host reaped it.
-  bool reaped_elsewhere_ = false;
-  int wait_status_ = 0;
-  struct rusage rusage_ = {};
-  std::optional<proto::SetupError> setup_error_;
-  std::optional<proto::Violation> violation_;
-  std::optional<proto::Result> result_;
+  bool reaped_elsewhere_ ABSL_GUARDED_BY(mu_) = false;
+  int wait_status_ ABSL_GUARDED_BY(mu_) = 0;
+  struct rusage rusage_ ABSL_GUARDED_BY(mu_) = {};
+  std::optional<proto::SetupError> setup_error_ ABSL_GUARDED_BY(mu_);
+  std::optional<proto::Violation> violation_ ABSL_GUARDED_BY(mu_);
+  std::optional<proto::Result> result_ ABSL_GUARDED_BY(mu_);
 };
 
 // The sandbox as the supervisor thread sees it.
@@ -631,7 +642,8 @@ void Sandbox::Impl::TakeListener(const ChildMessage& message, pid_t sender) {
   // Taken from the sender's own descriptor table: never in flight, so no
   // per-user quota of in-flight descriptors can keep it from us, and it is
   // the filter that process installed.
-  auto fail = [&](int error, absl::string_view what) {
+  auto fail = [&](int error,
+                  absl::string_view what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     // Killed (by the host, or the deadline) while it was handing over: the
     // listener went with it; that is no setup failure.
     if (kill_requested_ || timed_out_) {
