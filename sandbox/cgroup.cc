@@ -5,8 +5,11 @@
 #include <linux/magic.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/timerfd.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -40,6 +43,9 @@ constexpr absl::Duration kFreezeTimeout = absl::Seconds(2);
 constexpr absl::Duration kEmptyTimeout = absl::Seconds(2);
 constexpr absl::Duration kRmdirTimeout = absl::Milliseconds(500);
 constexpr absl::Duration kPollInterval = absl::Milliseconds(1);
+// How often a v1 pids.events is looked at (see limit_events_fd()); the
+// kernel's own rate for cgroup file notifications.
+constexpr absl::Duration kV1PidsEventsInterval = absl::Milliseconds(10);
 
 constexpr char kDelegationHint[] =
     "this needs cgroup delegation: run under `systemd-run --user --scope -p "
@@ -138,6 +144,23 @@ std::map<std::string, uint64_t> ParseKeyValues(absl::string_view text) {
 absl::StatusOr<std::map<std::string, uint64_t>> ReadKeyValues(
     const std::string& path) {
   SBX_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  return ParseKeyValues(text);
+}
+
+// "key value" lines read again from the start of an open file: reading
+// through the descriptor that is polled is what re-arms kernfs's POLLPRI.
+// Empty if it cannot be read.
+std::map<std::string, uint64_t> RereadKeyValues(int fd) {
+  std::string text;
+  char buffer[4096];
+  for (off_t offset = 0;;) {
+    const ssize_t n = pread(fd, buffer, sizeof(buffer), offset);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return {};
+    if (n == 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+    offset += n;
+  }
   return ParseKeyValues(text);
 }
 
@@ -576,6 +599,21 @@ struct Cgroup::Impl {
   };
   Placement memory, pids, cpu, cpuacct, freezer;
   std::string v2_dir;
+
+  // CgroupLimits::watch_limits. limit_events is an epoll set of the
+  // sources in use: pids.events (v2: POLLPRI on change; v1: looked at on
+  // each tick of pids_timer) and v2 memory.events, both re-read through
+  // these descriptors; v1 an eventfd the kernel signals at an OOM.
+  UniqueFd limit_events;
+  UniqueFd pids_events;
+  UniqueFd pids_timer;
+  UniqueFd memory_events;
+  UniqueFd oom_notify;
+  // v1: an OOM was notified and memory.oom_control confirmed it.
+  bool oom_seen = false;
+
+  absl::Status WatchLimits();
+  bool LimitHit();
 };
 
 namespace {
@@ -666,6 +704,94 @@ absl::Status MissingController(const std::string& controller,
 }
 
 }  // namespace
+
+absl::Status Cgroup::Impl::WatchLimits() {
+  if (pids.version == CgroupVersion::kNone &&
+      memory.version == CgroupVersion::kNone) {
+    return absl::OkStatus();
+  }
+  UniqueFd epoll(epoll_create1(EPOLL_CLOEXEC));
+  if (!epoll.valid()) return ErrnoStatus("epoll_create1");
+  auto watch = [&](const UniqueFd& fd, uint32_t events,
+                   const std::string& what) -> absl::Status {
+    struct epoll_event event = {};
+    event.events = events;
+    if (epoll_ctl(epoll.get(), EPOLL_CTL_ADD, fd.get(), &event) != 0) {
+      return ErrnoStatus(absl::StrCat("epoll_ctl(ADD, ", what, ")"));
+    }
+    return absl::OkStatus();
+  };
+  auto open_file = [](const std::string& path, UniqueFd& fd) -> absl::Status {
+    fd.reset(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) return ErrnoStatus(absl::StrCat("open(", path, ")"));
+    // kernfs reports POLLPRI on a descriptor that has not read the file
+    // yet: read it once, so that only a change wakes.
+    RereadKeyValues(fd.get());
+    return absl::OkStatus();
+  };
+  if (pids.version != CgroupVersion::kNone) {
+    const std::string path = pids.dir + "/pids.events";
+    SBX_RETURN_IF_ERROR(open_file(path, pids_events));
+    if (pids.version == CgroupVersion::kV2) {
+      SBX_RETURN_IF_ERROR(watch(pids_events, EPOLLPRI, path));
+    } else {
+      pids_timer.reset(
+          timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+      if (!pids_timer.valid()) return ErrnoStatus("timerfd_create");
+      struct itimerspec every = {};
+      every.it_interval = absl::ToTimespec(kV1PidsEventsInterval);
+      every.it_value = every.it_interval;
+      if (timerfd_settime(pids_timer.get(), 0, &every, nullptr) != 0) {
+        return ErrnoStatus("timerfd_settime");
+      }
+      SBX_RETURN_IF_ERROR(watch(pids_timer, EPOLLIN, "timerfd"));
+    }
+  }
+  if (memory.version == CgroupVersion::kV2) {
+    const std::string path = memory.dir + "/memory.events";
+    SBX_RETURN_IF_ERROR(open_file(path, memory_events));
+    SBX_RETURN_IF_ERROR(watch(memory_events, EPOLLPRI, path));
+  } else if (memory.version == CgroupVersion::kV1) {
+    oom_notify.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+    if (!oom_notify.valid()) return ErrnoStatus("eventfd");
+    UniqueFd control;
+    SBX_RETURN_IF_ERROR(open_file(memory.dir + "/memory.oom_control", control));
+    // The kernel keeps the registration until the eventfd is closed.
+    SBX_RETURN_IF_ERROR(
+        WriteFile(memory.dir + "/cgroup.event_control",
+                  absl::StrCat(oom_notify.get(), " ", control.get())));
+    SBX_RETURN_IF_ERROR(watch(oom_notify, EPOLLIN, "eventfd"));
+  }
+  limit_events = std::move(epoll);
+  return absl::OkStatus();
+}
+
+bool Cgroup::Impl::LimitHit() {
+  uint64_t count = 0;
+  if (pids_timer.valid()) {
+    (void)!read(pids_timer.get(), &count, sizeof(count));
+  }
+  // The notification is the hit: the kernel sends it once reclaim has
+  // failed, and clears under_oom before it has chosen a victim, so
+  // memory.oom_control may not show it yet. The eventfd also fires when
+  // the cgroup is removed, which is no OOM.
+  if (oom_notify.valid() &&
+      read(oom_notify.get(), &count, sizeof(count)) == sizeof(count) &&
+      Exists(memory.dir + "/memory.oom_control")) {
+    oom_seen = true;
+  }
+  bool hit = oom_seen;
+  // Both files are read whatever the other says: each read re-arms its
+  // notification.
+  if (pids_events.valid() && RereadKeyValues(pids_events.get())["max"] > 0) {
+    hit = true;
+  }
+  if (memory_events.valid() &&
+      RereadKeyValues(memory_events.get())["oom_kill"] > 0) {
+    hit = true;
+  }
+  return hit;
+}
 
 absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
     const CgroupLimits& limits) {
@@ -856,6 +982,7 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
           WriteFile(impl.cpu.dir + "/cpu.cfs_quota_us", absl::StrCat(quota)));
     }
   }
+  if (limits.watch_limits) SBX_RETURN_IF_ERROR(impl.WatchLimits());
   return cgroup;
 }
 
@@ -868,6 +995,9 @@ Cgroup::~Cgroup() {
     KillUntilEmpty(dirs_);
   }
   clone_into_fd_.reset();
+  // With the descriptors of its files (limit events) before the
+  // directories go.
+  impl_.reset();
   for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {
     const absl::Time deadline = absl::Now() + kRmdirTimeout;
     while (rmdir(it->c_str()) != 0 && errno == EBUSY &&
@@ -887,6 +1017,10 @@ void Cgroup::UnregisterHelperProcess(pid_t pid) {
   auto& pids = HelperPidList();
   pids.erase(std::remove(pids.begin(), pids.end(), pid), pids.end());
 }
+
+int Cgroup::limit_events_fd() const { return impl_->limit_events.get(); }
+
+bool Cgroup::LimitHit() { return impl_->LimitHit(); }
 
 absl::Status Cgroup::AddProcess(pid_t pid) {
   const std::string value = absl::StrCat(pid);
@@ -923,6 +1057,7 @@ absl::StatusOr<CgroupUsage> Cgroup::ReadUsage() const {
                            ReadNumber(impl.memory.dir + "/memory.failcnt"));
       usage.memory_limit_hit = failcnt > 0;
     }
+    usage.memory_limit_hit = usage.memory_limit_hit || impl.oom_seen;
     SBX_ASSIGN_OR_RETURN(
         usage.peak_memory_bytes,
         ReadNumber(impl.memory.dir + "/memory.max_usage_in_bytes"));

@@ -83,11 +83,14 @@ struct CgroupLimits {
   // cpu.max / cpu.cfs_quota_us as a fraction of one CPU over a 100 ms
   // period; 0: no cap. At least 0.01 (the kernel's 1 ms minimum quota).
   double cpus = 0;
+  // Makes limit_events_fd() say when the memory or pids cap is hit.
+  bool watch_limits = false;
 };
 
 struct CgroupUsage {
   // The kernel OOM-killed a process of this cgroup (memory.events oom_kill
-  // on v2; on v1 memory.oom_control oom_kill, or failcnt with an OOM kill).
+  // on v2; on v1 memory.oom_control oom_kill, or failcnt with an OOM kill,
+  // or an OOM that LimitHit() saw).
   bool memory_limit_hit = false;
   // A fork failed at pids.max (pids.events max > 0).
   bool pids_limit_hit = false;
@@ -164,6 +167,24 @@ class Cgroup {
   // use; harmless where it is there already (clone3 CLONE_INTO_CGROUP).
   // Returns the failing write's error, naming the file.
   [[nodiscard]] absl::Status AddProcess(pid_t pid);
+
+  // With CgroupLimits::watch_limits and a memory or pids cap: a descriptor
+  // that polls readable (POLLIN) when a cap may have been hit, for the
+  // caller to ask LimitHit(); -1 otherwise. Owned by this Cgroup.
+  //
+  // Behind it: v2 pids.events and memory.events, which the kernel notifies
+  // (POLLPRI) on change; v1 the memory.oom_control notification
+  // (cgroup.event_control). v1 pids.events counts refused forks but is
+  // never notified (neither poll nor inotify wakes, as of Linux 6.18), so
+  // there a 10 ms timer stands in: a sandbox with a v1 pids cap wakes its
+  // watcher 100 times a second, and ends within about 10 ms of the hit.
+  int limit_events_fd() const;
+  // Whether the memory cap (v2 an OOM kill, memory.events oom_kill; v1 the
+  // OOM notification, sent when the OOM killer is about to choose) or the
+  // pids cap (a fork refused: pids.events max) has been hit so far. Takes what
+  // limit_events_fd() reported, so that it is quiet until the next event.
+  // False where the counters cannot be read (ReadUsage then says why).
+  [[nodiscard]] bool LimitHit();
 
   // Reads the counters listed in CgroupUsage. Returns the error of a
   // missing or unreadable counter file the backend relies on.
