@@ -129,6 +129,9 @@ class Sandbox {
   UniqueFd pidfd_;
   UniqueFd sync_;
   UniqueFd notify_;
+  // limits.end_on_limit: cgroup_'s limit_events_fd() until a cap is hit; -1
+  // otherwise.
+  int limit_events_fd_ = -1;
   absl::Time start_;
   absl::Time wall_deadline_ = absl::InfiniteFuture();
 
