@@ -39,6 +39,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sandbox/cgroup_detect.h"
 #include "sandbox/fd.h"
 #include "sandbox/kernel_abi.h"
 #include "tests/test_util.h"

@@ -28,7 +28,7 @@
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "sandbox/cgroup.h"
+#include "sandbox/cgroup_detect.h"
 #include "sandbox/fork_server.pb.h"
 #include "sandbox/sandbox.h"
 #include "tests/test_util.h"

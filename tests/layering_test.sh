@@ -27,7 +27,7 @@ rm -f /tmp/layering-tsort.$$
 status=0
 for lower in spawn child_setup fork_server cgroup comms seccomp_compiler \
              supervisor policy policy_builder bpf_evaluator untrusted_fd wipe \
-             result util command; do
+             result util command cgroup_detect; do
   for file in "$lower.h" "$lower.cc"; do
     [ -f "$file" ] || continue
     if grep -q '^#include "sandbox/\(sandbox\|worker\)\.h"' "$file"; then
