@@ -166,6 +166,10 @@ absl::Status ValidateLimits(proto::Policy& policy, ResolvedLimits& limits) {
   if (l.allow_swap() && l.memory().empty()) {
     return FieldError("limits.allow_swap", "only applies with limits.memory");
   }
+  if (l.end_on_limit() && l.memory().empty() && l.pids() == 0) {
+    return FieldError("limits.end_on_limit",
+                      "only applies with limits.pids or limits.memory");
+  }
   return absl::OkStatus();
 }
 

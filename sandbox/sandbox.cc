@@ -85,6 +85,11 @@ absl::StatusOr<Policy> RlimitFallback(const Policy& policy,
         "limits.cpus: no cgroup delegation; not enforced (no rlimit "
         "equivalent)");
   }
+  if (limits.end_on_limit()) {
+    warnings.push_back(
+        "limits.end_on_limit: no cgroup delegation; not enforced: an rlimit "
+        "only fails the fork or allocation, and the sandbox runs on");
+  }
   static absl::Mutex mu(absl::kConstInit);
   static auto* cache = new absl::flat_hash_map<uint64_t, Policy>();
   absl::MutexLock lock(&mu);
@@ -105,6 +110,7 @@ absl::StatusOr<Policy> RlimitFallback(const Policy& policy,
   l.clear_cpus();
   l.clear_allow_swap();
   l.clear_cgroup_best_effort();
+  l.clear_end_on_limit();
   SBX_ASSIGN_OR_RETURN(
       Policy fallback,
       internal::BuildWithProgram(builder, internal::StateOf(policy).seccomp));
@@ -190,6 +196,9 @@ class Sandbox::Impl {
   std::vector<std::string> warnings_ ABSL_GUARDED_BY(mu_);
   UniqueFd sync_ ABSL_GUARDED_BY(mu_);
   UniqueFd notify_ ABSL_GUARDED_BY(mu_);
+  // limits.end_on_limit: cgroup_'s limit_events_fd() until a cap is hit; -1
+  // otherwise.
+  int limit_events_fd_ ABSL_GUARDED_BY(mu_) = -1;
   bool timed_out_ ABSL_GUARDED_BY(mu_) = false;
   bool exit_status_received_ ABSL_GUARDED_BY(mu_) = false;
   bool notify_received_ ABSL_GUARDED_BY(mu_) = false;
@@ -224,6 +233,9 @@ class Sandbox::Impl::Watcher : public internal::Supervised {
     if (sandbox_->sync_) fds.push_back({sandbox_->sync_.get(), POLLIN, 0});
     if (sandbox_->notify_) {
       fds.push_back({sandbox_->notify_.get(), POLLIN, 0});
+    }
+    if (sandbox_->limit_events_fd_ >= 0) {
+      fds.push_back({sandbox_->limit_events_fd_, POLLIN, 0});
     }
     return sandbox_->timed_out_ ? absl::InfiniteFuture()
                                 : sandbox_->wall_deadline_;
@@ -310,9 +322,11 @@ absl::Status Sandbox::Impl::Start(const Policy& policy, const Command& command,
         Cgroup::Create({.memory_bytes = policy.limits().memory,
                         .allow_swap = limits.allow_swap(),
                         .pids = limits.pids(),
-                        .cpus = limits.cpus()});
+                        .cpus = limits.cpus(),
+                        .watch_limits = limits.end_on_limit()});
     if (cgroup.ok()) {
       cgroup_ = *std::move(cgroup);
+      limit_events_fd_ = cgroup_->limit_events_fd();
     } else if (limits.cgroup_best_effort() &&
                cgroup.status().code() ==
                    absl::StatusCode::kFailedPrecondition) {
@@ -508,15 +522,28 @@ void Sandbox::Impl::Service() {
     timed_out_ = true;
     KillNow();
   }
-  struct pollfd fds[3] = {
+  struct pollfd fds[4] = {
       {pidfd_.get(), POLLIN, 0},
       {sync_.get(), POLLIN, 0},
       {notify_.get(), POLLIN, 0},
+      {limit_events_fd_, POLLIN, 0},
   };
-  if (poll(fds, 3, 0) <= 0) return;
+  if (poll(fds, 4, 0) <= 0) return;
   if (fds[1].revents != 0) ReadChildMessages();
   if (fds[2].revents & POLLIN) ReadNotification();
   if (fds[2].revents & (POLLHUP | POLLERR | POLLNVAL)) notify_.reset();
+  if (fds[3].revents != 0) {
+    // limits.end_on_limit. Finish() learns from the cgroup which cap it was.
+    bool hit;
+    {
+      absl::MutexLock lock(&cgroup_mu_);
+      hit = cgroup_ && cgroup_->LimitHit();
+    }
+    if (hit) {
+      limit_events_fd_ = -1;
+      KillNow();
+    }
+  }
   if (fds[0].revents != 0) {
     // Messages sent before the exit are queued already; read them first.
     ReadChildMessages();
