@@ -486,6 +486,10 @@ PolicyBuilder& PolicyBuilder::SetCpus(double cpus) {
   proto_.mutable_limits()->set_cpus(cpus);
   return *this;
 }
+PolicyBuilder& PolicyBuilder::SetEndOnLimit(bool end) {
+  proto_.mutable_limits()->set_end_on_limit(end);
+  return *this;
+}
 PolicyBuilder& PolicyBuilder::AddEnv(std::string key_value) {
   proto_.add_env(std::move(key_value));
   return *this;

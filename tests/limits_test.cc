@@ -166,7 +166,7 @@ TEST_F(LimitsTest, ForkBombNeverExceedsThePidsCap) {
 TEST_F(LimitsTest, EndOnLimitEndsAForkBombAtThePidsCap) {
   PolicyBuilder builder = StrictPolicy();
   builder.SetPids(16).SetWallTime(absl::Seconds(20));
-  builder.mutable_proto().mutable_limits()->set_end_on_limit(true);
+  builder.SetEndOnLimit();
   absl::StatusOr<Policy> policy = builder.Build();
   ASSERT_THAT(policy, IsOk());
   TesteeRun run = RunTestee(*policy, {"forkbomb", "60"});
@@ -199,7 +199,7 @@ TEST_F(LimitsTest, WithoutEndOnLimitAForkBombRunsOnAtThePidsCap) {
 TEST_F(LimitsTest, EndOnLimitEndsTheSandboxAtAnOomKill) {
   PolicyBuilder builder = StrictPolicy();
   builder.SetMemory(64 << 20).SetWallTime(absl::Seconds(20));
-  builder.mutable_proto().mutable_limits()->set_end_on_limit(true);
+  builder.SetEndOnLimit();
   absl::StatusOr<Policy> policy = builder.Build();
   ASSERT_THAT(policy, IsOk());
   TesteeRun run = RunTestee(*policy, {"oom-child", "256M", "60"});
