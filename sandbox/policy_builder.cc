@@ -165,6 +165,10 @@ absl::Status ValidateLimits(proto::Policy& policy, ResolvedLimits& limits) {
   if (l.allow_swap() && l.memory().empty()) {
     return FieldError("limits.allow_swap", "only applies with limits.memory");
   }
+  if (l.end_on_limit() && l.memory().empty() && l.pids() == 0) {
+    return FieldError("limits.end_on_limit",
+                      "only applies with limits.pids or limits.memory");
+  }
   return absl::OkStatus();
 }
 
@@ -476,6 +480,10 @@ PolicyBuilder& PolicyBuilder::SetPids(uint32_t count) {
 }
 PolicyBuilder& PolicyBuilder::SetCpus(double cpus) {
   proto_.mutable_limits()->set_cpus(cpus);
+  return *this;
+}
+PolicyBuilder& PolicyBuilder::SetEndOnLimit(bool end) {
+  proto_.mutable_limits()->set_end_on_limit(end);
   return *this;
 }
 PolicyBuilder& PolicyBuilder::AddEnv(std::string key_value) {

@@ -153,6 +153,9 @@ class PolicyBuilder {
   PolicyBuilder& SetMemory(uint64_t bytes);  // cgroup
   PolicyBuilder& SetPids(uint32_t count);    // cgroup
   PolicyBuilder& SetCpus(double cpus);       // cgroup
+  // Ends the whole sandbox at the first fork refused at its pids cap or
+  // OOM kill at its memory cap (limits.end_on_limit).
+  PolicyBuilder& SetEndOnLimit(bool end = true);
 
   // "KEY=VALUE", passed to the sandboxee.
   PolicyBuilder& AddEnv(std::string key_value);

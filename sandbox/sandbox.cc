@@ -85,6 +85,11 @@ absl::StatusOr<Policy> RlimitFallback(const Policy& policy,
         "limits.cpus: no cgroup delegation; not enforced (no rlimit "
         "equivalent)");
   }
+  if (limits.end_on_limit()) {
+    warnings.push_back(
+        "limits.end_on_limit: no cgroup delegation; not enforced: an rlimit "
+        "only fails the fork or allocation, and the sandbox runs on");
+  }
   static absl::Mutex mu(absl::kConstInit);
   static auto* cache = new absl::flat_hash_map<uint64_t, Policy>();
   absl::MutexLock lock(&mu);
@@ -105,6 +110,7 @@ absl::StatusOr<Policy> RlimitFallback(const Policy& policy,
   l.clear_cpus();
   l.clear_allow_swap();
   l.clear_cgroup_best_effort();
+  l.clear_end_on_limit();
   SBX_ASSIGN_OR_RETURN(
       Policy fallback,
       internal::BuildWithProgram(builder, internal::StateOf(policy).seccomp));
@@ -121,56 +127,52 @@ class Sandbox::Impl {
   Impl() = default;
   ~Impl();
 
-  absl::StatusOr<proto::Result> Wait();
-  absl::Status Kill();
-  absl::Status Pause();
-  absl::Status Resume();
-  std::vector<std::string> cgroup_dirs();
-  absl::StatusOr<std::optional<proto::Result>> WaitUntil(absl::Time deadline);
+  absl::StatusOr<proto::Result> Wait() ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status Kill() ABSL_LOCKS_EXCLUDED(mu_, cgroup_mu_);
+  absl::Status Pause() ABSL_LOCKS_EXCLUDED(cgroup_mu_);
+  absl::Status Resume() ABSL_LOCKS_EXCLUDED(cgroup_mu_);
+  std::vector<std::string> cgroup_dirs() ABSL_LOCKS_EXCLUDED(cgroup_mu_);
+  absl::StatusOr<std::optional<proto::Result>> WaitUntil(absl::Time deadline)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   friend class Sandbox;
-  [[nodiscard]] absl::Status Start(const Policy& policy, const Command& command,
-                                   SpawnMode mode);
-  friend class Sandbox;
   class Watcher;
   friend class Watcher;
+
+  // Makes the sandbox. Before the supervisor is told of it (at the end) no
+  // other thread can see this object, so it writes the state below without
+  // the locks the analysis would want.
+  [[nodiscard]] absl::Status Start(const Policy& policy, const Command& command,
+                                   SpawnMode mode)
+      ABSL_NO_THREAD_SAFETY_ANALYSIS;
   // Called by the supervisor thread: handles what is ready, never blocks.
-  void Service();
-  void ReadChildMessages();
+  void Service() ABSL_LOCKS_EXCLUDED(mu_);
+  void ReadChildMessages() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Handles one message from the sync socket; `sender` is the host pid the
   // kernel vouches for (SCM_CREDENTIALS), -1 if none came.
-  void HandleChildMessage(const internal::ChildMessage& message, pid_t sender);
-  void TakeListener(const internal::ChildMessage& message, pid_t sender);
+  void HandleChildMessage(const internal::ChildMessage& message, pid_t sender)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void TakeListener(const internal::ChildMessage& message, pid_t sender)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The sandboxee broke the setup protocol: the sandbox ends as KILLED with
   // a warning saying `what`; nothing more is read from it.
-  void Misbehaved(const std::string& what);
-  void ReadNotification();
-  void Reap(bool block);
-  void Finish();
-  void KillNow();
+  void Misbehaved(const std::string& what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ReadNotification() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Reap(bool block) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Finish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_)
+      ABSL_LOCKS_EXCLUDED(cgroup_mu_);
+  void KillNow() ABSL_LOCKS_EXCLUDED(cgroup_mu_);
 
-  // Guards the state the supervisor thread updates (everything below
-  // except cgroup_, which has its own lock).
-  absl::Mutex mu_;
+  // Set by Start, then constant: read without a lock.
   std::unique_ptr<Watcher> watcher_;
   std::optional<Policy> policy_;
   std::unique_ptr<Comms> comms_;
-  // Guards cgroup_, which Kill() and Pause() may use from other threads.
-  absl::Mutex cgroup_mu_;
-  std::unique_ptr<Cgroup> cgroup_;
-  std::vector<std::string> warnings_;
   pid_t pid_ = -1;
+  // Open until the destructor.
   UniqueFd pidfd_;
-  UniqueFd sync_;
-  UniqueFd notify_;
   absl::Time start_;
   absl::Time wall_deadline_ = absl::InfiniteFuture();
-
-  std::atomic<bool> kill_requested_{false};
-  bool timed_out_ = false;
-  bool exit_status_received_ = false;
-  bool notify_received_ = false;
   // The sandbox has an init of ours (a pid namespace without
   // program_is_init): only it reports the payload's exit status.
   bool has_init_ = false;
@@ -179,25 +181,43 @@ class Sandbox::Impl {
   bool deferred_ = false;
   // A zygote worker rather than an exec'd program.
   bool zygote_ = false;
-  // The child sent its last setup message; what comes after is the
-  // sandboxee's (where it keeps the sync socket: worker_).
-  bool payload_started_ = false;
-  // From the first message that carried them (kNotifyFd or kSetupTimes).
-  // Microseconds per internal::SetupPhase, once a message carried them.
-  std::array<uint32_t, 16> setup_us_;
-  bool setup_us_received_ = false;
   // The sandboxee keeps the sync socket: a zygote worker, or a program that
   // locks itself down.
   bool worker_ = false;
-  int payload_wait_status_ = 0;
-  bool reaped_ = false;
+
+  std::atomic<bool> kill_requested_{false};
+
+  // Kill() and Pause() may use the cgroup from any thread.
+  absl::Mutex cgroup_mu_;
+  std::unique_ptr<Cgroup> cgroup_ ABSL_GUARDED_BY(cgroup_mu_);
+
+  // What the supervisor thread updates.
+  absl::Mutex mu_;
+  std::vector<std::string> warnings_ ABSL_GUARDED_BY(mu_);
+  UniqueFd sync_ ABSL_GUARDED_BY(mu_);
+  UniqueFd notify_ ABSL_GUARDED_BY(mu_);
+  // limits.end_on_limit: cgroup_'s limit_events_fd() until a cap is hit; -1
+  // otherwise.
+  int limit_events_fd_ ABSL_GUARDED_BY(mu_) = -1;
+  bool timed_out_ ABSL_GUARDED_BY(mu_) = false;
+  bool exit_status_received_ ABSL_GUARDED_BY(mu_) = false;
+  bool notify_received_ ABSL_GUARDED_BY(mu_) = false;
+  // The child sent its last setup message; what comes after is the
+  // sandboxee's (where it keeps the sync socket: worker_).
+  bool payload_started_ ABSL_GUARDED_BY(mu_) = false;
+  // Microseconds per internal::SetupPhase, from the first message that
+  // carried them (kNotifyFd or kSetupTimes).
+  std::array<uint32_t, 16> setup_us_ ABSL_GUARDED_BY(mu_);
+  bool setup_us_received_ ABSL_GUARDED_BY(mu_) = false;
+  int payload_wait_status_ ABSL_GUARDED_BY(mu_) = 0;
+  bool reaped_ ABSL_GUARDED_BY(mu_) = false;
   // ECHILD from waitid: another part of the host reaped it.
-  bool reaped_elsewhere_ = false;
-  int wait_status_ = 0;
-  struct rusage rusage_ = {};
-  std::optional<proto::SetupError> setup_error_;
-  std::optional<proto::Violation> violation_;
-  std::optional<proto::Result> result_;
+  bool reaped_elsewhere_ ABSL_GUARDED_BY(mu_) = false;
+  int wait_status_ ABSL_GUARDED_BY(mu_) = 0;
+  struct rusage rusage_ ABSL_GUARDED_BY(mu_) = {};
+  std::optional<proto::SetupError> setup_error_ ABSL_GUARDED_BY(mu_);
+  std::optional<proto::Violation> violation_ ABSL_GUARDED_BY(mu_);
+  std::optional<proto::Result> result_ ABSL_GUARDED_BY(mu_);
 };
 
 // The sandbox as the supervisor thread sees it.
@@ -213,6 +233,9 @@ class Sandbox::Impl::Watcher : public internal::Supervised {
     if (sandbox_->sync_) fds.push_back({sandbox_->sync_.get(), POLLIN, 0});
     if (sandbox_->notify_) {
       fds.push_back({sandbox_->notify_.get(), POLLIN, 0});
+    }
+    if (sandbox_->limit_events_fd_ >= 0) {
+      fds.push_back({sandbox_->limit_events_fd_, POLLIN, 0});
     }
     return sandbox_->timed_out_ ? absl::InfiniteFuture()
                                 : sandbox_->wall_deadline_;
@@ -299,9 +322,11 @@ absl::Status Sandbox::Impl::Start(const Policy& policy, const Command& command,
         Cgroup::Create({.memory_bytes = policy.limits().memory,
                         .allow_swap = limits.allow_swap(),
                         .pids = limits.pids(),
-                        .cpus = limits.cpus()});
+                        .cpus = limits.cpus(),
+                        .watch_limits = limits.end_on_limit()});
     if (cgroup.ok()) {
       cgroup_ = *std::move(cgroup);
+      limit_events_fd_ = cgroup_->limit_events_fd();
     } else if (limits.cgroup_best_effort() &&
                cgroup.status().code() ==
                    absl::StatusCode::kFailedPrecondition) {
@@ -497,15 +522,28 @@ void Sandbox::Impl::Service() {
     timed_out_ = true;
     KillNow();
   }
-  struct pollfd fds[3] = {
+  struct pollfd fds[4] = {
       {pidfd_.get(), POLLIN, 0},
       {sync_.get(), POLLIN, 0},
       {notify_.get(), POLLIN, 0},
+      {limit_events_fd_, POLLIN, 0},
   };
-  if (poll(fds, 3, 0) <= 0) return;
+  if (poll(fds, 4, 0) <= 0) return;
   if (fds[1].revents != 0) ReadChildMessages();
   if (fds[2].revents & POLLIN) ReadNotification();
   if (fds[2].revents & (POLLHUP | POLLERR | POLLNVAL)) notify_.reset();
+  if (fds[3].revents != 0) {
+    // limits.end_on_limit. Finish() learns from the cgroup which cap it was.
+    bool hit;
+    {
+      absl::MutexLock lock(&cgroup_mu_);
+      hit = cgroup_ && cgroup_->LimitHit();
+    }
+    if (hit) {
+      limit_events_fd_ = -1;
+      KillNow();
+    }
+  }
   if (fds[0].revents != 0) {
     // Messages sent before the exit are queued already; read them first.
     ReadChildMessages();
@@ -631,7 +669,8 @@ void Sandbox::Impl::TakeListener(const ChildMessage& message, pid_t sender) {
   // Taken from the sender's own descriptor table: never in flight, so no
   // per-user quota of in-flight descriptors can keep it from us, and it is
   // the filter that process installed.
-  auto fail = [&](int error, absl::string_view what) {
+  auto fail = [&](int error,
+                  absl::string_view what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     // Killed (by the host, or the deadline) while it was handing over: the
     // listener went with it; that is no setup failure.
     if (kill_requested_ || timed_out_) {

@@ -19,9 +19,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/json_util.h"
+#include "sandbox/internal/util.h"
 #include "sandbox/policy_builder.h"
 #include "sandbox/sandbox.h"
-#include "sandbox/internal/util.h"
 
 namespace sandbox {
 namespace {
@@ -49,6 +49,9 @@ Options:
   --memory BYTES       memory cap (cgroup), e.g. 64M; the sandbox ends as
                        MEMORY_LIMIT when the kernel OOM-kills in it
   --pids N             cap on live processes and threads (cgroup)
+  --end-on-limit       end the whole sandbox the moment it hits its --pids
+                       or --memory cap (a fork bomb ends as PIDS_LIMIT at
+                       once instead of spinning until --timeout)
   --cpus F             CPU bandwidth in CPUs (cgroup), e.g. 0.25
                        Unprivileged, these need a delegated cgroup (systemd
                        Delegate=yes, or a directory chowned to you)
@@ -173,6 +176,8 @@ Options ParseFlags(int argc, char** argv, proto::Policy& overrides,
       }
       overrides.mutable_limits()->set_pids(pids);
       options.strict_cgroup = true;
+    } else if (arg == "--end-on-limit") {
+      overrides.mutable_limits()->set_end_on_limit(true);
     } else if (arg == "--cpus") {
       const std::string value = value_of(arg);
       double cpus = 0;

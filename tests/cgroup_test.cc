@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/magic.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -38,6 +39,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sandbox/internal/cgroup_detect.h"
 #include "sandbox/fd.h"
 #include "sandbox/internal/kernel_abi.h"
 #include "tests/test_util.h"
@@ -598,6 +600,46 @@ TEST_F(CgroupTest, PidsCapStopsAForkBomb) {
   EXPECT_TRUE(usage->pids_limit_hit);
   EXPECT_FALSE(usage->memory_limit_hit);
   std::printf("fork bomb: at most %zu processes under pids.max=16\n", most);
+}
+
+// limit_events_fd() wakes a poll at the first fork refused at the cap. On
+// v2 the kernel notifies pids.events, so nothing wakes before; on v1 a
+// timer ticks and LimitHit() says whether it was a hit.
+TEST_F(CgroupTest, LimitEventsWakeAtTheFirstRefusedFork) {
+  CREATE_OR_SKIP(cgroup, {.pids = 4, .watch_limits = true});
+  const int fd = cgroup->limit_events_fd();
+  ASSERT_GE(fd, 0);
+  struct pollfd quiet = {fd, POLLIN, 0};
+  if (Info("pids").version == CgroupVersion::kV2) {
+    EXPECT_EQ(poll(&quiet, 1, 50), 0) << "woke with no event";
+  }
+  EXPECT_FALSE(cgroup->LimitHit());
+  Child child([] {
+    for (int i = 0; i < 8; ++i) {
+      if (fork() == 0) {
+        pause();
+        _exit(0);
+      }
+    }
+    pause();
+    return 0;
+  });
+  ASSERT_THAT(cgroup->AddProcess(child.pid()), IsOk());
+  ASSERT_TRUE(child.Release());
+  bool hit = false;
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (!hit && absl::Now() < deadline) {
+    struct pollfd ready = {fd, POLLIN, 0};
+    if (poll(&ready, 1, 1000) > 0) hit = cgroup->LimitHit();
+  }
+  ASSERT_THAT(cgroup->KillAll(), IsOk());
+  EXPECT_NE(child.Wait(), -1);
+  EXPECT_TRUE(hit);
+}
+
+TEST_F(CgroupTest, LimitEventsFdOnlyWhenAsked) {
+  CREATE_OR_SKIP(cgroup, {.pids = 4});
+  EXPECT_EQ(cgroup->limit_events_fd(), -1);
 }
 
 TEST_F(CgroupTest, CpuCapGivesAboutAQuarterOfACore) {

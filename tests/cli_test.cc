@@ -144,6 +144,21 @@ TEST(CliTest, MemoryCapEndsAHogWithTheReason) {
   EXPECT_THAT(run.err, HasSubstr("memory limit"));
 }
 
+TEST(CliTest, EndOnLimitEndsAForkBombAtOnce) {
+  CliRun run =
+      RunCli(WithTestee({"forkbomb", "60"},
+                        {"--pids", "16", "--end-on-limit", "--timeout", "20"}));
+  if (geteuid() != 0) {
+    // Unprivileged without a delegated cgroup: refused, never ignored.
+    EXPECT_EQ(run.exit_status, 125);
+    EXPECT_THAT(run.err, HasSubstr("delegation"));
+    return;
+  }
+  // Killed at the cap (128 + SIGKILL), not at the 20 s timeout (124).
+  EXPECT_EQ(run.exit_status, 128 + 9) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("process limit reached"));
+}
+
 TEST(CliTest, BadLimitFlagsExit125) {
   for (const char* flag : {"--memory", "--pids", "--cpus"}) {
     CliRun run = RunCli({flag, "lots", "--", "/bin/true"});
@@ -156,10 +171,12 @@ TEST(CliTest, HelpDocumentsEveryFlagAndExitStatus) {
   CliRun run = RunCli({"--help"});
   EXPECT_EQ(run.exit_status, 0);
   for (const char* flag :
-       {"--policy", "--ro-bind",  "--bind",        "--tmpfs", "--memory",
-        "--pids",   "--cpu-time", "--timeout",     "--net",   "--hostname",
-        "--env",    "--cwd",      "--result-json", "-v",      "124",
-        "125",      "126",        "127",           "159",     "128+N"}) {
+       {"--policy",      "--ro-bind",  "--bind",     "--tmpfs",
+        "--memory",      "--pids",     "--cpu-time", "--timeout",
+        "--net",         "--hostname", "--env",      "--cwd",
+        "--result-json", "-v",         "124",        "--end-on-limit",
+        "125",           "126",        "127",        "159",
+        "128+N"}) {
     EXPECT_THAT(run.out, HasSubstr(flag));
   }
 }

@@ -161,6 +161,68 @@ TEST_F(LimitsTest, ForkBombNeverExceedsThePidsCap) {
   EXPECT_GE(most, 8) << "the bomb never got going";
 }
 
+// limits.end_on_limit: the first fork refused at the cap ends the whole
+// sandbox, long before the bomb would stop (60 s) or the wall-clock limit.
+TEST_F(LimitsTest, EndOnLimitEndsAForkBombAtThePidsCap) {
+  PolicyBuilder builder = StrictPolicy();
+  builder.SetPids(16).SetWallTime(absl::Seconds(20));
+  builder.SetEndOnLimit();
+  absl::StatusOr<Policy> policy = builder.Build();
+  ASSERT_THAT(policy, IsOk());
+  TesteeRun run = RunTestee(*policy, {"forkbomb", "60"});
+  EXPECT_EQ(run.result.status(), proto::Result::PIDS_LIMIT)
+      << run.result.DebugString();
+  EXPECT_EQ(run.result.signal(), SIGKILL);
+  const proto::Usage& usage = run.result.usage();
+  EXPECT_LT(usage.wall_time_seconds(), 10);
+  EXPECT_LT(usage.user_cpu_seconds() + usage.system_cpu_seconds(), 5);
+}
+
+// Without it the cap only refuses forks: the bomb sees EAGAIN and runs to
+// its own end, and the Result still names the cap it hit.
+TEST_F(LimitsTest, WithoutEndOnLimitAForkBombRunsOnAtThePidsCap) {
+  PolicyBuilder builder = StrictPolicy();
+  builder.SetPids(16).SetWallTime(absl::Seconds(20));
+  absl::StatusOr<Policy> policy = builder.Build();
+  ASSERT_THAT(policy, IsOk());
+  TesteeRun run = RunTestee(*policy, {"forkbomb", "1"});
+  EXPECT_EQ(run.result.status(), proto::Result::PIDS_LIMIT)
+      << run.result.DebugString();
+  EXPECT_EQ(run.result.exit_code(), 0);
+  EXPECT_EQ(run.values["fork_failed"], "1");
+  EXPECT_EQ(run.values["errno"], "EAGAIN");
+  EXPECT_GE(run.result.usage().wall_time_seconds(), 1);
+}
+
+// An OOM kill of one process ends the sandbox with end_on_limit; without
+// it, the rest runs on.
+TEST_F(LimitsTest, EndOnLimitEndsTheSandboxAtAnOomKill) {
+  PolicyBuilder builder = StrictPolicy();
+  builder.SetMemory(64 << 20).SetWallTime(absl::Seconds(20));
+  builder.SetEndOnLimit();
+  absl::StatusOr<Policy> policy = builder.Build();
+  ASSERT_THAT(policy, IsOk());
+  TesteeRun run = RunTestee(*policy, {"oom-child", "256M", "60"});
+  EXPECT_EQ(run.result.status(), proto::Result::MEMORY_LIMIT)
+      << run.result.DebugString();
+  EXPECT_EQ(run.result.signal(), SIGKILL);
+  EXPECT_EQ(run.values.count("slept"), 0u) << run.output;
+  EXPECT_LT(run.result.usage().wall_time_seconds(), 10);
+}
+
+TEST_F(LimitsTest, WithoutEndOnLimitTheSandboxOutlivesAnOomKill) {
+  PolicyBuilder builder = StrictPolicy();
+  builder.SetMemory(64 << 20).SetWallTime(absl::Seconds(20));
+  absl::StatusOr<Policy> policy = builder.Build();
+  ASSERT_THAT(policy, IsOk());
+  TesteeRun run = RunTestee(*policy, {"oom-child", "256M", "0.2"});
+  EXPECT_EQ(run.result.status(), proto::Result::MEMORY_LIMIT)
+      << run.result.DebugString();
+  EXPECT_EQ(run.result.exit_code(), 0);
+  EXPECT_EQ(run.values["child_signal"], "9") << run.output;
+  EXPECT_EQ(run.values["slept"], "1");
+}
+
 TEST_F(LimitsTest, CpuCapGivesAboutAQuarterOfACore) {
   absl::StatusOr<Policy> policy = StrictPolicy().SetCpus(0.25).Build();
   ASSERT_THAT(policy, IsOk());
@@ -277,6 +339,26 @@ TEST(LimitsFallbackTest, BestEffortFallsBackToRlimitsAndSaysSo) {
                 ::testing::Contains(HasSubstr("RLIMIT_AS")));
     EXPECT_EQ(run.values["rlimit_as"], "536870912:536870912");
     EXPECT_EQ(run.values["rlimit_nproc"], "64:64");
+  }
+}
+
+// The rlimit fallback has no event for a refused fork or allocation: the
+// Result says that end_on_limit is not enforced.
+TEST(LimitsFallbackTest, EndOnLimitWithoutCgroupsSaysItIsNotEnforced) {
+  PolicyBuilder builder = StrictPolicy();
+  builder.SetPids(64);
+  proto::Limits& limits = *builder.mutable_proto().mutable_limits();
+  limits.set_cgroup_best_effort(true);
+  limits.set_end_on_limit(true);
+  absl::StatusOr<Policy> policy = builder.Build();
+  ASSERT_THAT(policy, IsOk());
+  TesteeRun run = RunTestee(*policy, {"exit", "0"});
+  EXPECT_EQ(run.result.status(), proto::Result::OK) << run.result.DebugString();
+  if (CanUseCgroups()) {
+    EXPECT_EQ(run.result.warnings_size(), 0);
+  } else {
+    EXPECT_THAT(run.result.warnings(),
+                ::testing::Contains(HasSubstr("limits.end_on_limit")));
   }
 }
 

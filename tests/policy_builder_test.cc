@@ -207,6 +207,10 @@ seccomp {
                   "limits.address_space", "below 16M"},
         BadPolicy{"SwapWithoutMemory", R"(limits { @allow_swap: true })",
                   "limits.allow_swap", "only applies with limits.memory"},
+        BadPolicy{"EndOnLimitWithoutACap",
+                  R"(limits { cpus: 0.5 @end_on_limit: true })",
+                  "limits.end_on_limit",
+                  "only applies with limits.pids or limits.memory"},
         BadPolicy{"EnvWithoutEquals", R"(
 env: "A=1"
 @env: "NOVALUE")",

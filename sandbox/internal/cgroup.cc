@@ -2,11 +2,12 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
+#include <sys/timerfd.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -17,7 +18,6 @@
 #include <map>
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -26,29 +26,34 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "sandbox/internal/cgroup_detect.h"
 #include "sandbox/internal/util.h"
 #include "sandbox/status_macros.h"
 
 namespace sandbox {
 namespace {
 
+using internal::CgroupLayout;
+using internal::kCgroupSupervisorLeaf;
+using internal::PathExists;
+using internal::ReadCgroupLayout;
+using internal::ReadSmallFile;
+
 constexpr char kSandboxPrefix[] = "sandbox-";
-constexpr char kSupervisorLeaf[] = "sandbox-supervisor";
 constexpr uint64_t kCpuPeriodUsec = 100000;
 constexpr uint64_t kMinCpuQuotaUsec = 1000;
 constexpr absl::Duration kFreezeTimeout = absl::Seconds(2);
 constexpr absl::Duration kEmptyTimeout = absl::Seconds(2);
 constexpr absl::Duration kRmdirTimeout = absl::Milliseconds(500);
 constexpr absl::Duration kPollInterval = absl::Milliseconds(1);
+// How often a v1 pids.events is looked at (see limit_events_fd()); the
+// kernel's own rate for cgroup file notifications.
+constexpr absl::Duration kV1PidsEventsInterval = absl::Milliseconds(10);
 
 constexpr char kDelegationHint[] =
     "this needs cgroup delegation: run under `systemd-run --user --scope -p "
     "Delegate=yes ...`, or have root create a cgroup directory and chown it "
     "(and its cgroup.procs) to your user, then start this program in it";
-
-// The controllers DetectCgroups reports, in its order.
-constexpr const char* kControllers[] = {"memory", "pids", "cpu", "cpuacct",
-                                        "freezer"};
 
 std::atomic<uint64_t> sandbox_counter{0};
 
@@ -64,24 +69,6 @@ std::vector<pid_t> HelperPids() {
 }
 
 // --- Files --------------------------------------------------------------
-
-// Reads a whole (small) file. NotFound for a missing file, as errno says.
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return ErrnoStatus(absl::StrCat("open(", path, ")"));
-  std::string text;
-  char buffer[4096];
-  for (;;) {
-    const ssize_t n = read(fd.get(), buffer, sizeof(buffer));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus(absl::StrCat("read(", path, ")"));
-    }
-    if (n == 0) break;
-    text.append(buffer, static_cast<size_t>(n));
-  }
-  return text;
-}
 
 // Writes `value` in one write(2), as cgroup files require. Returns 0 or the
 // errno of the failing open/write.
@@ -108,19 +95,6 @@ absl::Status WriteFile(const std::string& path, absl::string_view value) {
   return absl::OkStatus();
 }
 
-bool Exists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
-
-bool EffectivelyWritable(const std::string& path) {
-  return faccessat(AT_FDCWD, path.c_str(), W_OK, AT_EACCESS) == 0;
-}
-
-// statfs magic of `path`, 0 if it cannot be read.
-int64_t FsMagic(const std::string& path) {
-  struct statfs fs;
-  if (statfs(path.c_str(), &fs) != 0) return 0;
-  return static_cast<int64_t>(fs.f_type);
-}
-
 // "key value" lines (memory.events, cpu.stat, cpuacct.stat, ...).
 std::map<std::string, uint64_t> ParseKeyValues(absl::string_view text) {
   std::map<std::string, uint64_t> values;
@@ -137,12 +111,29 @@ std::map<std::string, uint64_t> ParseKeyValues(absl::string_view text) {
 
 absl::StatusOr<std::map<std::string, uint64_t>> ReadKeyValues(
     const std::string& path) {
-  SBX_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  SBX_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(path));
+  return ParseKeyValues(text);
+}
+
+// "key value" lines read again from the start of an open file: reading
+// through the descriptor that is polled is what re-arms kernfs's POLLPRI.
+// Empty if it cannot be read.
+std::map<std::string, uint64_t> RereadKeyValues(int fd) {
+  std::string text;
+  char buffer[4096];
+  for (off_t offset = 0;;) {
+    const ssize_t n = pread(fd, buffer, sizeof(buffer), offset);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return {};
+    if (n == 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+    offset += n;
+  }
   return ParseKeyValues(text);
 }
 
 absl::StatusOr<uint64_t> ReadNumber(const std::string& path) {
-  SBX_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  SBX_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(path));
   uint64_t value = 0;
   if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &value)) {
     return absl::InternalError(
@@ -155,7 +146,7 @@ absl::StatusOr<uint64_t> ReadNumber(const std::string& path) {
 // cgroup has no processes).
 std::vector<pid_t> ReadPids(const std::string& dir) {
   std::vector<pid_t> pids;
-  absl::StatusOr<std::string> text = ReadFile(dir + "/cgroup.procs");
+  absl::StatusOr<std::string> text = ReadSmallFile(dir + "/cgroup.procs");
   if (!text.ok()) return pids;
   for (absl::string_view line : absl::StrSplit(*text, '\n')) {
     int pid = 0;
@@ -187,223 +178,6 @@ absl::Status PermissionAwareError(absl::string_view what, int error) {
                      kDelegationHint));
   }
   return ErrnoStatus(what, error);
-}
-
-// --- /proc parsing -------------------------------------------------------
-
-struct MountEntry {
-  std::string root;
-  std::string mount_point;
-  std::string fstype;
-  std::vector<std::string> super_options;
-};
-
-// Undoes mountinfo's octal escapes (\040 for a space, ...).
-std::string UnescapeMountField(absl::string_view field) {
-  std::string out;
-  for (size_t i = 0; i < field.size(); ++i) {
-    if (field[i] == '\\' && i + 3 < field.size() && field[i + 1] >= '0' &&
-        field[i + 1] <= '3' && field[i + 2] >= '0' && field[i + 2] <= '7' &&
-        field[i + 3] >= '0' && field[i + 3] <= '7') {
-      out.push_back(static_cast<char>((field[i + 1] - '0') * 64 +
-                                      (field[i + 2] - '0') * 8 +
-                                      (field[i + 3] - '0')));
-      i += 3;
-    } else {
-      out.push_back(field[i]);
-    }
-  }
-  return out;
-}
-
-std::vector<MountEntry> ParseMountInfo(absl::string_view text) {
-  std::vector<MountEntry> mounts;
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    std::vector<absl::string_view> fields =
-        absl::StrSplit(line, ' ', absl::SkipEmpty());
-    // id parent major:minor root mount_point options [optional...] - fstype
-    // source super_options
-    auto dash = std::find(fields.begin(), fields.end(), "-");
-    if (fields.size() < 6 || dash == fields.end() ||
-        dash - fields.begin() < 6 || fields.end() - dash < 4) {
-      continue;
-    }
-    MountEntry entry;
-    entry.root = UnescapeMountField(fields[3]);
-    entry.mount_point = UnescapeMountField(fields[4]);
-    entry.fstype = std::string(dash[1]);
-    entry.super_options = absl::StrSplit(dash[3], ',');
-    mounts.push_back(std::move(entry));
-  }
-  return mounts;
-}
-
-// One line of /proc/self/cgroup.
-struct CgroupLine {
-  std::vector<std::string> controllers;  // empty for the v2 line
-  std::string path;
-  bool v2 = false;
-};
-
-std::vector<CgroupLine> ParseProcCgroup(absl::string_view text) {
-  std::vector<CgroupLine> lines;
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    std::vector<absl::string_view> fields =
-        absl::StrSplit(line, absl::MaxSplits(':', 2));
-    if (fields.size() != 3 || fields[2].empty()) continue;
-    CgroupLine entry;
-    entry.path = std::string(fields[2]);
-    entry.v2 = fields[0] == "0" && fields[1].empty();
-    if (!entry.v2) {
-      for (absl::string_view c : absl::StrSplit(fields[1], ',')) {
-        entry.controllers.push_back(std::string(c));
-      }
-    }
-    lines.push_back(std::move(entry));
-  }
-  return lines;
-}
-
-// Our directory for cgroup `path` under `mount`, or "" when the mount does
-// not show that part of the hierarchy.
-std::string DirUnderMount(const MountEntry& mount, const std::string& path) {
-  std::string relative;
-  if (mount.root == "/") {
-    relative = path;
-  } else if (path == mount.root) {
-    relative = "/";
-  } else if (absl::StartsWith(path, mount.root + "/")) {
-    relative = path.substr(mount.root.size());
-  } else {
-    return "";
-  }
-  if (relative == "/") return mount.mount_point;
-  return absl::StrCat(mount.mount_point == "/" ? "" : mount.mount_point,
-                      relative);
-}
-
-// Our cgroup directory in the hierarchy: the first mount of it whose
-// directory is really on a cgroup filesystem of the right kind (statfs), so
-// that a plain directory on the tmpfs /sys/fs/cgroup never counts.
-std::string FindOwnDir(const std::vector<MountEntry>& mounts,
-                       const std::string& path, bool v2,
-                       const std::string& v1_controller) {
-  for (const MountEntry& mount : mounts) {
-    if (v2) {
-      if (mount.fstype != "cgroup2") continue;
-    } else {
-      if (mount.fstype != "cgroup") continue;
-      if (std::find(mount.super_options.begin(), mount.super_options.end(),
-                    v1_controller) == mount.super_options.end()) {
-        continue;
-      }
-    }
-    const std::string dir = DirUnderMount(mount, path);
-    if (dir.empty()) continue;
-    const int64_t want = v2 ? CGROUP2_SUPER_MAGIC : CGROUP_SUPER_MAGIC;
-    if (FsMagic(mount.mount_point) != want || FsMagic(dir) != want) continue;
-    if (!Exists(dir + "/cgroup.procs")) continue;
-    return dir;
-  }
-  return "";
-}
-
-// Everything Create and RemoveStale need to know about the hierarchies.
-struct Layout {
-  std::vector<CgroupControllerInfo> controllers;  // in kControllers order
-  // The v2 directory sandbox cgroups go under, "" without a usable v2
-  // hierarchy; its cgroup.controllers; whether it is the hierarchy root.
-  std::string v2_dir;
-  std::vector<std::string> v2_controllers;
-  bool v2_is_root = false;
-
-  const CgroupControllerInfo& Find(absl::string_view name) const {
-    for (const CgroupControllerInfo& info : controllers) {
-      if (info.controller == name) return info;
-    }
-    static const CgroupControllerInfo* const kNone = new CgroupControllerInfo;
-    return *kNone;
-  }
-};
-
-Layout LayoutFrom(absl::string_view proc_self_cgroup,
-                  absl::string_view mountinfo) {
-  const std::vector<MountEntry> mounts = ParseMountInfo(mountinfo);
-  const std::vector<CgroupLine> lines = ParseProcCgroup(proc_self_cgroup);
-  Layout layout;
-
-  for (const CgroupLine& line : lines) {
-    if (!line.v2) continue;
-    std::string path = line.path;
-    // After the supervisor move our process sits in a leaf; the sandboxes
-    // are its siblings.
-    if (absl::EndsWith(path, absl::StrCat("/", kSupervisorLeaf))) {
-      path.resize(path.size() - strlen(kSupervisorLeaf) - 1);
-      if (path.empty()) path = "/";
-    }
-    layout.v2_dir = FindOwnDir(mounts, path, /*v2=*/true, "");
-    if (layout.v2_dir.empty()) break;
-    layout.v2_is_root = path == "/";
-    absl::StatusOr<std::string> listed =
-        ReadFile(layout.v2_dir + "/cgroup.controllers");
-    if (listed.ok()) {
-      layout.v2_controllers = absl::StrSplit(
-          absl::StripAsciiWhitespace(*listed), ' ', absl::SkipEmpty());
-    }
-    break;
-  }
-  const bool v2_writable = !layout.v2_dir.empty() &&
-                           EffectivelyWritable(layout.v2_dir) &&
-                           EffectivelyWritable(layout.v2_dir + "/cgroup.procs");
-  // cgroup.freeze exists in every non-root cgroup since 5.2; the root has
-  // none, so there we find out only in the created cgroup.
-  const bool v2_freezer =
-      !layout.v2_dir.empty() &&
-      (layout.v2_is_root || Exists(layout.v2_dir + "/cgroup.freeze"));
-
-  for (const char* controller : kControllers) {
-    CgroupControllerInfo info;
-    info.controller = controller;
-    const bool listed_in_v2 =
-        std::find(layout.v2_controllers.begin(), layout.v2_controllers.end(),
-                  controller) != layout.v2_controllers.end();
-    if (listed_in_v2) {
-      info.version = CgroupVersion::kV2;
-      info.own_dir = layout.v2_dir;
-      info.writable = v2_writable;
-    } else {
-      for (const CgroupLine& line : lines) {
-        if (line.v2 ||
-            std::find(line.controllers.begin(), line.controllers.end(),
-                      controller) == line.controllers.end()) {
-          continue;
-        }
-        info.own_dir = FindOwnDir(mounts, line.path, /*v2=*/false, controller);
-        if (!info.own_dir.empty()) {
-          info.version = CgroupVersion::kV1;
-          info.writable = EffectivelyWritable(info.own_dir);
-        }
-        break;
-      }
-      // Not controllers on v2, but features of every v2 cgroup.
-      const bool core_in_v2 =
-          (info.controller == "cpuacct" && !layout.v2_dir.empty()) ||
-          (info.controller == "freezer" && v2_freezer);
-      if (info.version == CgroupVersion::kNone && core_in_v2) {
-        info.version = CgroupVersion::kV2;
-        info.own_dir = layout.v2_dir;
-        info.writable = v2_writable;
-      }
-    }
-    layout.controllers.push_back(std::move(info));
-  }
-  return layout;
-}
-
-absl::StatusOr<Layout> ReadLayout() {
-  SBX_ASSIGN_OR_RETURN(std::string cgroup, ReadFile("/proc/self/cgroup"));
-  SBX_ASSIGN_OR_RETURN(std::string mountinfo, ReadFile("/proc/self/mountinfo"));
-  return LayoutFrom(cgroup, mountinfo);
 }
 
 // --- Killing and removing ----------------------------------------------
@@ -457,7 +231,7 @@ absl::Status FreezeV1(const std::string& dir) {
       SBX_RETURN_IF_ERROR(WriteFile(state, "FROZEN"));
       next_write = absl::Now() + absl::Milliseconds(100);
     }
-    SBX_ASSIGN_OR_RETURN(std::string text, ReadFile(state));
+    SBX_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(state));
     if (absl::StripAsciiWhitespace(text) == "FROZEN") return absl::OkStatus();
     if (absl::Now() >= deadline) {
       return absl::DeadlineExceededError(
@@ -504,8 +278,8 @@ bool DestroyTree(const std::string& dir, int depth = 0) {
     if (WriteRaw(dir + "/cgroup.kill", "1") != 0) {
       // No cgroup.kill (v1, or v2 before 5.14): freeze, kill, thaw, as in
       // KillAll; thawing also after a failed freeze.
-      const bool v1_freezer = Exists(dir + "/freezer.state");
-      const bool v2_freezer = !v1_freezer && Exists(dir + "/cgroup.freeze");
+      const bool v1_freezer = PathExists(dir + "/freezer.state");
+      const bool v2_freezer = !v1_freezer && PathExists(dir + "/cgroup.freeze");
       if (v1_freezer) (void)FreezeV1(dir);
       if (v2_freezer) (void)FreezeV2(dir);
       KillListed({dir});
@@ -551,20 +325,6 @@ std::string VersionName(CgroupVersion version) {
 
 }  // namespace
 
-// --- Detection -----------------------------------------------------------
-
-namespace internal {
-std::vector<CgroupControllerInfo> DetectCgroupsFrom(
-    absl::string_view proc_self_cgroup, absl::string_view mountinfo) {
-  return LayoutFrom(proc_self_cgroup, mountinfo).controllers;
-}
-}  // namespace internal
-
-absl::StatusOr<std::vector<CgroupControllerInfo>> DetectCgroups() {
-  SBX_ASSIGN_OR_RETURN(Layout layout, ReadLayout());
-  return layout.controllers;
-}
-
 // --- Cgroup --------------------------------------------------------------
 
 // Where each controller of this sandbox lives: its directory and version
@@ -576,6 +336,21 @@ struct Cgroup::Impl {
   };
   Placement memory, pids, cpu, cpuacct, freezer;
   std::string v2_dir;
+
+  // CgroupLimits::watch_limits. limit_events is an epoll set of the
+  // sources in use: pids.events (v2: POLLPRI on change; v1: looked at on
+  // each tick of pids_timer) and v2 memory.events, both re-read through
+  // these descriptors; v1 an eventfd the kernel signals at an OOM.
+  UniqueFd limit_events;
+  UniqueFd pids_events;
+  UniqueFd pids_timer;
+  UniqueFd memory_events;
+  UniqueFd oom_notify;
+  // v1: an OOM was notified and memory.oom_control confirmed it.
+  bool oom_seen = false;
+
+  absl::Status WatchLimits();
+  bool LimitHit();
 };
 
 namespace {
@@ -583,10 +358,10 @@ namespace {
 // Makes sure `controllers` are enabled in the v2 subtree_control of
 // `layout.v2_dir`, applying the no-internal-processes rule as described in
 // the header.
-absl::Status EnableV2Controllers(const Layout& layout,
+absl::Status EnableV2Controllers(const CgroupLayout& layout,
                                  const std::vector<std::string>& controllers) {
   const std::string subtree = layout.v2_dir + "/cgroup.subtree_control";
-  SBX_ASSIGN_OR_RETURN(std::string enabled_text, ReadFile(subtree));
+  SBX_ASSIGN_OR_RETURN(std::string enabled_text, ReadSmallFile(subtree));
   const std::vector<std::string> enabled = absl::StrSplit(
       absl::StripAsciiWhitespace(enabled_text), ' ', absl::SkipEmpty());
   std::vector<std::string> missing;
@@ -622,12 +397,13 @@ absl::Status EnableV2Controllers(const Layout& layout,
         layout.v2_dir, " holds ", others,
         " process(es) other than this one (pid ", getpid(),
         "); only when alone does this process step aside into ",
-        kSupervisorLeaf,
+        kCgroupSupervisorLeaf,
         ". Start this program in a cgroup of its own (e.g. `systemd-run "
         "--scope -p Delegate=yes ...`) or move the other processes out of ",
         layout.v2_dir));
   }
-  const std::string leaf = absl::StrCat(layout.v2_dir, "/", kSupervisorLeaf);
+  const std::string leaf =
+      absl::StrCat(layout.v2_dir, "/", kCgroupSupervisorLeaf);
   if (mkdir(leaf.c_str(), 0755) != 0 && errno != EEXIST) {
     return PermissionAwareError(absl::StrCat("mkdir(", leaf, ")"), errno);
   }
@@ -646,7 +422,7 @@ absl::Status EnableV2Controllers(const Layout& layout,
 }
 
 absl::Status MissingController(const std::string& controller,
-                               const Layout& layout) {
+                               const CgroupLayout& layout) {
   std::string where;
   if (!layout.v2_dir.empty()) {
     where = absl::StrCat(
@@ -667,13 +443,101 @@ absl::Status MissingController(const std::string& controller,
 
 }  // namespace
 
+absl::Status Cgroup::Impl::WatchLimits() {
+  if (pids.version == CgroupVersion::kNone &&
+      memory.version == CgroupVersion::kNone) {
+    return absl::OkStatus();
+  }
+  UniqueFd epoll(epoll_create1(EPOLL_CLOEXEC));
+  if (!epoll.valid()) return ErrnoStatus("epoll_create1");
+  auto watch = [&](const UniqueFd& fd, uint32_t events,
+                   const std::string& what) -> absl::Status {
+    struct epoll_event event = {};
+    event.events = events;
+    if (epoll_ctl(epoll.get(), EPOLL_CTL_ADD, fd.get(), &event) != 0) {
+      return ErrnoStatus(absl::StrCat("epoll_ctl(ADD, ", what, ")"));
+    }
+    return absl::OkStatus();
+  };
+  auto open_file = [](const std::string& path, UniqueFd& fd) -> absl::Status {
+    fd.reset(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) return ErrnoStatus(absl::StrCat("open(", path, ")"));
+    // kernfs reports POLLPRI on a descriptor that has not read the file
+    // yet: read it once, so that only a change wakes.
+    RereadKeyValues(fd.get());
+    return absl::OkStatus();
+  };
+  if (pids.version != CgroupVersion::kNone) {
+    const std::string path = pids.dir + "/pids.events";
+    SBX_RETURN_IF_ERROR(open_file(path, pids_events));
+    if (pids.version == CgroupVersion::kV2) {
+      SBX_RETURN_IF_ERROR(watch(pids_events, EPOLLPRI, path));
+    } else {
+      pids_timer.reset(
+          timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+      if (!pids_timer.valid()) return ErrnoStatus("timerfd_create");
+      struct itimerspec every = {};
+      every.it_interval = absl::ToTimespec(kV1PidsEventsInterval);
+      every.it_value = every.it_interval;
+      if (timerfd_settime(pids_timer.get(), 0, &every, nullptr) != 0) {
+        return ErrnoStatus("timerfd_settime");
+      }
+      SBX_RETURN_IF_ERROR(watch(pids_timer, EPOLLIN, "timerfd"));
+    }
+  }
+  if (memory.version == CgroupVersion::kV2) {
+    const std::string path = memory.dir + "/memory.events";
+    SBX_RETURN_IF_ERROR(open_file(path, memory_events));
+    SBX_RETURN_IF_ERROR(watch(memory_events, EPOLLPRI, path));
+  } else if (memory.version == CgroupVersion::kV1) {
+    oom_notify.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+    if (!oom_notify.valid()) return ErrnoStatus("eventfd");
+    UniqueFd control;
+    SBX_RETURN_IF_ERROR(open_file(memory.dir + "/memory.oom_control", control));
+    // The kernel keeps the registration until the eventfd is closed.
+    SBX_RETURN_IF_ERROR(
+        WriteFile(memory.dir + "/cgroup.event_control",
+                  absl::StrCat(oom_notify.get(), " ", control.get())));
+    SBX_RETURN_IF_ERROR(watch(oom_notify, EPOLLIN, "eventfd"));
+  }
+  limit_events = std::move(epoll);
+  return absl::OkStatus();
+}
+
+bool Cgroup::Impl::LimitHit() {
+  uint64_t count = 0;
+  if (pids_timer.valid()) {
+    (void)!read(pids_timer.get(), &count, sizeof(count));
+  }
+  // The notification is the hit: the kernel sends it once reclaim has
+  // failed, and clears under_oom before it has chosen a victim, so
+  // memory.oom_control may not show it yet. The eventfd also fires when
+  // the cgroup is removed, which is no OOM.
+  if (oom_notify.valid() &&
+      read(oom_notify.get(), &count, sizeof(count)) == sizeof(count) &&
+      PathExists(memory.dir + "/memory.oom_control")) {
+    oom_seen = true;
+  }
+  bool hit = oom_seen;
+  // Both files are read whatever the other says: each read re-arms its
+  // notification.
+  if (pids_events.valid() && RereadKeyValues(pids_events.get())["max"] > 0) {
+    hit = true;
+  }
+  if (memory_events.valid() &&
+      RereadKeyValues(memory_events.get())["oom_kill"] > 0) {
+    hit = true;
+  }
+  return hit;
+}
+
 absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
     const CgroupLimits& limits) {
   if (!std::isfinite(limits.cpus) || limits.cpus < 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "cgroup cpus must be a finite number >= 0, not ", limits.cpus));
   }
-  SBX_ASSIGN_OR_RETURN(Layout layout, ReadLayout());
+  SBX_ASSIGN_OR_RETURN(CgroupLayout layout, ReadCgroupLayout());
 
   std::vector<std::string> needed;
   if (limits.memory_bytes > 0) needed.push_back("memory");
@@ -696,10 +560,7 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
   }
   if (needed.empty()) {
     const CgroupControllerInfo& freezer = layout.Find("freezer");
-    const bool v2_ok = !layout.v2_dir.empty() &&
-                       EffectivelyWritable(layout.v2_dir) &&
-                       EffectivelyWritable(layout.v2_dir + "/cgroup.procs");
-    if (v2_ok) {
+    if (layout.v2_writable) {
       use_v2 = true;
     } else if (freezer.version != CgroupVersion::kV1 || !freezer.writable) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -727,7 +588,7 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
     name = absl::StrCat(kSandboxPrefix, getpid(), "-", sandbox_counter++);
     if (std::none_of(parents.begin(), parents.end(),
                      [&](const std::string& parent) {
-                       return Exists(absl::StrCat(parent, "/", name));
+                       return PathExists(absl::StrCat(parent, "/", name));
                      })) {
       break;
     }
@@ -828,7 +689,7 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
     const std::string bytes = absl::StrCat(limits.memory_bytes);
     SBX_RETURN_IF_ERROR(WriteFile(dir + "/memory.limit_in_bytes", bytes));
     const std::string memsw = dir + "/memory.memsw.limit_in_bytes";
-    if (!limits.allow_swap && Exists(memsw)) {
+    if (!limits.allow_swap && PathExists(memsw)) {
       SBX_RETURN_IF_ERROR(WriteFile(memsw, bytes));
     }
     // v1 does not charge socket buffers to memory.limit_in_bytes: a sandbox
@@ -836,7 +697,7 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
     // Setting the TCP limit turns their accounting on, capped the same.
     // (v2 charges socket memory to memory.current by default.)
     const std::string tcp = dir + "/memory.kmem.tcp.limit_in_bytes";
-    if (Exists(tcp)) SBX_RETURN_IF_ERROR(WriteFile(tcp, bytes));
+    if (PathExists(tcp)) SBX_RETURN_IF_ERROR(WriteFile(tcp, bytes));
   }
   if (impl.pids.version != CgroupVersion::kNone) {
     SBX_RETURN_IF_ERROR(
@@ -856,6 +717,7 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
           WriteFile(impl.cpu.dir + "/cpu.cfs_quota_us", absl::StrCat(quota)));
     }
   }
+  if (limits.watch_limits) SBX_RETURN_IF_ERROR(impl.WatchLimits());
   return cgroup;
 }
 
@@ -868,6 +730,9 @@ Cgroup::~Cgroup() {
     KillUntilEmpty(dirs_);
   }
   clone_into_fd_.reset();
+  // With the descriptors of its files (limit events) before the
+  // directories go.
+  impl_.reset();
   for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {
     const absl::Time deadline = absl::Now() + kRmdirTimeout;
     while (rmdir(it->c_str()) != 0 && errno == EBUSY &&
@@ -887,6 +752,10 @@ void Cgroup::UnregisterHelperProcess(pid_t pid) {
   auto& pids = HelperPidList();
   pids.erase(std::remove(pids.begin(), pids.end(), pid), pids.end());
 }
+
+int Cgroup::limit_events_fd() const { return impl_->limit_events.get(); }
+
+bool Cgroup::LimitHit() { return impl_->LimitHit(); }
 
 absl::Status Cgroup::AddProcess(pid_t pid) {
   const std::string value = absl::StrCat(pid);
@@ -923,6 +792,7 @@ absl::StatusOr<CgroupUsage> Cgroup::ReadUsage() const {
                            ReadNumber(impl.memory.dir + "/memory.failcnt"));
       usage.memory_limit_hit = failcnt > 0;
     }
+    usage.memory_limit_hit = usage.memory_limit_hit || impl.oom_seen;
     SBX_ASSIGN_OR_RETURN(
         usage.peak_memory_bytes,
         ReadNumber(impl.memory.dir + "/memory.max_usage_in_bytes"));
@@ -1011,7 +881,7 @@ absl::Status Cgroup::KillAll() {
 }
 
 int Cgroup::RemoveStale() {
-  absl::StatusOr<Layout> layout = ReadLayout();
+  absl::StatusOr<CgroupLayout> layout = ReadCgroupLayout();
   if (!layout.ok()) return 0;
   std::vector<std::string> parents;
   for (const CgroupControllerInfo& info : layout->controllers) {

@@ -12,18 +12,12 @@
 //   SBX_ASSIGN_OR_RETURN(CgroupUsage usage, cgroup->ReadUsage());
 //   cgroup.reset();  // kills what is left and removes the directories
 //
-// Where: each controller's hierarchy is found from /proc/self/cgroup and
-// /proc/self/mountinfo, and every candidate directory is checked with statfs
-// (CGROUP2_SUPER_MAGIC or CGROUP_SUPER_MAGIC) before anything is written:
-// hybrid hosts mount the v1 hierarchies on a writable tmpfs at
-// /sys/fs/cgroup, where a plain mkdir would "work" and limit nothing. A
-// controller is used from v2 when the unified hierarchy provides it (listed
-// in cgroup.controllers of our cgroup), else from its v1 hierarchy.
-//
-// Sandbox cgroups are created under the process's own cgroup, never
-// elsewhere, and named "sandbox-<pid>-<counter>" (pid as getpid() sees it),
-// so that a later start can remove leftovers of processes that no longer
-// exist (RemoveStale).
+// Where: cgroup_detect.h finds, for each controller, the hierarchy that
+// provides it (v2 or v1) and our own cgroup there. Sandbox cgroups are
+// created under the process's own cgroup, never elsewhere, and named
+// "sandbox-<pid>-<counter>" (pid as getpid() sees it), so that a later
+// start can remove leftovers of processes that no longer exist
+// (RemoveStale).
 //
 // Permissions. As root this works wherever the controllers exist. Without
 // root it needs a delegated cgroup: our own cgroup directory (and, on v2,
@@ -67,7 +61,6 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
 #include "sandbox/fd.h"
 
 namespace sandbox {
@@ -83,11 +76,14 @@ struct CgroupLimits {
   // cpu.max / cpu.cfs_quota_us as a fraction of one CPU over a 100 ms
   // period; 0: no cap. At least 0.01 (the kernel's 1 ms minimum quota).
   double cpus = 0;
+  // Makes limit_events_fd() say when the memory or pids cap is hit.
+  bool watch_limits = false;
 };
 
 struct CgroupUsage {
   // The kernel OOM-killed a process of this cgroup (memory.events oom_kill
-  // on v2; on v1 memory.oom_control oom_kill, or failcnt with an OOM kill).
+  // on v2; on v1 memory.oom_control oom_kill, or failcnt with an OOM kill,
+  // or an OOM that LimitHit() saw).
   bool memory_limit_hit = false;
   // A fork failed at pids.max (pids.events max > 0).
   bool pids_limit_hit = false;
@@ -99,40 +95,6 @@ struct CgroupUsage {
   double user_cpu_seconds = -1;
   double system_cpu_seconds = -1;
 };
-
-// Which hierarchy provides a controller.
-enum class CgroupVersion { kNone, kV1, kV2 };
-
-struct CgroupControllerInfo {
-  // "memory", "pids", "cpu", "cpuacct" or "freezer". On v2, cpuacct stands
-  // for cpu.stat and freezer for cgroup.freeze, which every v2 cgroup has.
-  std::string controller;
-  CgroupVersion version = CgroupVersion::kNone;
-  // Our own cgroup directory in that hierarchy, under which sandbox cgroups
-  // are created, e.g. /sys/fs/cgroup/memory/user.slice (v1) or
-  // /sys/fs/cgroup/user.slice (v2; the parent of "sandbox-supervisor" when
-  // this process sits in that leaf). Empty when version is kNone.
-  std::string own_dir;
-  // Whether this process may create sub-cgroups there (effective uid may
-  // write own_dir and, on v2, its cgroup.procs). A hint for messages; the
-  // kernel has the last word.
-  bool writable = false;
-};
-
-// Finds, for memory, pids, cpu, cpuacct and freezer (in that order), which
-// hierarchy provides it and where our cgroup is. Reads /proc/self/cgroup,
-// /proc/self/mountinfo and cgroup.controllers; changes nothing. A hierarchy
-// counts only if statfs of our directory in it reports cgroup (v1) or
-// cgroup2 (v2) magic. Returns the error of reading /proc; a controller that
-// exists nowhere is reported with version kNone, not as an error.
-[[nodiscard]] absl::StatusOr<std::vector<CgroupControllerInfo>> DetectCgroups();
-
-namespace internal {
-// DetectCgroups on given /proc/self/cgroup and /proc/self/mountinfo texts
-// (the directories they name are still checked on the real filesystem).
-std::vector<CgroupControllerInfo> DetectCgroupsFrom(
-    absl::string_view proc_self_cgroup, absl::string_view mountinfo);
-}  // namespace internal
 
 class Cgroup {
  public:
@@ -164,6 +126,24 @@ class Cgroup {
   // use; harmless where it is there already (clone3 CLONE_INTO_CGROUP).
   // Returns the failing write's error, naming the file.
   [[nodiscard]] absl::Status AddProcess(pid_t pid);
+
+  // With CgroupLimits::watch_limits and a memory or pids cap: a descriptor
+  // that polls readable (POLLIN) when a cap may have been hit, for the
+  // caller to ask LimitHit(); -1 otherwise. Owned by this Cgroup.
+  //
+  // Behind it: v2 pids.events and memory.events, which the kernel notifies
+  // (POLLPRI) on change; v1 the memory.oom_control notification
+  // (cgroup.event_control). v1 pids.events counts refused forks but is
+  // never notified (neither poll nor inotify wakes, as of Linux 6.18), so
+  // there a 10 ms timer stands in: a sandbox with a v1 pids cap wakes its
+  // watcher 100 times a second, and ends within about 10 ms of the hit.
+  int limit_events_fd() const;
+  // Whether the memory cap (v2 an OOM kill, memory.events oom_kill; v1 the
+  // OOM notification, sent when the OOM killer is about to choose) or the
+  // pids cap (a fork refused: pids.events max) has been hit so far. Takes what
+  // limit_events_fd() reported, so that it is quiet until the next event.
+  // False where the counters cannot be read (ReadUsage then says why).
+  [[nodiscard]] bool LimitHit();
 
   // Reads the counters listed in CgroupUsage. Returns the error of a
   // missing or unreadable counter file the backend relies on.

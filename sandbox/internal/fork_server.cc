@@ -848,8 +848,13 @@ class LauncherThread {
   }
 
  private:
-  bool Idle() const { return job_ == nullptr; }
-  bool Busy() const { return job_ != nullptr; }
+  // Conditions, evaluated with mu_ held.
+  bool Idle() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return job_ == nullptr;
+  }
+  bool Busy() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return job_ != nullptr;
+  }
 
   void Loop() {
     absl::MutexLock lock(&mu_);
@@ -861,7 +866,7 @@ class LauncherThread {
   }
 
   absl::Mutex mu_;
-  const std::function<void()>* job_ = nullptr;
+  const std::function<void()>* job_ ABSL_GUARDED_BY(mu_) = nullptr;
 };
 
 }  // namespace

@@ -76,7 +76,7 @@ class ForkServerClient {
   StartZygote();
 
   // Closes the channel (the server exits) and reaps the server.
-  ~ForkServerClient();
+  ~ForkServerClient() ABSL_NO_THREAD_SAFETY_ANALYSIS;
 
   // Has the server run the spawn pipeline (SpawnChild) for `request`, whose
   // descriptors are the host's, and returns its outcome. Unavailable if the
@@ -95,25 +95,30 @@ class ForkServerClient {
   // touching the server, which belongs to the parent; the destructor then
   // neither signals nor waits. No lock: the thread holding it may not exist
   // in the child.
-  void Disown();
+  void Disown() ABSL_NO_THREAD_SAFETY_ANALYSIS;
   Kind kind() const { return kind_; }
 
  private:
   ForkServerClient() = default;
-  static absl::StatusOr<std::unique_ptr<ForkServerClient>> Start(Kind kind);
+  static absl::StatusOr<std::unique_ptr<ForkServerClient>> Start(Kind kind)
+      ABSL_NO_THREAD_SAFETY_ANALYSIS;
   // Waits for the zygote's hello; `exec_error_fd` reads execveat's errno,
   // or EOF once it exec'd.
-  absl::Status AwaitZygote(int exec_error_fd);
-  absl::Status MarkDead(absl::string_view why);
+  absl::Status AwaitZygote(int exec_error_fd) ABSL_NO_THREAD_SAFETY_ANALYSIS;
+  absl::Status MarkDead(absl::string_view why)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Kind kind_ = Kind::kExec;
   pid_t pid_ = -1;
   pid_t owner_ = -1;
   UniqueFd pidfd_;
   mutable absl::Mutex mu_;
-  UniqueFd channel_;
-  bool dead_ = false;
-  absl::flat_hash_set<uint64_t> known_policies_;
+  // Requests go one at a time. Start, AwaitZygote, Disown and the
+  // destructor use it unlocked: before the client is shared, in a forked
+  // child where the lock's holder may not exist, and as its last owner.
+  UniqueFd channel_ ABSL_GUARDED_BY(mu_);
+  bool dead_ ABSL_GUARDED_BY(mu_) = false;
+  absl::flat_hash_set<uint64_t> known_policies_ ABSL_GUARDED_BY(mu_);
 };
 
 // The process-wide exec fork server, started on first use and again after

@@ -862,6 +862,29 @@ int Alloc(const Args& args) {
   return 0;
 }
 
+// A child allocates SIZE (touching it) while this process waits: under a
+// memory cap below SIZE the kernel OOM-kills the child, not this small
+// process, which reports how the child ended and sleeps SECONDS.
+int OomChild(const Args& args) {
+  pid_t pid = fork();
+  if (pid < 0) {
+    Emit("fork", "error");
+    return 1;
+  }
+  if (pid == 0) _exit(Alloc({args[0]}));
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFSIGNALED(status)) {
+    EmitInt("child_signal", WTERMSIG(status));
+  } else {
+    EmitInt("child_exit", WEXITSTATUS(status));
+  }
+  SleepSeconds(ParseSeconds(args[1]));
+  Emit("slept", "1");
+  return 0;
+}
+
 // A fork bomb bounded in time: every process, the top one included, keeps
 // forking until the deadline, pausing 10 ms between attempts so that none
 // spins, then exits; the top one reaps its children first. As a guard for
@@ -1029,6 +1052,7 @@ constexpr Command kCommands[] = {
     {"sleep", "SECONDS", "sleep, then slept=1", 1, 1, Sleep},
     {"spin", "SECONDS|forever", "burn CPU for SECONDS of wall time (0: forever), then spun=1", 1, 1, Spin},
     {"alloc", "SIZE [HOLD_SECONDS]", "malloc SIZE (64M, 1G, ...) and touch it; exit 1 if malloc fails", 1, 2, Alloc},
+    {"oom-child", "SIZE SECONDS", "a child allocs SIZE: child_signal or child_exit, then sleep SECONDS", 2, 2, OomChild},
     {"forkbomb", "[SECONDS]", "fork bomb for SECONDS (5): fork_failed, errno, forks", 0, 1, ForkBomb},
     {"orphans", "N", "leave N orphans to the pid ns init, then count zombies", 1, 1, Orphans},
     // Input and output.
