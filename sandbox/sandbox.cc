@@ -91,7 +91,8 @@ absl::StatusOr<Policy> RlimitFallback(const Policy& policy,
         "only fails the fork or allocation, and the sandbox runs on");
   }
   static absl::Mutex mu(absl::kConstInit);
-  static auto* cache = new absl::flat_hash_map<uint64_t, Policy>();
+  static auto* cache ABSL_PT_GUARDED_BY(mu) =
+      new absl::flat_hash_map<uint64_t, Policy>();
   absl::MutexLock lock(&mu);
   auto it = cache->find(internal::StateOf(policy).id);
   if (it != cache->end()) return it->second;

@@ -104,7 +104,7 @@ struct CaptureOptions {
   // The sandboxee's stdin: these bytes, then end of file. They sit in a
   // sealed memfd, so the host never blocks writing them, whether or not the
   // sandboxee reads.
-  std::string stdin_data;
+  std::string stdin_data = {};
   // Kept of each of stdout and stderr. The sandboxee's output beyond it is
   // read and discarded (and counted), so the sandboxee is never stuck on a
   // full pipe and the host's memory stays bounded.

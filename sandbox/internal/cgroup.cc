@@ -58,12 +58,12 @@ constexpr char kDelegationHint[] =
 std::atomic<uint64_t> sandbox_counter{0};
 
 absl::Mutex helper_mu(absl::kConstInit);
-std::vector<pid_t>& HelperPidList() {
+std::vector<pid_t>& HelperPidList() ABSL_EXCLUSIVE_LOCKS_REQUIRED(helper_mu) {
   static auto* pids = new std::vector<pid_t>();
   return *pids;
 }
 
-std::vector<pid_t> HelperPids() {
+std::vector<pid_t> HelperPids() ABSL_LOCKS_EXCLUDED(helper_mu) {
   absl::MutexLock lock(&helper_mu);
   return HelperPidList();
 }

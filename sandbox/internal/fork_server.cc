@@ -441,7 +441,7 @@ namespace {
 // The embedded helper in a sealed memfd, made once per process.
 absl::StatusOr<int> HelperExecutable() {
   static absl::Mutex mu(absl::kConstInit);
-  static int fd = -1;
+  static int fd ABSL_GUARDED_BY(mu) = -1;
   absl::MutexLock lock(&mu);
   if (fd >= 0) return fd;
   const size_t size = sandbox_forkserver_end - sandbox_forkserver_begin;
@@ -874,7 +874,8 @@ class LauncherThread {
 absl::StatusOr<std::shared_ptr<ForkServerClient>> DefaultForkServer() {
   static absl::Mutex mu(absl::kConstInit);
   // Never destroyed: the server dies with the process.
-  static auto* server = new std::shared_ptr<ForkServerClient>();
+  static auto* server ABSL_PT_GUARDED_BY(mu) =
+      new std::shared_ptr<ForkServerClient>();
   absl::MutexLock lock(&mu);
   if (*server != nullptr && (*server)->owner() != getpid()) {
     // A fork of the host: references the parent's other threads held are
@@ -890,8 +891,8 @@ absl::StatusOr<std::shared_ptr<ForkServerClient>> DefaultForkServer() {
   if (*server == nullptr) {
     // A fork of the host has no launcher thread (only the forking thread
     // is copied), and the old object's state is unusable there: leak it.
-    static LauncherThread* launcher = nullptr;
-    static pid_t launcher_owner = -1;
+    static LauncherThread* launcher ABSL_GUARDED_BY(mu) = nullptr;
+    static pid_t launcher_owner ABSL_GUARDED_BY(mu) = -1;
     if (launcher == nullptr || launcher_owner != getpid()) {
       launcher = new LauncherThread();
       launcher_owner = getpid();
