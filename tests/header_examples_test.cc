@@ -44,10 +44,14 @@
 #include "sandbox/command.h"
 #include "sandbox/comms.h"
 #include "sandbox/fd.h"
+#include "sandbox/fork_server.pb.h"
 #include "sandbox/internal/bpf_evaluator.h"
+#include "sandbox/internal/cgroup.h"
 #include "sandbox/internal/policy_internal.h"
+#include "sandbox/internal/result.h"
 #include "sandbox/internal/seccomp_compiler.h"
 #include "sandbox/internal/util.h"
+#include "sandbox/internal/wipe.h"
 #include "sandbox/policy.h"
 #include "sandbox/policy_builder.h"
 #include "sandbox/sandbox.h"
@@ -57,6 +61,11 @@
 namespace sandbox {
 namespace {
 
+using ::sandbox::internal::ClassifyOutcome;
+using ::sandbox::internal::OutcomeFacts;
+using ::sandbox::internal::StateOf;
+using ::sandbox::internal::WipeBytes;
+using ::sandbox::internal::WipeStrings;
 using ::sandbox::testing::BinDir;
 using ::sandbox::testing::IsOk;
 using ::sandbox::testing::ProgramRun;
@@ -130,8 +139,12 @@ const std::map<std::string, std::string>& ExampleSources() {
       {"sandbox.h", "tests/header_examples_test.cc"},
       {"status_macros.h", "tests/header_examples_test.cc"},
       {"worker.h", "tests/worker_header_example.cc"},
+      {"internal/bpf_evaluator.h", "tests/header_examples_test.cc"},
+      {"internal/cgroup.h", "tests/header_examples_test.cc"},
+      {"internal/result.h", "tests/header_examples_test.cc"},
       {"internal/seccomp_compiler.h", "tests/header_examples_test.cc"},
       {"internal/util.h", "tests/header_examples_test.cc"},
+      {"internal/wipe.h", "tests/header_examples_test.cc"},
   };
   return *sources;
 }
@@ -628,6 +641,143 @@ TEST(HeaderExamplesTest, SeccompCompilerLeavesTheBootstrapHole) {
   data.nr = __NR_ptrace;
   data.args[0] = 0;
   EXPECT_NE(EvaluateSeccomp(program->instructions, data), SECCOMP_RET_ALLOW);
+}
+
+// --- sandbox/internal/bpf_evaluator.h ---
+
+void BpfEvaluatorHeaderExample(const Policy& policy) {
+  // clang-format off
+  struct seccomp_data data = {};
+  data.nr = __NR_socket;
+  data.arch = AUDIT_ARCH_X86_64;
+  data.args[0] = AF_UNIX;
+  EXPECT_EQ(EvaluateSeccomp(StateOf(policy).seccomp.instructions, data),
+            SECCOMP_RET_ALLOW);
+  // clang-format on
+}
+
+TEST(HeaderExamplesTest, BpfEvaluatorRunsAPolicysFilter) {
+  EXPECT_EQ(ExpectExamplesTested("internal/bpf_evaluator.h"), 1u);
+  absl::StatusOr<Policy> policy =
+      PolicyBuilder().AllowSyscall("socket", {Arg(0) == AF_UNIX}).Build();
+  ASSERT_THAT(policy, IsOk());
+  BpfEvaluatorHeaderExample(*policy);
+  // And only what the rule says.
+  struct seccomp_data data = {};
+  data.nr = __NR_socket;
+  data.arch = AUDIT_ARCH_X86_64;
+  data.args[0] = AF_INET;
+  EXPECT_NE(EvaluateSeccomp(StateOf(*policy).seccomp.instructions, data),
+            SECCOMP_RET_ALLOW);
+}
+
+// --- sandbox/internal/cgroup.h ---
+
+// A child that waits for a byte on `go` and exits 0; Release sends it,
+// Reap waits for it.
+struct WaitingChild {
+  pid_t pid = -1;
+  int go = -1;
+  operator pid_t() const { return pid; }
+};
+void Release(const WaitingChild& child) {
+  const char byte = 1;
+  EXPECT_EQ(write(child.go, &byte, 1), 1);
+}
+void Reap(const WaitingChild& child) {
+  int status = 0;
+  EXPECT_EQ(waitpid(child.pid, &status, 0), child.pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+}
+
+absl::StatusOr<CgroupUsage> CgroupHeaderExample(const WaitingChild& child) {
+  // clang-format off
+  SBX_ASSIGN_OR_RETURN(std::unique_ptr<Cgroup> cgroup,
+                       Cgroup::Create({.memory_bytes = 64 << 20,
+                                       .pids = 16}));
+  // The child waits until it is in (v1; on v2 clone3 can start it there
+  // with CLONE_INTO_CGROUP and cgroup->clone_into_fd()).
+  SBX_RETURN_IF_ERROR(cgroup->AddProcess(child));
+  Release(child);
+  Reap(child);
+  SBX_ASSIGN_OR_RETURN(CgroupUsage usage, cgroup->ReadUsage());
+  cgroup.reset();  // kills what is left and removes the directories
+  // clang-format on
+  return usage;
+}
+
+TEST(HeaderExamplesTest, CgroupHoldsAChildAndReportsItsUsage) {
+  EXPECT_EQ(ExpectExamplesTested("internal/cgroup.h"), 1u);
+  int pipe_fds[2];
+  ASSERT_EQ(pipe2(pipe_fds, O_CLOEXEC), 0);
+  WaitingChild child;
+  child.go = pipe_fds[1];
+  child.pid = fork();
+  ASSERT_GE(child.pid, 0);
+  if (child.pid == 0) {
+    char byte;
+    _exit(read(pipe_fds[0], &byte, 1) == 1 ? 0 : 1);
+  }
+  close(pipe_fds[0]);
+  absl::StatusOr<CgroupUsage> usage = CgroupHeaderExample(child);
+  if (!usage.ok()) {
+    // Without a delegated cgroup (the unprivileged pass): refused with the
+    // reason, and the child never placed; let it go.
+    EXPECT_FALSE(testing::IsRoot()) << usage.status();
+    EXPECT_THAT(usage, StatusIs(absl::StatusCode::kFailedPrecondition,
+                                HasSubstr("delegat")));
+    Release(child);
+    Reap(child);
+  } else {
+    EXPECT_FALSE(usage->memory_limit_hit);
+    EXPECT_FALSE(usage->pids_limit_hit);
+  }
+  close(pipe_fds[1]);
+}
+
+// --- sandbox/internal/result.h ---
+
+proto::Result ResultHeaderExample(int status) {
+  proto::Result result;
+  // clang-format off
+  OutcomeFacts facts;
+  facts.wait_status = status;  // from waitid, or our init's report
+  facts.timed_out = true;
+  ClassifyOutcome(facts, result);  // result.status() == TIMEOUT
+  // clang-format on
+  return result;
+}
+
+TEST(HeaderExamplesTest, ResultClassifiesAKillAfterTheDeadlineAsTimeout) {
+  EXPECT_EQ(ExpectExamplesTested("internal/result.h"), 1u);
+  EXPECT_EQ(ResultHeaderExample(W_EXITCODE(0, SIGKILL)).status(),
+            proto::Result::TIMEOUT);
+}
+
+// --- sandbox/internal/wipe.h ---
+
+TEST(HeaderExamplesTest, WipeLeavesNothingOfTheRequest) {
+  EXPECT_EQ(ExpectExamplesTested("internal/wipe.h"), 1u);
+  proto::SpawnRequest sent;
+  sent.add_argv("/bin/secret-program");
+  std::string wire = sent.SerializeAsString();
+  char* buffer = wire.data();
+  const int size = static_cast<int>(wire.size());
+  std::string served;
+  auto Serve = [&](const proto::SpawnRequest& request) {
+    served = request.argv(0);
+  };
+  // clang-format off
+  proto::SpawnRequest request;
+  request.ParseFromArray(buffer, size);
+  WipeBytes(buffer, size);               // the wire bytes, once parsed
+  Serve(request);
+  WipeStrings(*request.mutable_argv());  // before the message frees them
+  // clang-format on
+  EXPECT_EQ(served, "/bin/secret-program");
+  EXPECT_EQ(wire, std::string(wire.size(), '\0'));
+  ASSERT_EQ(request.argv_size(), 1);
+  EXPECT_EQ(request.argv(0).find("secret"), std::string::npos);
 }
 
 // --- sandbox/worker.h (tests/worker_header_example.cc) ---

@@ -6,9 +6,11 @@
 //   SBX_ASSIGN_OR_RETURN(std::unique_ptr<Cgroup> cgroup,
 //                        Cgroup::Create({.memory_bytes = 64 << 20,
 //                                        .pids = 16}));
-//   clone3 with CLONE_INTO_CGROUP and cgroup->clone_into_fd() (v2), or
-//   cgroup->AddProcess(pid) before the child is released (v1);
-//   ... child ends ...
+//   // The child waits until it is in (v1; on v2 clone3 can start it there
+//   // with CLONE_INTO_CGROUP and cgroup->clone_into_fd()).
+//   SBX_RETURN_IF_ERROR(cgroup->AddProcess(child));
+//   Release(child);
+//   Reap(child);
 //   SBX_ASSIGN_OR_RETURN(CgroupUsage usage, cgroup->ReadUsage());
 //   cgroup.reset();  // kills what is left and removes the directories
 //

@@ -7,7 +7,7 @@
 //   proto::SpawnRequest request;
 //   request.ParseFromArray(buffer, size);
 //   WipeBytes(buffer, size);               // the wire bytes, once parsed
-//   ...                                    // serve it
+//   Serve(request);
 //   WipeStrings(*request.mutable_argv());  // before the message frees them
 
 #ifndef SANDBOX_INTERNAL_WIPE_H_
