@@ -73,14 +73,28 @@ Exit status:
   159      the program made a forbidden system call (128+SIGSYS); stderr
            has one line "sandbox-run: violation: <syscall>(<args>)"
   124      the wall-clock limit (--timeout) was reached
+  With --memory or --pids, the program's own status (N, or 128+N) all the
+  same, and stderr says "memory limit reached" or "process limit reached"
+  when the sandbox hit its cap: 137 when the cap ended it (an OOM kill,
+  or --end-on-limit), N when the program lived through a refused fork
   125      the sandbox could not be set up, or the policy or flags are
            invalid (stderr says what and why)
   126      PROGRAM is not executable
   127      PROGRAM was not found
 )USAGE";
 
+// A flag that edits the policy, and the field it set: a field path of the
+// policy message, with an index relative to what the file had for
+// repeated fields (mounts, env).
+struct FlagEdit {
+  std::string flag;   // as typed: "--tmpfs tmp2"
+  std::string field;  // "filesystem.mounts" or "limits.memory"
+  int index = -1;     // into the flags' own mounts or env
+};
+
 struct Options {
   std::string policy_path;
+  std::vector<FlagEdit> edits;
   std::string result_json;
   bool verbose = false;
   // A cgroup flag was given: no rlimit fallback.
@@ -113,6 +127,19 @@ std::pair<std::string, std::string> SplitPair(absl::string_view value) {
           std::string(value.substr(colon + 1))};
 }
 
+// A bind source as the user meant it: relative to our working directory,
+// where the shell resolved the rest of the command line. The file's real
+// path where it exists (symlinks in a typed path are followed anyway);
+// otherwise the joined path, for Build() or the bind to report.
+std::string AbsoluteSource(const std::string& source) {
+  if (source.empty() || source[0] == '/') return source;
+  char real[PATH_MAX];
+  if (realpath(source.c_str(), real) != nullptr) return real;
+  char cwd[PATH_MAX];
+  if (getcwd(cwd, sizeof(cwd)) == nullptr) return source;
+  return absl::StrCat(cwd, "/", source);
+}
+
 double ParseSeconds(absl::string_view flag, absl::string_view value) {
   double seconds = 0;
   if (!absl::SimpleAtod(value, &seconds) || !(seconds > 0)) {
@@ -132,8 +159,17 @@ Options ParseFlags(int argc, char** argv, proto::Policy& overrides,
     if (i + 1 >= argc) Die(absl::StrCat(flag, " needs a value"));
     return argv[++i];
   };
+  int mounts = 0;
+  int env = 0;
   for (; i < argc; ++i) {
     const absl::string_view arg = argv[i];
+    // What this flag sets, for errors Build() finds in it.
+    auto sets = [&](std::string field, int index = -1) {
+      options.edits.push_back(
+          {absl::StrCat(arg,
+                        i + 1 < argc ? absl::StrCat(" ", argv[i + 1]) : ""),
+           std::move(field), index});
+    };
     if (arg == "--") {
       ++i;
       break;
@@ -146,7 +182,9 @@ Options ParseFlags(int argc, char** argv, proto::Policy& overrides,
     } else if (arg == "--policy") {
       options.policy_path = value_of(arg);
     } else if (arg == "--ro-bind" || arg == "--bind") {
+      sets("filesystem.mounts", mounts++);
       auto [source, target] = SplitPair(value_of(arg));
+      source = AbsoluteSource(source);
       proto::Mount mount;
       mount.mutable_bind()->set_source(source);
       mount.mutable_bind()->set_target(target);
@@ -156,12 +194,14 @@ Options ParseFlags(int argc, char** argv, proto::Policy& overrides,
       mount.mutable_bind()->set_follow_symlinks(true);
       extra_mounts.push_back(std::move(mount));
     } else if (arg == "--tmpfs") {
+      sets("filesystem.mounts", mounts++);
       auto [target, size] = SplitPair(value_of(arg));
       proto::Mount mount;
       mount.mutable_tmpfs()->set_target(target);
       mount.mutable_tmpfs()->set_size(size.empty() ? kDefaultTmpfsSize : size);
       extra_mounts.push_back(std::move(mount));
     } else if (arg == "--memory") {
+      sets("limits.memory");
       const std::string value = value_of(arg);
       if (!ParseSize(value).ok()) {
         Die(absl::StrCat("--memory: ", ParseSize(value).status().message()));
@@ -169,6 +209,7 @@ Options ParseFlags(int argc, char** argv, proto::Policy& overrides,
       overrides.mutable_limits()->set_memory(value);
       options.strict_cgroup = true;
     } else if (arg == "--pids") {
+      sets("limits.pids");
       const std::string value = value_of(arg);
       uint32_t pids = 0;
       if (!absl::SimpleAtoi(value, &pids) || pids == 0) {
@@ -177,8 +218,10 @@ Options ParseFlags(int argc, char** argv, proto::Policy& overrides,
       overrides.mutable_limits()->set_pids(pids);
       options.strict_cgroup = true;
     } else if (arg == "--end-on-limit") {
+      options.edits.push_back({"--end-on-limit", "limits.end_on_limit"});
       overrides.mutable_limits()->set_end_on_limit(true);
     } else if (arg == "--cpus") {
+      sets("limits.cpus");
       const std::string value = value_of(arg);
       double cpus = 0;
       if (!absl::SimpleAtod(value, &cpus) || !(cpus > 0)) {
@@ -188,23 +231,29 @@ Options ParseFlags(int argc, char** argv, proto::Policy& overrides,
       overrides.mutable_limits()->set_cpus(cpus);
       options.strict_cgroup = true;
     } else if (arg == "--cpu-time") {
+      sets("limits.cpu_time_seconds");
       const double seconds = ParseSeconds(arg, value_of(arg));
       overrides.mutable_limits()->set_cpu_time_seconds(
           static_cast<uint64_t>(seconds + 0.999));
     } else if (arg == "--timeout") {
+      sets("limits.wall_time_seconds");
       overrides.mutable_limits()->set_wall_time_seconds(
           ParseSeconds(arg, value_of(arg)));
     } else if (arg == "--net") {
+      sets("namespaces.net");
       const std::string mode = value_of(arg);
       if (mode != "none" && mode != "host") {
         Die(absl::StrCat("--net: expected none or host, got '", mode, "'"));
       }
       overrides.mutable_namespaces()->set_net(mode == "none");
     } else if (arg == "--hostname") {
+      sets("hostname");
       overrides.set_hostname(value_of(arg));
     } else if (arg == "--env") {
+      sets("env", env++);
       overrides.add_env(value_of(arg));
     } else if (arg == "--cwd") {
+      sets("filesystem.cwd");
       overrides.mutable_filesystem()->set_cwd(value_of(arg));
     } else if (arg == "--result-json") {
       options.result_json = value_of(arg);
@@ -249,12 +298,15 @@ int ExitStatusFor(const proto::Result& result) {
       }
       return kExitSetupFailed;
     }
+    // The program's own status, as for OK and SIGNALED: 137 when the cap
+    // killed it, its exit code when it lived through a refused fork or a
+    // child's OOM kill. The line on stderr says which cap it hit.
     case proto::Result::MEMORY_LIMIT:
       std::cerr << "sandbox-run: memory limit reached\n";
-      return 128 + SIGKILL;
+      return result.signal() > 0 ? 128 + result.signal() : result.exit_code();
     case proto::Result::PIDS_LIMIT:
       std::cerr << "sandbox-run: process limit reached\n";
-      return 128 + SIGKILL;
+      return result.signal() > 0 ? 128 + result.signal() : result.exit_code();
     case proto::Result::KILLED:
       return 128 + SIGKILL;
     case proto::Result::LOST:
@@ -263,6 +315,28 @@ int ExitStatusFor(const proto::Result& result) {
     default:
       return kExitSetupFailed;
   }
+}
+
+// "--tmpfs tmp2: filesystem.mounts[7].tmpfs.target: must be an absolute
+// path": an error of Build() in a field a flag set, said of that flag.
+std::string NameTheFlag(const absl::Status& error,
+                        const std::vector<FlagEdit>& edits, int file_mounts,
+                        int file_env) {
+  const absl::string_view message = error.message();
+  for (const FlagEdit& edit : edits) {
+    std::string field = edit.field;
+    if (edit.index >= 0) {
+      const int base = field == "env" ? file_env : file_mounts;
+      absl::StrAppend(&field, "[", base + edit.index, "]");
+    }
+    if (absl::StartsWith(message, field) &&
+        (message.size() == field.size() ||
+         absl::string_view(".:[").find(message[field.size()]) !=
+             absl::string_view::npos)) {
+      return absl::StrCat(edit.flag, ": ", message);
+    }
+  }
+  return absl::StrCat("the flags: ", message);
 }
 
 int Main(int argc, char** argv) {
@@ -276,6 +350,8 @@ int Main(int argc, char** argv) {
       options.policy_path.empty() ? DefaultPolicyPath() : options.policy_path;
   absl::StatusOr<PolicyBuilder> builder = PolicyBuilder::FromTextFile(path);
   if (!builder.ok()) Die(builder.status().ToString());
+  const int file_mounts = builder->proto().filesystem().mounts_size();
+  const int file_env = builder->proto().env_size();
   // Flags override the file: scalar fields replace, mounts and env add.
   proto::Policy& policy = builder->mutable_proto();
   policy.MergeFrom(overrides);
@@ -287,7 +363,17 @@ int Main(int argc, char** argv) {
     policy.mutable_limits()->set_cgroup_best_effort(false);
   }
   absl::StatusOr<Policy> built = builder->Build();
-  if (!built.ok()) Die(built.status().ToString());
+  if (!built.ok()) {
+    // The file's own mistakes keep their line:column; if the file alone is
+    // fine, a flag broke it: the same check, named by that flag.
+    absl::StatusOr<Policy> file_alone =
+        PolicyBuilder::FromTextFile(path)->Build();
+    if (!file_alone.ok()) Die(file_alone.status().ToString());
+    const absl::Status flags_error =
+        PolicyBuilder::FromProto(builder->proto()).Build().status();
+    Die(NameTheFlag(flags_error.ok() ? built.status() : flags_error,
+                    options.edits, file_mounts, file_env));
+  }
 
   Command command;
   command.argv = options.argv;

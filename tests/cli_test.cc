@@ -2,11 +2,13 @@
 // status contract, run as a real process.
 
 #include <fcntl.h>
+#include <limits.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -108,9 +110,14 @@ TEST(CliTest, BadFlagOrPolicyExits125WithReason) {
   EXPECT_THAT(policy.err, HasSubstr(absl::StrCat(policy_path, ":2:")));
   EXPECT_THAT(policy.err, HasSubstr("usr"));
 
+  // Relative to the working directory, where it is missing.
   CliRun bind = RunCli({"--ro-bind", "relative/path", "--", "/bin/true"});
   EXPECT_EQ(bind.exit_status, 125);
-  EXPECT_THAT(bind.err, HasSubstr("absolute"));
+  char cwd[PATH_MAX];
+  ASSERT_NE(getcwd(cwd, sizeof(cwd)), nullptr);
+  EXPECT_THAT(bind.err, HasSubstr(absl::StrCat(cwd,
+                                               "/relative/path: No such "
+                                               "file")));
 }
 
 TEST(CliTest, BindsFollowTheTypedSymlinksButNeverMagicLinks) {
@@ -157,6 +164,63 @@ TEST(CliTest, EndOnLimitEndsAForkBombAtOnce) {
   // Killed at the cap (128 + SIGKILL), not at the 20 s timeout (124).
   EXPECT_EQ(run.exit_status, 128 + 9) << run.err;
   EXPECT_THAT(run.err, HasSubstr("process limit reached"));
+}
+
+TEST(CliTest, APidsCapTheProgramLivedThroughKeepsItsExitStatus) {
+  // The bomb's forks fail at the cap; it reports that and exits 0 itself.
+  CliRun run = RunCli(WithTestee({"forkbomb", "1"}, {"--pids", "16"}));
+  if (geteuid() != 0) {
+    EXPECT_EQ(run.exit_status, 125);
+    EXPECT_THAT(run.err, HasSubstr("delegation"));
+    return;
+  }
+  EXPECT_EQ(run.exit_status, 0) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("process limit reached"));
+}
+
+TEST(CliTest, ARelativeBindSourceIsResolvedAgainstTheWorkingDirectory) {
+  char cwd[PATH_MAX];
+  ASSERT_NE(getcwd(cwd, sizeof(cwd)), nullptr);
+  const std::string relative =
+      std::filesystem::relative(TesteePath(), cwd).string();
+  ASSERT_NE(relative[0], '/');
+  CliRun run =
+      RunCli({"--ro-bind", relative + ":/prog", "--", "/prog", "exit", "3"});
+  EXPECT_EQ(run.exit_status, 3) << relative << ": " << run.err;
+}
+
+TEST(CliTest, ABadFlagValueIsReportedAgainstTheFlag) {
+  // Not against the line of the default policy the flag's field sits in.
+  CliRun tmpfs = RunCli({"--tmpfs", "tmp2", "--", "/bin/true"});
+  EXPECT_EQ(tmpfs.exit_status, 125);
+  EXPECT_THAT(tmpfs.err, HasSubstr("sandbox-run: --tmpfs tmp2: filesystem."
+                                   "mounts["));
+  EXPECT_THAT(tmpfs.err, HasSubstr("must be an absolute path"));
+  EXPECT_THAT(tmpfs.err, Not(HasSubstr("default.textproto")));
+  CliRun hostname = RunCli({"--hostname", "a b", "--", "/bin/true"});
+  EXPECT_EQ(hostname.exit_status, 125);
+  EXPECT_THAT(hostname.err,
+              HasSubstr("sandbox-run: --hostname a b: hostname:"));
+  CliRun env = RunCli({"--env", "NOEQUALS", "--", "/bin/true"});
+  EXPECT_EQ(env.exit_status, 125);
+  EXPECT_THAT(env.err, HasSubstr("sandbox-run: --env NOEQUALS: env["));
+}
+
+TEST(CliTest, APolicyFilesOwnErrorKeepsItsLineAndColumn) {
+  char path[] = "/tmp/sandbox-cli-policy-XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  const std::string text =
+      "filesystem {\n  mounts { tmpfs { target: \"x\" size: \"1M\" } }\n}\n";
+  ASSERT_EQ(write(fd, text.data(), text.size()),
+            static_cast<ssize_t>(text.size()));
+  close(fd);
+  // A flag's own mistake too: the file's is reported, with its position.
+  CliRun run = RunCli({"--policy", path, "--tmpfs", "tmp2", "--", "/bin/true"});
+  unlink(path);
+  EXPECT_EQ(run.exit_status, 125);
+  EXPECT_THAT(run.err, HasSubstr(absl::StrCat(path, ":2:")));
+  EXPECT_THAT(run.err, HasSubstr("filesystem.mounts[0].tmpfs.target"));
 }
 
 TEST(CliTest, BadLimitFlagsExit125) {
