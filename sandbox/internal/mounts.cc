@@ -2,14 +2,25 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <fstream>
+#include <sstream>
+
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "sandbox/internal/kernel_abi.h"
 #include "sandbox/internal/util.h"
 #include "sandbox/internal/wipe.h"
@@ -96,7 +107,82 @@ bool PrepareBind(const proto::BindMount& bind, const std::string& description,
   return true;
 }
 
+// In the probe child: raw system calls only (the host may have threads).
+[[noreturn]] void ProbeProcMount() {
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    _exit(200);
+  }
+  _exit(mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              nullptr) == 0
+            ? 0
+            : (errno & 0x7f) + 1);
+}
+
+// What is mounted below /proc in this mount namespace (mount points from
+// /proc/self/mountinfo), for the message.
+std::vector<std::string> MountsBelowProc() {
+  std::vector<std::string> below;
+  std::ifstream mountinfo("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(mountinfo, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, device, root, mount_point;
+    if (!(fields >> id >> parent >> device >> root >> mount_point)) continue;
+    if (absl::StartsWith(mount_point, "/proc/")) below.push_back(mount_point);
+  }
+  return below;
+}
+
 }  // namespace
+
+absl::Status CheckProcMountable(bool user_ns) {
+  struct stat ns;
+  if (stat("/proc/self/ns/mnt", &ns) != 0) {
+    return absl::OkStatus();  // no /proc at all: the mount reports it
+  }
+  static absl::Mutex mu(absl::kConstInit);
+  // By mount namespace and user_ns: the kernel's answer for each.
+  static auto* answers ABSL_GUARDED_BY(mu) =
+      new absl::flat_hash_map<std::pair<ino_t, bool>, int>();
+  int error = 0;
+  {
+    absl::MutexLock lock(&mu);
+    auto it = answers->find({ns.st_ino, user_ns});
+    if (it != answers->end()) {
+      error = it->second;
+    } else {
+      CloneArgs args = {};
+      args.flags = CLONE_NEWNS | CLONE_NEWPID | (user_ns ? CLONE_NEWUSER : 0);
+      args.exit_signal = SIGCHLD;
+      const long pid = syscall(SYS_clone3, &args, sizeof(args));
+      if (pid == 0) ProbeProcMount();
+      if (pid < 0) return absl::OkStatus();  // clone3 reports it for real
+      int status = 0;
+      while (waitpid(static_cast<pid_t>(pid), &status, 0) < 0 &&
+             errno == EINTR) {
+      }
+      // 200: could not make its mounts private; no answer about /proc.
+      error = WIFEXITED(status) && WEXITSTATUS(status) != 200
+                  ? (WEXITSTATUS(status) == 0 ? 0 : WEXITSTATUS(status) - 1)
+                  : 0;
+      answers->emplace(std::make_pair(ns.st_ino, user_ns), error);
+    }
+  }
+  if (error == 0) return absl::OkStatus();
+  const std::vector<std::string> below = MountsBelowProc();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "filesystem.proc: the kernel refuses this sandbox a /proc of its own (",
+      ErrnoName(error),
+      "): it mounts a new procfs only where all of one is "
+      "visible, and here ",
+      below.empty() ? "something hides part of /proc"
+                    : absl::StrCat("/proc has ", absl::StrJoin(below, ", "),
+                                   " mounted over it"),
+      ", as container runtimes mask /proc. Run the container with /proc "
+      "unmasked (Docker: --security-opt systempaths=unconfined; Kubernetes: "
+      "securityContext.procMount: Unmasked), or set filesystem.proc: false "
+      "(no /proc in the sandbox)"));
+}
 
 // A validation failure at a field path such as
 // "filesystem.mounts[2].bind.source".

@@ -78,6 +78,15 @@ struct PreparedMounts {
 [[nodiscard]] absl::Status PrepareMounts(const Policy& policy,
                                          PreparedMounts& prepared);
 
+// Whether a sandbox can mount a /proc of its own here. The kernel mounts a
+// new procfs only where the caller could already see a whole one, and
+// container runtimes cover parts of theirs (Docker masks /proc/kcore,
+// /proc/keys, ... and binds /proc/sys read-only). Asked of the kernel
+// itself, once per mount namespace: a throwaway child in new namespaces
+// (a user namespace too with `user_ns`) tries the mount. FailedPrecondition
+// naming what covers /proc and how to lift it, before any sandbox runs.
+[[nodiscard]] absl::Status CheckProcMountable(bool user_ns);
+
 }  // namespace sandbox::internal
 
 #endif  // SANDBOX_INTERNAL_MOUNTS_H_

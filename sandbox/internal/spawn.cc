@@ -331,6 +331,7 @@ absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
         Keep(*prepared,
              absl::StrCat("size=", policy.limits().root_size, ",mode=0755"));
     plan.mount_proc = p.filesystem().proc();
+    if (plan.mount_proc) SBX_RETURN_IF_ERROR(CheckProcMountable(ns.user()));
     plan.mount_dev = p.filesystem().dev();
     plan.writable_root = p.filesystem().writable_root();
     SBX_RETURN_IF_ERROR(PrepareMounts(policy, prepared->mounts));
