@@ -25,11 +25,11 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "sandbox/internal/child_setup.h"
 #include "sandbox/fd.h"
+#include "sandbox/internal/child_setup.h"
+#include "sandbox/internal/spawn.h"
 #include "sandbox/policy_builder.h"
 #include "sandbox/sandbox.h"
-#include "sandbox/internal/spawn.h"
 #include "tests/test_util.h"
 
 namespace sandbox {
@@ -296,14 +296,8 @@ TEST_P(BindsTest, BindSourceDescriptorsDoNotReachTheSandboxee) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(SpawnModes, BindsTest,
-                         ::testing::Values(SpawnMode::kForkServer,
-                                           SpawnMode::kDirect),
-                         [](const ::testing::TestParamInfo<SpawnMode>& info) {
-                           return info.param == SpawnMode::kDirect
-                                      ? "Direct"
-                                      : "ForkServer";
-                         });
+INSTANTIATE_TEST_SUITE_P(SpawnModes, BindsTest, testing::kBothSpawnModes,
+                         testing::SpawnModeName);
 
 // Between the parent's open and the child's: the swap a sandbox sharing the
 // directory could race against. Through the internal steps, so that the

@@ -128,14 +128,8 @@ TEST_P(CaptureTest, ASetupFailureIsAResultWithNothingCaptured) {
   EXPECT_EQ(run->stdout_data, "");
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, CaptureTest,
-                         ::testing::Values(SpawnMode::kForkServer,
-                                           SpawnMode::kDirect),
-                         [](const ::testing::TestParamInfo<SpawnMode>& info) {
-                           return info.param == SpawnMode::kDirect
-                                      ? "Direct"
-                                      : "ForkServer";
-                         });
+INSTANTIATE_TEST_SUITE_P(Modes, CaptureTest, testing::kBothSpawnModes,
+                         testing::SpawnModeName);
 
 }  // namespace
 }  // namespace sandbox

@@ -168,14 +168,8 @@ TEST_P(MaskedProcTest, APolicyWithoutProcStillRuns) {
   EXPECT_EQ(status, 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, MaskedProcTest,
-                         ::testing::Values(SpawnMode::kForkServer,
-                                           SpawnMode::kDirect),
-                         [](const ::testing::TestParamInfo<SpawnMode>& info) {
-                           return info.param == SpawnMode::kDirect
-                                      ? "Direct"
-                                      : "ForkServer";
-                         });
+INSTANTIATE_TEST_SUITE_P(Modes, MaskedProcTest, testing::kBothSpawnModes,
+                         testing::SpawnModeName);
 
 }  // namespace
 }  // namespace sandbox

@@ -22,6 +22,10 @@ std::string TesteePath() { return SANDBOX_TESTEE_PATH; }
 std::string SourceDir() { return SANDBOX_SOURCE_DIR; }
 std::string BinDir() { return SANDBOX_BIN_DIR; }
 
+std::string SpawnModeName(const ::testing::TestParamInfo<SpawnMode>& info) {
+  return info.param == SpawnMode::kDirect ? "Direct" : "ForkServer";
+}
+
 bool IsRoot() { return geteuid() == 0; }
 
 bool BuiltWithSanitizer(absl::string_view sanitizer) {

@@ -103,6 +103,13 @@ struct TesteeRun {
 TesteeRun RunTestee(const Policy& policy, const std::vector<std::string>& args,
                     SpawnMode mode = SpawnMode::kForkServer);
 
+// For suites run in both spawn modes:
+//   INSTANTIATE_TEST_SUITE_P(SpawnModes, MyTest, kBothSpawnModes,
+//                            SpawnModeName);
+inline const auto kBothSpawnModes =
+    ::testing::Values(SpawnMode::kForkServer, SpawnMode::kDirect);
+std::string SpawnModeName(const ::testing::TestParamInfo<SpawnMode>& info);
+
 // Parses "key=value" lines.
 std::map<std::string, std::string> ParseValues(const std::string& output);
 
