@@ -284,10 +284,12 @@ absl::StatusOr<SpawnOutcome> Serve(int channel_fd,
 // child's bounding-set drop and securebits (SETPCAP), loopback in a network
 // namespace the host's user namespace owns (NET_ADMIN), and reaching bind
 // sources and cgroup files whatever their modes (DAC_OVERRIDE,
-// DAC_READ_SEARCH). An unprivileged server holds none to begin with.
+// DAC_READ_SEARCH), and, root inside a user namespace whose only id is its
+// own 0, mapping the sandbox user to that id (Linux 5.12+ wants SETFCAP to
+// map id 0). An unprivileged server holds none to begin with.
 constexpr char kServerCapabilities[] =
     "cap_sys_admin,cap_setuid,cap_setgid,cap_setpcap,cap_net_admin,"
-    "cap_dac_override,cap_dac_read_search=ep";
+    "cap_dac_override,cap_dac_read_search,cap_setfcap=ep";
 
 // False if any step failed: a server that could not drop what it does not
 // need must not serve (it could keep every capability).
@@ -316,7 +318,12 @@ void RunForkServer(int channel_fd) {
   // supplementary groups, so that sandboxes can deny setgroups outright.
   // Either failing ends the server before it serves anything: the host
   // sees it gone and says so.
-  if (geteuid() == 0 && setgroups(0, nullptr) != 0) return;
+  // (None to drop is fine: root in a user namespace whose setgroups is
+  // denied cannot call it at all.)
+  if (geteuid() == 0 && getgroups(0, nullptr) != 0 &&
+      setgroups(0, nullptr) != 0) {
+    return;
+  }
   if (!DropServerCapabilities()) return;
   // The reply's pidfd is a descriptor in flight, counted per user: the
   // kernel refuses a sender holding more in flight than its RLIMIT_NOFILE,

@@ -17,7 +17,9 @@
 #include <algorithm>
 #include <iterator>
 #include <map>
+#include <optional>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -156,6 +158,93 @@ void PrepareRlimits(const Policy& policy, PreparedSpawn& prepared) {
   prepared.plan.rlimit_count = prepared.rlimits.size();
 }
 
+// A line of /proc/self/uid_map or gid_map: ids [inside, inside + count)
+// of our user namespace are [outside, outside + count) in its parent.
+struct IdRange {
+  uint64_t inside = 0;
+  uint64_t outside = 0;
+  uint64_t count = 0;
+};
+
+std::vector<IdRange> ReadIdMap(const char* path) {
+  std::vector<IdRange> map;
+  UniqueFd fd(open(path, O_RDONLY | O_CLOEXEC));
+  char text[4096];
+  const ssize_t n = fd ? read(fd.get(), text, sizeof(text) - 1) : -1;
+  if (n <= 0) return map;
+  for (absl::string_view line :
+       absl::StrSplit(absl::string_view(text, n), '\n', absl::SkipEmpty())) {
+    std::vector<absl::string_view> fields =
+        absl::StrSplit(line, ' ', absl::SkipEmpty());
+    IdRange range;
+    if (fields.size() == 3 && absl::SimpleAtoi(fields[0], &range.inside) &&
+        absl::SimpleAtoi(fields[1], &range.outside) &&
+        absl::SimpleAtoi(fields[2], &range.count)) {
+      map.push_back(range);
+    }
+  }
+  return map;
+}
+
+// The id `id` of our namespace has in the parent one, if it exists here.
+std::optional<uint64_t> OutsideOf(const std::vector<IdRange>& map,
+                                  uint64_t id) {
+  for (const IdRange& range : map) {
+    if (id >= range.inside && id - range.inside < range.count) {
+      return range.outside + (id - range.inside);
+    }
+  }
+  return std::nullopt;
+}
+
+// The id of our namespace that the sandbox user maps to, for a root host.
+// In the initial namespace, `requested` or nobody. Inside a user namespace
+// (a rootless container, a pod with user namespaces, unshare -U) only the
+// ids of our uid_map exist: `requested` if it is one of them, else nobody
+// if it is, else the highest id of the map that is root neither here nor
+// outside, else our own id (as an unprivileged host maps its own) -- never
+// one that is root outside the container. `field` names the policy field.
+absl::StatusOr<uint32_t> PickOutsideId(const char* map_path,
+                                       std::optional<uint32_t> requested,
+                                       uint32_t own, absl::string_view field) {
+  const std::vector<IdRange> map = ReadIdMap(map_path);
+  const bool initial = map.size() == 1 && map[0].inside == 0 &&
+                       map[0].outside == 0 && map[0].count == 4294967295u;
+  if (map.empty() || initial) return requested.value_or(kNobody);
+  auto usable = [&](uint64_t id) {
+    const std::optional<uint64_t> outside = OutsideOf(map, id);
+    return outside.has_value() && *outside != 0;
+  };
+  if (requested.has_value()) {
+    if (!usable(*requested)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(field, ": ", *requested,
+                       OutsideOf(map, *requested).has_value()
+                           ? " is root outside this user namespace"
+                           : " does not exist in this user namespace",
+                       " (", map_path,
+                       " maps only what it lists); leave it unset to "
+                       "let the sandbox pick one that does"));
+    }
+    return *requested;
+  }
+  if (usable(kNobody)) return kNobody;
+  std::optional<uint64_t> best;
+  for (const IdRange& range : map) {
+    for (uint64_t id = range.inside + range.count; id-- > range.inside;) {
+      if (id != 0 && id != own && usable(id)) {
+        if (!best.has_value() || id > *best) best = id;
+        break;
+      }
+    }
+  }
+  if (best.has_value()) return static_cast<uint32_t>(*best);
+  if (usable(own)) return own;
+  return absl::FailedPreconditionError(absl::StrCat(
+      field, ": every id of this user namespace (", map_path,
+      ") is root outside it; the sandbox user would be host root"));
+}
+
 absl::Status PrepareIdentity(const Policy& policy, PreparedSpawn& prepared) {
   const proto::Policy& p = policy.proto();
   const bool root = geteuid() == 0;
@@ -180,8 +269,20 @@ absl::Status PrepareIdentity(const Policy& policy, PreparedSpawn& prepared) {
   uint32_t outside_uid = 0;
   uint32_t outside_gid = 0;
   if (root) {
-    outside_uid = p.user().has_outside_uid() ? p.user().outside_uid() : kNobody;
-    outside_gid = p.user().has_outside_gid() ? p.user().outside_gid() : kNobody;
+    SBX_ASSIGN_OR_RETURN(
+        outside_uid,
+        PickOutsideId("/proc/self/uid_map",
+                      p.user().has_outside_uid()
+                          ? std::optional<uint32_t>(p.user().outside_uid())
+                          : std::nullopt,
+                      geteuid(), "user.outside_uid"));
+    SBX_ASSIGN_OR_RETURN(
+        outside_gid,
+        PickOutsideId("/proc/self/gid_map",
+                      p.user().has_outside_gid()
+                          ? std::optional<uint32_t>(p.user().outside_gid())
+                          : std::nullopt,
+                      getegid(), "user.outside_gid"));
     // setgroups is denied in the sandbox's namespace, which also freezes
     // the supplementary groups the child inherits. The fork server has
     // dropped its own, so there are none to freeze. A root host spawning
