@@ -121,6 +121,38 @@ TEST_P(NestedUserNamespaceAsRootTest,
             0);
 }
 
+TEST_P(NestedUserNamespaceAsRootTest, ANonRootUserInsideMapsItsOwnId) {
+  if (!IsRoot()) {
+    GTEST_SKIP() << "only root can give a child namespace a range of ids "
+                    "(run in the root pass)";
+  }
+  // A container user that is not its root: uid 1000 of "0 100000 65536",
+  // as an unprivileged host maps its own id.
+  const int status = InUserNamespace(
+      "0 100000 65536",
+      [](SpawnMode mode) {
+        if (setresgid(1000, 1000, 1000) != 0 ||
+            setresuid(1000, 1000, 1000) != 0) {
+          return 7;
+        }
+        prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+        absl::StatusOr<Policy> policy = DefaultPolicyBuilder().Build();
+        if (!policy.ok()) return 2;
+        absl::StatusOr<CapturedRun> run = RunCapturingOutput(
+            *policy, {.argv = {"/usr/bin/id", "-u"}}, {}, mode);
+        if (!run.ok()) {
+          fprintf(stderr, "%s\n", run.status().ToString().c_str());
+          return 3;
+        }
+        return run->result.status() == proto::Result::OK &&
+                       run->stdout_data == "1000\n"
+                   ? 0
+                   : 4;
+      },
+      GetParam());
+  EXPECT_EQ(status, 0);
+}
+
 TEST_P(NestedUserNamespaceAsRootTest, NeverMapsTheSandboxToRootOutside) {
   if (!IsRoot()) {
     GTEST_SKIP() << "a namespace whose only id is host root needs a root "
