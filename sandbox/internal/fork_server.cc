@@ -284,18 +284,36 @@ absl::StatusOr<SpawnOutcome> Serve(int channel_fd,
 // child's bounding-set drop and securebits (SETPCAP), loopback in a network
 // namespace the host's user namespace owns (NET_ADMIN), and reaching bind
 // sources and cgroup files whatever their modes (DAC_OVERRIDE,
-// DAC_READ_SEARCH), and, root inside a user namespace whose only id is its
-// own 0, mapping the sandbox user to that id (Linux 5.12+ wants SETFCAP to
-// map id 0). An unprivileged server holds none to begin with.
+// DAC_READ_SEARCH). An unprivileged server holds none to begin with.
 constexpr char kServerCapabilities[] =
     "cap_sys_admin,cap_setuid,cap_setgid,cap_setpcap,cap_net_admin,"
+    "cap_dac_override,cap_dac_read_search=ep";
+// Root inside a user namespace may have to map the sandbox user to its own
+// id 0 (when that is the only id there that is not root outside), which
+// Linux 5.12+ allows only with SETFCAP; kept only there.
+constexpr char kNestedServerCapabilities[] =
+    "cap_sys_admin,cap_setuid,cap_setgid,cap_setpcap,cap_net_admin,"
     "cap_dac_override,cap_dac_read_search,cap_setfcap=ep";
+
+// Whether this process is in the initial user namespace: its uid_map is the
+// one range of every id.
+bool InInitialUserNamespace() {
+  char text[128] = {};
+  UniqueFd fd(open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC));
+  if (!fd || read(fd.get(), text, sizeof(text) - 1) <= 0) return true;
+  std::vector<absl::string_view> fields =
+      absl::StrSplit(text, absl::ByAnyChar(" \n"), absl::SkipEmpty());
+  return fields.size() == 3 && fields[0] == "0" && fields[1] == "0" &&
+         fields[2] == "4294967295";
+}
 
 // False if any step failed: a server that could not drop what it does not
 // need must not serve (it could keep every capability).
 bool DropServerCapabilities() {
   if (geteuid() != 0) return true;
-  cap_t keep = cap_from_text(kServerCapabilities);
+  cap_t keep =
+      cap_from_text(InInitialUserNamespace() ? kServerCapabilities
+                                             : kNestedServerCapabilities);
   if (keep == nullptr) return false;
   bool ok = true;
   for (cap_value_t cap = 0; cap < cap_max_bits(); ++cap) {
