@@ -29,6 +29,7 @@ namespace sandbox {
 namespace {
 
 using ::sandbox::testing::DefaultPolicyBuilder;
+using ::sandbox::testing::WriteWholeFile;
 
 // A /proc file that exists here, to cover.
 std::string ProcFileToMask() {
@@ -36,15 +37,6 @@ std::string ProcFileToMask() {
     if (access(path, F_OK) == 0) return path;
   }
   return "";
-}
-
-bool WriteFile(const std::string& path, const std::string& text) {
-  const int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  const bool ok =
-      write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  close(fd);
-  return ok;
 }
 
 // In a forked child: this process's own mount namespace with `masked`
@@ -57,9 +49,11 @@ void MaskProcHere(const std::string& masked) {
   } else {
     // Its own ids mapped to themselves: still unprivileged to the library.
     if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) _exit(91);
-    if (!WriteFile("/proc/self/setgroups", "deny") ||
-        !WriteFile("/proc/self/uid_map", absl::StrCat(uid, " ", uid, " 1")) ||
-        !WriteFile("/proc/self/gid_map", absl::StrCat(gid, " ", gid, " 1"))) {
+    if (!WriteWholeFile("/proc/self/setgroups", "deny") ||
+        !WriteWholeFile("/proc/self/uid_map",
+                        absl::StrCat(uid, " ", uid, " 1")) ||
+        !WriteWholeFile("/proc/self/gid_map",
+                        absl::StrCat(gid, " ", gid, " 1"))) {
       _exit(92);
     }
   }

@@ -27,15 +27,7 @@ namespace {
 
 using ::sandbox::testing::DefaultPolicyBuilder;
 using ::sandbox::testing::IsRoot;
-
-bool WriteFile(const std::string& path, const std::string& text) {
-  const int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  const bool ok =
-      write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  close(fd);
-  return ok;
-}
+using ::sandbox::testing::WriteWholeFile;
 
 // What a child reports: 0, or a code naming the step that went wrong.
 using Body = int (*)(SpawnMode mode);
@@ -65,9 +57,9 @@ int InUserNamespace(const std::string& map, Body body, SpawnMode mode) {
   char byte = 0;
   const bool unshared = read(ready[0], &byte, 1) == 1;
   const std::string proc = absl::StrCat("/proc/", pid, "/");
-  const bool ok = unshared && WriteFile(proc + "setgroups", "deny") &&
-                  WriteFile(proc + "uid_map", map) &&
-                  WriteFile(proc + "gid_map", map);
+  const bool ok = unshared && WriteWholeFile(proc + "setgroups", "deny") &&
+                  WriteWholeFile(proc + "uid_map", map) &&
+                  WriteWholeFile(proc + "gid_map", map);
   byte = ok ? 1 : 0;
   write(mapped[1], &byte, 1);
   for (int fd : {ready[0], ready[1], mapped[0], mapped[1]}) close(fd);

@@ -22,6 +22,15 @@ std::string TesteePath() { return SANDBOX_TESTEE_PATH; }
 std::string SourceDir() { return SANDBOX_SOURCE_DIR; }
 std::string BinDir() { return SANDBOX_BIN_DIR; }
 
+bool WriteWholeFile(const std::string& path, const std::string& text) {
+  const int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool ok =
+      write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  close(fd);
+  return ok;
+}
+
 std::string SpawnModeName(const ::testing::TestParamInfo<SpawnMode>& info) {
   return info.param == SpawnMode::kDirect ? "Direct" : "ForkServer";
 }

@@ -110,6 +110,10 @@ inline const auto kBothSpawnModes =
     ::testing::Values(SpawnMode::kForkServer, SpawnMode::kDirect);
 std::string SpawnModeName(const ::testing::TestParamInfo<SpawnMode>& info);
 
+// Writes `text` to the existing file at `path` in one write() (as /proc
+// files such as uid_map want); false on any failure.
+bool WriteWholeFile(const std::string& path, const std::string& text);
+
 // Parses "key=value" lines.
 std::map<std::string, std::string> ParseValues(const std::string& output);
 
