@@ -75,10 +75,10 @@
 #include "benchmark/benchmark.h"
 #include "sandbox/comms.h"
 #include "sandbox/internal/fork_server.h"
-#include "sandbox/policy_builder.h"
 #include "sandbox/internal/policy_internal.h"
-#include "sandbox/sandbox.h"
 #include "sandbox/internal/seccomp_compiler.h"
+#include "sandbox/policy_builder.h"
+#include "sandbox/sandbox.h"
 #include "sandbox/status_macros.h"
 #include "sandbox/worker.h"
 

@@ -53,8 +53,8 @@
 #include "absl/strings/str_split.h"
 #include "bench/bench_util.h"
 #include "sandbox/internal/policy_internal.h"
-#include "sandbox/sandbox.h"
 #include "sandbox/internal/util.h"
+#include "sandbox/sandbox.h"
 #include "sandbox/worker.h"
 
 namespace sandbox::bench {

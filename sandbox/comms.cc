@@ -19,8 +19,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "google/protobuf/message_lite.h"
-#include "sandbox/status_macros.h"
 #include "sandbox/internal/untrusted_fd.h"
+#include "sandbox/status_macros.h"
 
 namespace sandbox {
 namespace {

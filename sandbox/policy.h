@@ -36,7 +36,8 @@ struct ResolvedLimits {
 
 class Policy;
 namespace internal {
-// What the library itself needs of a policy: sandbox/internal/policy_internal.h.
+// What the library itself needs of a policy:
+// sandbox/internal/policy_internal.h.
 struct PolicyState;
 const PolicyState& StateOf(const Policy& policy);
 }  // namespace internal

@@ -39,8 +39,8 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "sandbox/internal/cgroup_detect.h"
 #include "sandbox/fd.h"
+#include "sandbox/internal/cgroup_detect.h"
 #include "sandbox/internal/kernel_abi.h"
 #include "tests/test_util.h"
 

@@ -29,8 +29,8 @@
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "sandbox/internal/bpf_evaluator.h"
-#include "sandbox/policy_builder.h"
 #include "sandbox/internal/policy_internal.h"
+#include "sandbox/policy_builder.h"
 #include "tests/test_util.h"
 
 namespace sandbox {

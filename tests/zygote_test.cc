@@ -53,10 +53,10 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sandbox/comms.h"
+#include "sandbox/internal/untrusted_fd.h"
 #include "sandbox/policy_builder.h"
 #include "sandbox/result.pb.h"
 #include "sandbox/sandbox.h"
-#include "sandbox/internal/untrusted_fd.h"
 #include "sandbox/worker.h"
 #include "tests/test_util.h"
 

@@ -25,12 +25,12 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "sandbox/internal/child_setup.h"
 #include "sandbox/comms.h"
 #include "sandbox/fd.h"
 #include "sandbox/fork_server.pb.h"
-#include "sandbox/policy_builder.h"
+#include "sandbox/internal/child_setup.h"
 #include "sandbox/internal/policy_internal.h"
+#include "sandbox/policy_builder.h"
 #include "sandbox/result.pb.h"
 #include "tests/fuzz/comms_fuzz_input.h"
 

@@ -10,8 +10,8 @@
 #include <string>
 
 #include "sandbox/internal/child_setup.h"
-#include "sandbox/result.pb.h"
 #include "sandbox/internal/spawn.h"
+#include "sandbox/result.pb.h"
 
 namespace {
 
