@@ -23,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "sandbox/command.h"
 #include "sandbox/internal/kernel_abi.h"
 #include "sandbox/internal/mounts.h"
@@ -204,10 +205,10 @@ std::optional<uint64_t> OutsideOf(const std::vector<IdRange>& map,
 // if it is, else the highest id of the map that is root neither here nor
 // outside, else our own id (as an unprivileged host maps its own) -- never
 // one that is root outside the container. `field` names the policy field.
-absl::StatusOr<uint32_t> PickOutsideId(const char* map_path,
+absl::StatusOr<uint32_t> PickOutsideId(const std::vector<IdRange>& map,
+                                       const char* map_path,
                                        std::optional<uint32_t> requested,
                                        uint32_t own, absl::string_view field) {
-  const std::vector<IdRange> map = ReadIdMap(map_path);
   const bool initial = map.size() == 1 && map[0].inside == 0 &&
                        map[0].outside == 0 && map[0].count == 4294967295u;
   if (map.empty() || initial) return requested.value_or(kNobody);
@@ -269,16 +270,30 @@ absl::Status PrepareIdentity(const Policy& policy, PreparedSpawn& prepared) {
   uint32_t outside_uid = 0;
   uint32_t outside_gid = 0;
   if (root) {
+    // Our maps are written once and change only with our user namespace:
+    // read once per namespace, not per spawn.
+    static absl::Mutex mu(absl::kConstInit);
+    static ino_t maps_ns ABSL_GUARDED_BY(mu) = 0;
+    static auto* uid_map ABSL_PT_GUARDED_BY(mu) = new std::vector<IdRange>();
+    static auto* gid_map ABSL_PT_GUARDED_BY(mu) = new std::vector<IdRange>();
+    struct stat user_ns = {};
+    stat("/proc/self/ns/user", &user_ns);
+    absl::MutexLock lock(&mu);
+    if (maps_ns == 0 || maps_ns != user_ns.st_ino) {
+      *uid_map = ReadIdMap("/proc/self/uid_map");
+      *gid_map = ReadIdMap("/proc/self/gid_map");
+      maps_ns = user_ns.st_ino;
+    }
     SBX_ASSIGN_OR_RETURN(
         outside_uid,
-        PickOutsideId("/proc/self/uid_map",
+        PickOutsideId(*uid_map, "/proc/self/uid_map",
                       p.user().has_outside_uid()
                           ? std::optional<uint32_t>(p.user().outside_uid())
                           : std::nullopt,
                       geteuid(), "user.outside_uid"));
     SBX_ASSIGN_OR_RETURN(
         outside_gid,
-        PickOutsideId("/proc/self/gid_map",
+        PickOutsideId(*gid_map, "/proc/self/gid_map",
                       p.user().has_outside_gid()
                           ? std::optional<uint32_t>(p.user().outside_gid())
                           : std::nullopt,
@@ -402,8 +417,9 @@ absl::Status CheckCommand(const Command& command) {
 absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
     const LaunchRequest& request) {
   const Policy& policy = *request.policy;
+  // The command was checked by whoever made the request (CheckCommand in
+  // Sandbox::Spawn, and in the server's decoding).
   const Command& command = *request.command;
-  SBX_RETURN_IF_ERROR(CheckCommand(command));
   if (!command.worker.empty() && request.worker_entry == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat("command.worker '", command.worker,

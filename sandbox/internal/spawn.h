@@ -131,7 +131,8 @@ class SpawnOutcome {
 // The spawn pipeline, the same in both modes: validates the request against
 // its policy and the host (privilege, rlimits), prepares the child's plan,
 // clones it and writes its id maps. The child waits until ReleaseChild().
-// InvalidArgument for a bad command, FailedPrecondition for what the host
+// The command itself was checked by the request's maker (CheckCommand).
+// InvalidArgument for bad descriptors, FailedPrecondition for what the host
 // cannot give, the errno of a failed step otherwise; a step that fails
 // after clone kills the child first. With `site.clone_parent` the killed
 // child is the host's to reap: its pidfd goes to `killed_child`.
@@ -142,7 +143,7 @@ class SpawnOutcome {
 // The pipeline's steps, apart for tests that act between them.
 //
 // Prepares the plan. Opens every bind source, the one time its host path is
-// resolved (see PrepareBind in spawn.cc); the descriptors are owned by the
+// resolved (see PrepareBind in mounts.cc); the descriptors are owned by the
 // result. A bind that cannot be made is not an error:
 // PreparedSpawn::early_failure says so.
 [[nodiscard]] absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
