@@ -295,18 +295,6 @@ constexpr char kNestedServerCapabilities[] =
     "cap_sys_admin,cap_setuid,cap_setgid,cap_setpcap,cap_net_admin,"
     "cap_dac_override,cap_dac_read_search,cap_setfcap=ep";
 
-// Whether this process is in the initial user namespace: its uid_map is the
-// one range of every id.
-bool InInitialUserNamespace() {
-  char text[128] = {};
-  UniqueFd fd(open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC));
-  if (!fd || read(fd.get(), text, sizeof(text) - 1) <= 0) return true;
-  std::vector<absl::string_view> fields =
-      absl::StrSplit(text, absl::ByAnyChar(" \n"), absl::SkipEmpty());
-  return fields.size() == 3 && fields[0] == "0" && fields[1] == "0" &&
-         fields[2] == "4294967295";
-}
-
 // False if any step failed: a server that could not drop what it does not
 // need must not serve (it could keep every capability).
 bool DropServerCapabilities() {

@@ -187,6 +187,12 @@ std::vector<IdRange> ReadIdMap(const char* path) {
   return map;
 }
 
+// The initial user namespace's map: one range of every id.
+bool IsInitialIdMap(const std::vector<IdRange>& map) {
+  return map.size() == 1 && map[0].inside == 0 && map[0].outside == 0 &&
+         map[0].count == 4294967295u;
+}
+
 // The id `id` of our namespace has in the parent one, if it exists here.
 std::optional<uint64_t> OutsideOf(const std::vector<IdRange>& map,
                                   uint64_t id) {
@@ -209,9 +215,7 @@ absl::StatusOr<uint32_t> PickOutsideId(const std::vector<IdRange>& map,
                                        const char* map_path,
                                        std::optional<uint32_t> requested,
                                        uint32_t own, absl::string_view field) {
-  const bool initial = map.size() == 1 && map[0].inside == 0 &&
-                       map[0].outside == 0 && map[0].count == 4294967295u;
-  if (map.empty() || initial) return requested.value_or(kNobody);
+  if (map.empty() || IsInitialIdMap(map)) return requested.value_or(kNobody);
   auto usable = [&](uint64_t id) {
     const std::optional<uint64_t> outside = OutsideOf(map, id);
     return outside.has_value() && *outside != 0;
@@ -624,6 +628,11 @@ absl::StatusOr<SpawnOutcome> SpawnChild(const LaunchRequest& request,
     _exit(3);
   }
   return outcome;
+}
+
+bool InInitialUserNamespace() {
+  const std::vector<IdRange> map = ReadIdMap("/proc/self/uid_map");
+  return map.empty() || IsInitialIdMap(map);
 }
 
 absl::Status ReleaseChild(int sync_fd) {

@@ -153,6 +153,10 @@ class SpawnOutcome {
     const PreparedSpawn& prepared, const LaunchRequest& request,
     const CloneSite& site = CloneSite(), UniqueFd* killed_child = nullptr);
 
+// Whether this process is in the initial user namespace (its uid_map maps
+// every id to itself); true if the map cannot be read.
+bool InInitialUserNamespace();
+
 // Lets the child run its setup (after the host placed it in its cgroup).
 [[nodiscard]] absl::Status ReleaseChild(int sync_fd);
 
