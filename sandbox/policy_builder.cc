@@ -410,6 +410,19 @@ PolicyBuilder& PolicyBuilder::AllowSyscall(
   }
   return AddSyscallRule(std::move(rule));
 }
+PolicyBuilder& PolicyBuilder::AllowGroup(proto::SyscallGroup group) {
+  proto_.mutable_seccomp()->add_allow_groups(group);
+  return *this;
+}
+PolicyBuilder& PolicyBuilder::AllowGroups(
+    std::initializer_list<proto::SyscallGroup> groups) {
+  for (proto::SyscallGroup group : groups) AllowGroup(group);
+  return *this;
+}
+PolicyBuilder& PolicyBuilder::AllowStdio() { return AllowGroup(proto::STDIO); }
+PolicyBuilder& PolicyBuilder::AllowDynamicStartup() {
+  return AllowGroups({proto::DYNAMIC_STARTUP, proto::EXIT_AND_SIGNALS});
+}
 PolicyBuilder& PolicyBuilder::AllowSyscalls(
     std::initializer_list<absl::string_view> names) {
   proto::SyscallRule rule;

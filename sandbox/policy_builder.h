@@ -127,6 +127,20 @@ class PolicyBuilder {
   PolicyBuilder& SetCwd(std::string cwd);
 
   // --- System calls ---
+  // Allows a named group of system calls with its argument conditions
+  // (seccomp.allow_groups). policies/GROUPS.md lists every group's calls and
+  // conditions, e.g. STDIO, DYNAMIC_STARTUP, FILES_READ, THREADS.
+  PolicyBuilder& AllowGroup(proto::SyscallGroup group);
+  PolicyBuilder& AllowGroups(std::initializer_list<proto::SyscallGroup> groups);
+  // AllowGroup(proto::STDIO): read/write, poll, pipes and sends on
+  // descriptors it holds, and what a process asks about itself (getpid,
+  // uname, getrlimit, ...). ioctl only FIONREAD, FIONBIO, FIOCLEX, FIONCLEX.
+  PolicyBuilder& AllowStdio();
+  // AllowGroups({DYNAMIC_STARTUP, EXIT_AND_SIGNALS}): what a dynamically
+  // linked program needs to start and end (ld.so opening its libraries
+  // read-only, mmap without W+X, thread-local storage, exit_group), and
+  // its signal handlers.
+  PolicyBuilder& AllowDynamicStartup();
   // Allows `name`, with all `conditions` holding when given.
   PolicyBuilder& AllowSyscall(std::string name,
                               std::vector<proto::ArgCondition> conditions = {});

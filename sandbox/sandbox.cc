@@ -26,6 +26,7 @@
 #include "sandbox/internal/seccomp_compiler.h"
 #include "sandbox/internal/spawn.h"
 #include "sandbox/internal/supervisor.h"
+#include "sandbox/internal/violation_remedy.h"
 #include "sandbox/internal/untrusted_fd.h"
 #include "sandbox/internal/util.h"
 #include "sandbox/policy_builder.h"
@@ -203,6 +204,14 @@ class Sandbox::Impl {
   bool timed_out_ ABSL_GUARDED_BY(mu_) = false;
   bool exit_status_received_ ABSL_GUARDED_BY(mu_) = false;
   bool notify_received_ ABSL_GUARDED_BY(mu_) = false;
+  // The process that handed over the listener (TakeListener).
+  pid_t listener_sender_ ABSL_GUARDED_BY(mu_) = -1;
+  // SeccompProgram::first_exec_by_supervisor, and in exec mode without
+  // LockDown(): the program's own execve, from listener_sender_, is yet to
+  // come and is let through when it does (ReadNotification).
+  bool exec_by_supervisor_ = false;
+  bool first_exec_pending_ ABSL_GUARDED_BY(mu_) = false;
+  int later_exec_errno_ = 0;
   // The child sent its last setup message; what comes after is the
   // sandboxee's (where it keeps the sync socket: worker_).
   bool payload_started_ ABSL_GUARDED_BY(mu_) = false;
@@ -352,6 +361,13 @@ absl::Status Sandbox::Impl::Start(const Policy& policy, const Command& command,
   worker_ = worker || policy.proto().seccomp().defer_until_lockdown();
   deferred_ = policy.proto().seccomp().defer_until_lockdown();
   zygote_ = worker;
+  const SeccompProgram& program = internal::StateOf(policy).seccomp;
+  exec_by_supervisor_ = program.first_exec_by_supervisor;
+  later_exec_errno_ = program.later_exec_errno;
+  {
+    absl::MutexLock lock(&mu_);
+    first_exec_pending_ = exec_by_supervisor_ && !worker_;
+  }
   has_init_ = policy.proto().namespaces().pid() &&
               !policy.proto().namespaces().program_is_init();
   int sync_pair[2];
@@ -730,6 +746,7 @@ void Sandbox::Impl::TakeListener(const ChildMessage& message, pid_t sender) {
   }
   notify_ = std::move(listener);
   notify_received_ = true;
+  listener_sender_ = sender;
 }
 
 void Sandbox::Impl::Misbehaved(const std::string& what) {
@@ -755,6 +772,28 @@ void Sandbox::Impl::ReadNotification() {
     // ENOENT: the caller died before we looked; nothing to report.
     return;
   }
+  if (exec_by_supervisor_ && notification.data.arch == AUDIT_ARCH_X86_64 &&
+      notification.data.nr == __NR_execve) {
+    struct seccomp_notif_resp response = {};
+    response.id = notification.id;
+    // Our setup's execve: the process that installed the filter, which has
+    // run nothing of the sandboxee's yet, making its one execve (the child
+    // picks the program before the filter goes in). Any other comes from
+    // the sandboxee. Letting a call continue is safe only when its caller
+    // is trusted: its arguments are read again by the kernel after us.
+    if (first_exec_pending_ &&
+        static_cast<pid_t>(notification.pid) == listener_sender_) {
+      first_exec_pending_ = false;
+      response.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+      ioctl(notify_.get(), SECCOMP_IOCTL_NOTIF_SEND, &response);
+      return;
+    }
+    if (later_exec_errno_ != 0) {
+      response.error = -later_exec_errno_;
+      ioctl(notify_.get(), SECCOMP_IOCTL_NOTIF_SEND, &response);
+      return;
+    }
+  }
   if (!violation_.has_value()) {
     proto::Violation violation;
     violation.set_nr(notification.data.nr);
@@ -766,6 +805,7 @@ void Sandbox::Impl::ReadNotification() {
         SyscallName(notification.data.arch, notification.data.nr));
     for (uint64_t arg : notification.data.args) violation.add_args(arg);
     violation.set_pid(static_cast<int32_t>(notification.pid));
+    internal::ExplainViolation(violation);
     violation_ = std::move(violation);
   }
   // The call stays blocked until the kill lands: it never runs.

@@ -18,7 +18,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "google/protobuf/util/json_util.h"
+#include "sandbox/internal/syscall_groups.h"
 #include "sandbox/internal/util.h"
 #include "sandbox/policy_builder.h"
 #include "sandbox/sandbox.h"
@@ -63,6 +65,10 @@ Options:
   --env K=V            set an environment variable (repeatable); nothing of
                        the host's environment is passed otherwise
   --cwd DIR            working directory inside the sandbox
+  --allow GROUP[,...]  also allow these system call groups, e.g.
+                       --allow INET_SOCKETS (see --groups)
+  --groups             print every system call group, its calls and their
+                       conditions (policies/GROUPS.md), and exit
   --result-json FILE   write the Result as JSON (protobuf field names)
   -v, --verbose        print the Result on stderr
   -h, --help           this text
@@ -255,6 +261,20 @@ Options ParseFlags(int argc, char** argv, proto::Policy& overrides,
     } else if (arg == "--cwd") {
       sets("filesystem.cwd");
       overrides.mutable_filesystem()->set_cwd(value_of(arg));
+    } else if (arg == "--allow") {
+      const std::string value = value_of(arg);
+      for (absl::string_view name : absl::StrSplit(value, ',')) {
+        proto::SyscallGroup group;
+        if (!proto::SyscallGroup_Parse(std::string(name), &group) ||
+            group == proto::SYSCALL_GROUP_UNSPECIFIED) {
+          Die(absl::StrCat("--allow: no system call group '", name,
+                           "' (see --groups)"));
+        }
+        overrides.mutable_seccomp()->add_allow_groups(group);
+      }
+    } else if (arg == "--groups") {
+      std::cout << internal::GroupsMarkdown();
+      std::exit(0);
     } else if (arg == "--result-json") {
       options.result_json = value_of(arg);
     } else {
@@ -282,7 +302,11 @@ int ExitStatusFor(const proto::Result& result) {
       return 128 + result.signal();
     case proto::Result::VIOLATION:
       std::cerr << "sandbox-run: violation: "
-                << FormatViolation(result.violation()) << "\n";
+                << FormatViolation(result.violation());
+      if (!result.violation().remedy().empty()) {
+        std::cerr << " \u2014 " << result.violation().remedy();
+      }
+      std::cerr << "\n";
       return 128 + SIGSYS;
     case proto::Result::TIMEOUT:
       std::cerr << "sandbox-run: timeout: the wall-clock limit was reached\n";

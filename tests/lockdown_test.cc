@@ -26,16 +26,7 @@ PolicyBuilder NoOpenPolicy(bool defer) {
   absl::StatusOr<PolicyBuilder> builder = PolicyBuilder::FromTextFile(
       testing::SourceDir() + "/policies/default.textproto");
   EXPECT_THAT(builder, IsOk());
-  for (proto::SyscallRule& rule :
-       *builder->mutable_proto().mutable_seccomp()->mutable_rules()) {
-    auto* names = rule.mutable_syscalls();
-    for (int i = names->size() - 1; i >= 0; --i) {
-      if (names->Get(i) == "open" || names->Get(i) == "openat" ||
-          names->Get(i) == "openat2" || names->Get(i) == "creat") {
-        names->erase(names->begin() + i);
-      }
-    }
-  }
+  testing::RemoveSyscalls(*builder, {"open", "openat", "openat2", "creat"});
   // The build tree may sit below a symlink.
   builder->AddBind(SANDBOX_LOCKDOWN_TESTEE_PATH, kHelper, MountMode::kReadOnly,
                    SymlinkMode::kFollow);
@@ -48,7 +39,8 @@ struct HelperRun {
   std::map<std::string, std::string> values;
 };
 
-HelperRun RunHelper(const PolicyBuilder& builder) {
+HelperRun RunHelper(const PolicyBuilder& builder,
+                    std::vector<std::string> args = {}) {
   HelperRun run;
   absl::StatusOr<Policy> policy = builder.Build();
   EXPECT_THAT(policy, IsOk());
@@ -56,6 +48,7 @@ HelperRun RunHelper(const PolicyBuilder& builder) {
   UniqueFd out(memfd_create("lockdown-out", MFD_CLOEXEC));
   Command command;
   command.argv = {kHelper};
+  command.argv.insert(command.argv.end(), args.begin(), args.end());
   command.fds.push_back({out.get(), 1});
   absl::StatusOr<proto::Result> result = sandbox::Run(*policy, command);
   EXPECT_THAT(result, IsOk());
@@ -81,6 +74,24 @@ TEST(LockDownTest, ProgramInitialisesThenLocksItselfDown) {
   ASSERT_EQ(run.result.status(), proto::Result::VIOLATION)
       << run.result.DebugString();
   EXPECT_EQ(run.result.violation().syscall(), "openat");
+}
+
+TEST(LockDownTest, AfterLockDownNoExecveIsTheSandboxes) {
+  if (!testing::IsRoot()) {
+    SANDBOX_SKIP_UNDER_SHADOW_SANITIZER(
+        testing::kUnprivilegedMemoryLimitVsSanitizer);
+  }
+  // The sandbox allows a program's own first execve only where it makes
+  // it itself, under the filter: a program that locks itself down was
+  // exec'd before, so its first execve after LockDown() is its own.
+  PolicyBuilder builder = NoOpenPolicy(/*defer=*/true);
+  testing::RemoveSyscalls(builder, {"execve", "execveat"});
+  HelperRun run = RunHelper(builder, {"exec"});
+  EXPECT_EQ(run.values["lockdown"], "ok");
+  EXPECT_EQ(run.values.count("exec_failed"), 0u);
+  ASSERT_EQ(run.result.status(), proto::Result::VIOLATION)
+      << run.result.DebugString();
+  EXPECT_EQ(run.result.violation().syscall(), "execve");
 }
 
 TEST(LockDownTest, WithoutDeferralTheFilterIsInFromTheStart) {

@@ -719,13 +719,7 @@ TEST(OutcomeTest, SetupPhasesAreTimed) {
   // once it is in (the vDSO may fall back to the system call): no seccomp
   // time, and the sandbox runs as ever.
   builder = TesteePolicy();
-  for (proto::SyscallRule& rule :
-       *builder.mutable_proto().mutable_seccomp()->mutable_rules()) {
-    auto* names = rule.mutable_syscalls();
-    for (int i = names->size() - 1; i >= 0; --i) {
-      if (names->Get(i) == "clock_gettime") names->erase(names->begin() + i);
-    }
-  }
+  testing::RemoveSyscalls(builder, {"clock_gettime"});
   run = RunTestee(Build(builder), {"exit", "0"});
   ExpectExited(run);
   expected = all;

@@ -118,8 +118,40 @@ TEST(SeccompCompilerTest, DefaultErrnoFailsUnmatchedCalls) {
       internal::StateOf(*policy).seccomp.instructions;
   EXPECT_EQ(EvaluateSeccomp(bpf, Call("read")), kAllow);
   EXPECT_EQ(EvaluateSeccomp(bpf, Call("openat")), Errno(EPERM));
-  // Nothing notifies, so the child needs no listener.
-  EXPECT_FALSE(internal::StateOf(*policy).seccomp.uses_notify);
+  // Only execve notifies: the supervisor lets the program's own through
+  // and fails every other with the default errno.
+  const SeccompProgram& program = internal::StateOf(*policy).seccomp;
+  EXPECT_EQ(EvaluateSeccomp(bpf, Call("execve")), kNotify);
+  EXPECT_TRUE(program.uses_notify);
+  EXPECT_TRUE(program.first_exec_by_supervisor);
+  EXPECT_EQ(program.later_exec_errno, EPERM);
+}
+
+TEST(SeccompCompilerTest, APolicyThatNamesExecveDecidesItAlone) {
+  const auto allowed = Compile(R"pb(
+    rules { syscalls: "execve" action: ALLOW }
+  )pb");
+  ASSERT_THAT(allowed, IsOk());
+  EXPECT_FALSE(allowed->first_exec_by_supervisor);
+  EXPECT_EQ(Eval(allowed, Call("execve")), kAllow);
+  const auto failed = Compile(R"pb(
+    default_action: ERRNO
+    default_errno: "EPERM"
+    rules { syscalls: "execve" action: ERRNO error: "EACCES" }
+  )pb");
+  ASSERT_THAT(failed, IsOk());
+  EXPECT_FALSE(failed->first_exec_by_supervisor);
+  EXPECT_FALSE(failed->uses_notify);
+  EXPECT_EQ(Eval(failed, Call("execve")), Errno(EACCES));
+  // Unnamed under the default KILL: the notification the supervisor
+  // answers.
+  const auto unnamed = Compile(R"pb(
+    rules { syscalls: "read" action: ALLOW }
+  )pb");
+  ASSERT_THAT(unnamed, IsOk());
+  EXPECT_TRUE(unnamed->first_exec_by_supervisor);
+  EXPECT_EQ(unnamed->later_exec_errno, 0);
+  EXPECT_EQ(Eval(unnamed, Call("execve")), kNotify);
 }
 
 TEST(SeccompCompilerTest, ErrnoRuleFailsTheCallWithItsErrno) {
@@ -263,7 +295,8 @@ TEST(SeccompCompilerTest, ForeignArchitectureIsKilledWithoutAListener) {
     rules { syscalls: "read" action: ALLOW }
   )pb");
   ASSERT_THAT(program, IsOk());
-  EXPECT_FALSE(program->uses_notify);
+  // The listener is there for the program's own execve only.
+  EXPECT_TRUE(program->uses_notify);
   seccomp_data i386_read = Call("read", {}, AUDIT_ARCH_I386);
   i386_read.nr = 3;
   EXPECT_EQ(Eval(program, i386_read), kKillProcess);
@@ -363,7 +396,10 @@ TEST(SeccompCompilerTest, StackableFiltersMakeEveryForbiddenCallAKill) {
     rules { syscalls: "sysfs" action: KILL }
   )pb");
   ASSERT_THAT(program, IsOk());
-  EXPECT_FALSE(program->uses_notify);
+  // Only for the program's own execve, which a filter of its own could at
+  // worst fail.
+  EXPECT_TRUE(program->uses_notify);
+  EXPECT_EQ(Eval(program, Call("execve")), kNotify);
   EXPECT_EQ(Eval(program, Call("seccomp", {1, 0, 0})), kAllow);
   EXPECT_EQ(Eval(program, Call("prctl", {PR_SET_SECCOMP, 2})), kAllow);
   EXPECT_EQ(Eval(program, Call("ptrace")), kKillProcess);

@@ -8,10 +8,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "sandbox/fd.h"
+#include "sandbox/internal/syscall_groups.h"
 #include "sandbox/sandbox.h"
 
 extern char** environ;
@@ -69,6 +71,23 @@ PolicyBuilder DefaultPolicyBuilder() {
       PolicyBuilder::FromTextFile(SourceDir() + "/policies/default.textproto");
   EXPECT_TRUE(builder.ok()) << builder.status();
   return builder.ok() ? *std::move(builder) : PolicyBuilder();
+}
+
+void RemoveSyscalls(PolicyBuilder& builder,
+                    std::initializer_list<absl::string_view> names) {
+  proto::Seccomp& seccomp = *builder.mutable_proto().mutable_seccomp();
+  const absl::Status inlined = internal::InlineGroups(seccomp);
+  EXPECT_TRUE(inlined.ok()) << inlined;
+  auto* rules = seccomp.mutable_rules();
+  for (int r = rules->size() - 1; r >= 0; --r) {
+    auto* syscalls = rules->Mutable(r)->mutable_syscalls();
+    for (int i = syscalls->size() - 1; i >= 0; --i) {
+      if (absl::c_linear_search(names, syscalls->Get(i))) {
+        syscalls->erase(syscalls->begin() + i);
+      }
+    }
+    if (syscalls->empty()) rules->erase(rules->begin() + r);
+  }
 }
 
 Policy BuildOrFail(const PolicyBuilder& builder) {

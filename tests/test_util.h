@@ -70,6 +70,11 @@ PolicyBuilder TesteePolicy();
 
 // The shipped default policy (policies/default.textproto), as a builder.
 PolicyBuilder DefaultPolicyBuilder();
+// Takes `names` out of every rule of the builder's policy, the rules of
+// its syscall groups spelled out first (internal::InlineGroups), so that a
+// test can forbid a call the default policy allows.
+void RemoveSyscalls(PolicyBuilder& builder,
+                    std::initializer_list<absl::string_view> names);
 // builder.Build(), which must succeed.
 Policy BuildOrFail(const PolicyBuilder& builder);
 

@@ -180,17 +180,8 @@ TEST(ViolationTest, DangerousAllowLiftsTheDenyList) {
 TEST(ViolationTest, IssueExamplesAreEnforced) {
   // ioctl only for TCGETS and FIONREAD.
   PolicyBuilder ioctl_builder = TesteePolicy();
-  proto::Policy& p = ioctl_builder.mutable_proto();
-  // Replace the default's unconditional ioctl with the two allowed requests.
-  for (proto::SyscallRule& rule : *p.mutable_seccomp()->mutable_rules()) {
-    auto* names = rule.mutable_syscalls();
-    for (int i = 0; i < names->size(); ++i) {
-      if (names->Get(i) == "ioctl") {
-        names->erase(names->begin() + i);
-        break;
-      }
-    }
-  }
+  // Replace the default's ioctl rules with the two allowed requests.
+  testing::RemoveSyscalls(ioctl_builder, {"ioctl"});
   ioctl_builder.AllowSyscall("ioctl", {Arg(1) == TCGETS})
       .AllowSyscall("ioctl", {Arg(1) == FIONREAD});
   Policy ioctl_policy = Build(ioctl_builder);
@@ -211,15 +202,7 @@ TEST(ViolationTest, IssueExamplesAreEnforced) {
 TEST(ViolationTest, WriteAndExecNeverTogether) {
   // mmap/mprotect without PROT_WRITE|PROT_EXEC at once: two alternatives.
   PolicyBuilder builder = TesteePolicy();
-  proto::Policy& p = builder.mutable_proto();
-  for (proto::SyscallRule& rule : *p.mutable_seccomp()->mutable_rules()) {
-    auto* names = rule.mutable_syscalls();
-    for (int i = names->size() - 1; i >= 0; --i) {
-      if (names->Get(i) == "mmap" || names->Get(i) == "mprotect") {
-        names->erase(names->begin() + i);
-      }
-    }
-  }
+  testing::RemoveSyscalls(builder, {"mmap", "mprotect"});
   for (const char* name : {"mmap", "mprotect"}) {
     builder.AllowSyscall(name, {Arg(2).MaskedEq(PROT_EXEC, 0)})
         .AllowSyscall(name, {Arg(2).MaskedEq(PROT_WRITE, 0)});

@@ -459,17 +459,7 @@ Policy DefaultPolicy() { return BuildOrFail(DefaultPolicyBuilder()); }
 // The default policy without any way to open a file.
 PolicyBuilder NoOpenPolicyBuilder() {
   PolicyBuilder builder = DefaultPolicyBuilder();
-  for (proto::SyscallRule& rule :
-       *builder.mutable_proto().mutable_seccomp()->mutable_rules()) {
-    auto* names = rule.mutable_syscalls();
-    for (int i = names->size() - 1; i >= 0; --i) {
-      const std::string& name = names->Get(i);
-      if (name == "open" || name == "openat" || name == "openat2" ||
-          name == "creat") {
-        names->erase(names->begin() + i);
-      }
-    }
-  }
+  testing::RemoveSyscalls(builder, {"open", "openat", "openat2", "creat"});
   return builder;
 }
 

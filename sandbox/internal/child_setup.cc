@@ -730,6 +730,23 @@ void ResetSignals() {
                     kSetRlimit, plan.rlimits[i].resource);
   }
   ResetSignals();
+  // The program is found before the filter goes in, so that the payload
+  // makes exactly one execve: the one the supervisor lets through when the
+  // policy does not allow execve itself (first_exec_by_supervisor). Like
+  // execvp, the first candidate it may execute wins, and permission
+  // problems win over "not found".
+  const char* program = nullptr;
+  int exec_error = ENOENT;
+  for (size_t i = 0; program == nullptr && i < plan.exec_candidate_count; ++i) {
+    if (access(plan.exec_candidates[i], X_OK) == 0) {
+      program = plan.exec_candidates[i];
+    } else if (errno != ENOENT && errno != ENOTDIR) {
+      exec_error = errno;
+    }
+  }
+  if (program == nullptr && plan.worker_entry == nullptr) {
+    Fail(SetupStep::kExec, exec_error);
+  }
   EndPhase(SetupPhase::kArrangeFds);
   // Last before execve, so the policy need not allow any setup call. From
   // here on only sendmsg on the bootstrap fd is allowed beyond the policy.
@@ -760,13 +777,8 @@ void ResetSignals() {
     }
     _exit(plan.worker_entry(plan.worker_arg));
   }
-  int exec_error = ENOENT;
-  for (size_t i = 0; i < plan.exec_candidate_count; ++i) {
-    execve(plan.exec_candidates[i], plan.argv, plan.envp);
-    // Like execvp: permission problems win over "not found".
-    if (errno != ENOENT && errno != ENOTDIR) exec_error = errno;
-  }
-  Fail(SetupStep::kExec, exec_error);
+  execve(program, plan.argv, plan.envp);
+  Fail(SetupStep::kExec, errno);
 }
 
 // pid 1 of the sandbox's pid namespace: reaps every orphan and reports how

@@ -17,18 +17,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "sandbox/fd.h"
+#include "sandbox/internal/syscall_groups.h"
 #include "sandbox/internal/util.h"
 #include "sandbox/status_macros.h"
 
 namespace sandbox {
 namespace {
-
-// Clone flags that create namespaces. `clone` is only ever allowed with
-// none of them set, whatever the policy says (unless it names clone in
-// dangerous_allow).
-constexpr uint64_t kNamespaceCloneFlags =
-    CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |
-    CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWTIME;
 
 // Each entry lets code leave or weaken the sandbox, or reach kernel state
 // that namespaces do not cover.
@@ -213,6 +207,33 @@ std::vector<scmp_arg_cmp> PrctlOptionsButSeccomp() {
   return alternatives;
 }
 
+// Adds "no namespace flags" to the conditions of a rule allowing clone.
+// libseccomp takes one comparison per argument, so a condition of the
+// rule's own on the flags merges into it, which works for a MASKED_EQ
+// (THREADS' "CLONE_VM and CLONE_THREAD set") and nothing else.
+absl::Status WithoutNamespaceFlags(std::vector<scmp_arg_cmp>& args,
+                                   absl::string_view field) {
+  for (scmp_arg_cmp& condition : args) {
+    if (condition.arg != 0) continue;
+    if (condition.op != SCMP_CMP_MASKED_EQ) {
+      return FieldError(absl::StrCat(field, ".args"),
+                        "clone's flags (argument 0) are checked by the "
+                        "sandbox itself (no namespace flags); a condition of "
+                        "the rule's own on them must be MASKED_EQ");
+    }
+    // datum_a is the mask, datum_b the value.
+    if ((condition.datum_b & kNamespaceCloneFlags) != 0) {
+      return FieldError(absl::StrCat(field, ".args"),
+                        "requires namespace flags of clone, which the "
+                        "sandbox never allows");
+    }
+    condition.datum_a |= kNamespaceCloneFlags;
+    return absl::OkStatus();
+  }
+  args.push_back(SCMP_CMP64(0, SCMP_CMP_MASKED_EQ, kNamespaceCloneFlags, 0));
+  return absl::OkStatus();
+}
+
 absl::Status AddRule(scmp_filter_ctx ctx, uint32_t action, int nr,
                      const std::vector<scmp_arg_cmp>& args,
                      absl::string_view field, absl::string_view name) {
@@ -322,27 +343,47 @@ absl::StatusOr<SeccompProgram> CompileSeccomp(
     return absl::InternalError("seccomp_attr_set failed");
   }
 
+  // The groups' rules first, then the policy's own, each with the field an
+  // error names.
+  std::vector<std::pair<const proto::SyscallRule*, std::string>> all_rules;
+  for (int g = 0; g < seccomp.allow_groups_size(); ++g) {
+    const std::string field = absl::StrCat("seccomp.allow_groups[", g, "]");
+    const proto::SyscallGroupDefinition* group =
+        internal::FindGroup(seccomp.allow_groups(g));
+    if (group == nullptr) {
+      SBX_RETURN_IF_ERROR(internal::SyscallGroups().status());
+      return FieldError(
+          field, absl::StrCat("no such group (", seccomp.allow_groups(g), ")"));
+    }
+    for (const proto::SyscallRule& rule : group->rules()) {
+      all_rules.emplace_back(&rule, field);
+    }
+  }
+  for (int r = 0; r < seccomp.rules_size(); ++r) {
+    all_rules.emplace_back(&seccomp.rules(r),
+                           absl::StrCat("seccomp.rules[", r, "]"));
+  }
+
   // The actions the rules give each system call, for the checks on calls
   // with rules of several actions (below). Rules with errors are reported in
   // the loop.
   absl::flat_hash_map<std::string, absl::flat_hash_set<uint32_t>> actions;
   // System calls with a rule that has no argument condition.
   absl::flat_hash_set<std::string> unconditional;
-  for (int r = 0; r < seccomp.rules_size(); ++r) {
-    absl::StatusOr<uint32_t> action = RuleAction(seccomp.rules(r), "");
+  for (const auto& [rule, field] : all_rules) {
+    absl::StatusOr<uint32_t> action = RuleAction(*rule, "");
     if (!action.ok()) continue;
-    for (const std::string& name : seccomp.rules(r).syscalls()) {
+    for (const std::string& name : rule->syscalls()) {
       actions[name].insert(*action);
-      if (seccomp.rules(r).args().empty()) unconditional.insert(name);
+      if (rule->args().empty()) unconditional.insert(name);
     }
   }
 
   SeccompProgram program;
   program.uses_notify = default_action == SCMP_ACT_NOTIFY;
   bool clone_allowed = false;
-  for (int r = 0; r < seccomp.rules_size(); ++r) {
-    const proto::SyscallRule& rule = seccomp.rules(r);
-    const std::string field = absl::StrCat("seccomp.rules[", r, "]");
+  for (const auto& [rule_pointer, field] : all_rules) {
+    const proto::SyscallRule& rule = *rule_pointer;
     SBX_ASSIGN_OR_RETURN(uint32_t action, RuleAction(rule, field));
     if (stackable && action == SCMP_ACT_NOTIFY) action = SCMP_ACT_KILL_PROCESS;
     if (action == SCMP_ACT_NOTIFY) program.uses_notify = true;
@@ -434,13 +475,7 @@ absl::StatusOr<SeccompProgram> CompileSeccomp(
             0, SCMP_CMP_NE, static_cast<uint64_t>(options.bootstrap_fd)));
       }
       if (name == "clone" && Grants(action) && !dangerous.contains("clone")) {
-        if (conditions_on_arg0) {
-          return FieldError(field + ".args",
-                            "clone's flags (argument 0) are checked by the "
-                            "sandbox itself: no namespace flags");
-        }
-        rule_args.push_back(
-            SCMP_CMP64(0, SCMP_CMP_MASKED_EQ, kNamespaceCloneFlags, 0));
+        SBX_RETURN_IF_ERROR(WithoutNamespaceFlags(rule_args, field));
       }
       if (name == "clone" && Grants(action)) clone_allowed = true;
       if (name == "prctl" && Grants(action) && !dangerous.contains("seccomp")) {
@@ -471,6 +506,26 @@ absl::StatusOr<SeccompProgram> CompileSeccomp(
           AddRule(ctx.get(), action, nr, rule_args, name_field, name));
     }
   }
+  // Whether forbidden calls are reported: the filter's choice for foreign
+  // ABIs below, whatever the execve hook adds.
+  const bool reports = program.uses_notify;
+  // The program's own first execve, in exec mode, is the sandbox's to
+  // allow, so that no policy needs execve just to start: unless a rule
+  // names execve, it goes to the supervisor, which lets through exactly one,
+  // from the process that installed the filter, before anything of the
+  // sandboxee has run (Sandbox::Impl::ReadNotification). Later ones meet the
+  // default action: reported and killed, or failed with default_errno.
+  if (!actions.contains("execve")) {
+    program.first_exec_by_supervisor = true;
+    if (default_action != SCMP_ACT_NOTIFY) {
+      SBX_RETURN_IF_ERROR(AddRule(ctx.get(), SCMP_ACT_NOTIFY, SCMP_SYS(execve),
+                                  {}, "seccomp", "execve"));
+      program.uses_notify = true;
+      if (seccomp.default_action() == proto::Seccomp::ERRNO) {
+        program.later_exec_errno = static_cast<int>(default_action & 0xffff);
+      }
+    }
+  }
   // clone3 passes its flags behind a pointer the filter cannot read: fail it
   // with ENOSYS so that libc falls back to clone, whose flags it can.
   if (clone_allowed && !dangerous.contains("clone3")) {
@@ -491,9 +546,8 @@ absl::StatusOr<SeccompProgram> CompileSeccomp(
   // resolved for the native ABI only. Where the supervisor listens, they
   // are reported like any other forbidden call (arch and number); otherwise
   // the kernel kills the process.
-  if (seccomp_attr_set(
-          ctx.get(), SCMP_FLTATR_ACT_BADARCH,
-          program.uses_notify ? SCMP_ACT_NOTIFY : SCMP_ACT_KILL_PROCESS) < 0) {
+  if (seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH,
+                       reports ? SCMP_ACT_NOTIFY : SCMP_ACT_KILL_PROCESS) < 0) {
     return absl::InternalError("seccomp_attr_set(SCMP_FLTATR_ACT_BADARCH)");
   }
   SBX_ASSIGN_OR_RETURN(program.instructions, Export(ctx.get()));

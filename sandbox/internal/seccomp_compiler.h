@@ -27,6 +27,9 @@
 //    after installing the filter, and wait until the host has taken it. The
 //    caller picks a descriptor number the sandboxee can never hold again (at
 //    or above its RLIMIT_NOFILE hard limit);
+//  - sends execve, unless a rule names it, to the supervisor, which allows
+//    the program's own first one in exec mode and treats any other like the
+//    default action (first_exec_by_supervisor);
 //  - sends every call no rule matches to the default action: KILL becomes
 //    SECCOMP_RET_USER_NOTIF (the supervisor reports the call and kills the
 //    sandbox), ERRNO fails it.
@@ -36,6 +39,7 @@
 #define SANDBOX_INTERNAL_SECCOMP_COMPILER_H_
 
 #include <linux/filter.h>
+#include <sched.h>
 
 #include <cstdint>
 #include <string>
@@ -47,6 +51,13 @@
 
 namespace sandbox {
 
+// Clone flags that create namespaces. `clone` is only ever allowed with
+// none of them set, whatever the policy says (unless it names clone in
+// dangerous_allow).
+inline constexpr uint64_t kNamespaceCloneFlags =
+    CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |
+    CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWTIME;
+
 struct SeccompCompileOptions {
   // See above; -1 for no bootstrap hole (tests of pure policy evaluation).
   int bootstrap_fd = -1;
@@ -57,6 +68,12 @@ struct SeccompProgram {
   // True when some action is SECCOMP_RET_USER_NOTIF, so the child must
   // install the filter with SECCOMP_FILTER_FLAG_NEW_LISTENER.
   bool uses_notify = false;
+  // No rule names execve: it goes to the supervisor, which lets the
+  // program's own first one through in exec mode (and no other).
+  bool first_exec_by_supervisor = false;
+  // With first_exec_by_supervisor and default_action ERRNO: the errno every
+  // other execve fails with. 0: it is a violation.
+  int later_exec_errno = 0;
 };
 
 // Validates and compiles `seccomp`. Errors are InvalidArgument naming the

@@ -1011,6 +1011,20 @@ int Echo(const Args& args) {
   return 0;
 }
 
+// Where the testee sits in the sandbox (tests bind it at /testee).
+constexpr char kSelf[] = "/testee";
+
+int ExecSelf(const Args& args) {
+  std::vector<char*> argv = {const_cast<char*>(kSelf)};
+  for (const std::string& arg : args)
+    argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+  char* const envp[] = {nullptr};
+  execve(kSelf, argv.data(), envp);
+  Emit("exec_errno", ErrnoName(errno));
+  return 0;
+}
+
 int Help(const Args&);
 
 // clang-format off
@@ -1058,6 +1072,7 @@ constexpr Command kCommands[] = {
     // Input and output.
     {"stdin", "", "read stdin to the end: stdin_bytes=N", 0, 0, Stdin},
     {"echo", "WORDS...", "echo=WORDS joined by spaces", 0, kVariadic, Echo},
+    {"exec-self", "ARGS...", "execve /testee ARGS; on failure exec_errno", 0, kVariadic, ExecSelf},
 };
 // clang-format on
 
