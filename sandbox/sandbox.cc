@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "sandbox/internal/cgroup.h"
 #include "sandbox/internal/fork_server.h"
+#include "sandbox/internal/notification_decoder.h"
 #include "sandbox/internal/policy_internal.h"
 #include "sandbox/internal/result.h"
 #include "sandbox/internal/seccomp_compiler.h"
@@ -766,6 +767,10 @@ void Sandbox::Impl::ReadNotification() {
         SyscallName(notification.data.arch, notification.data.nr));
     for (uint64_t arg : notification.data.args) violation.add_args(arg);
     violation.set_pid(static_cast<int32_t>(notification.pid));
+    // Before the kill below: the caller waits in the call, and its memory
+    // holds what it passed.
+    violation.set_decoded(
+        internal::DecodeNotification(notify_.get(), notification));
     violation_ = std::move(violation);
   }
   // The call stays blocked until the kill lands: it never runs.

@@ -71,7 +71,8 @@ Exit status:
   N        the program exited with N
   128+N    the program was killed by signal N
   159      the program made a forbidden system call (128+SIGSYS); stderr
-           has one line "sandbox-run: violation: <syscall>(<args>)"
+           has one line "sandbox-run: violation: <call>", its arguments
+           decoded, e.g. openat(AT_FDCWD, "/etc/shadow", O_RDONLY)
   124      the wall-clock limit (--timeout) was reached
   With --memory or --pids, the program's own status (N, or 128+N) all the
   same, and stderr says "memory limit reached" or "process limit reached"
@@ -266,12 +267,21 @@ Options ParseFlags(int argc, char** argv, proto::Policy& overrides,
   return options;
 }
 
+// The call as the library decoded it (raw hex only from a Result that has
+// no decoding), then what the policy could change to allow it.
 std::string FormatViolation(const proto::Violation& violation) {
-  std::vector<std::string> args;
-  for (uint64_t arg : violation.args()) {
-    args.push_back(absl::StrCat("0x", absl::Hex(arg)));
+  std::string line = violation.decoded();
+  if (line.empty()) {
+    std::vector<std::string> args;
+    for (uint64_t arg : violation.args()) {
+      args.push_back(absl::StrCat("0x", absl::Hex(arg)));
+    }
+    line =
+        absl::StrCat(violation.syscall(), "(", absl::StrJoin(args, ", "), ")");
   }
-  return absl::StrCat(violation.syscall(), "(", absl::StrJoin(args, ", "), ")");
+  // Hints follow the call, each " — ...": e.g. the syscall groups that
+  // would allow it (" — allowed by group X").
+  return line;
 }
 
 int ExitStatusFor(const proto::Result& result) {

@@ -69,12 +69,20 @@ TEST(CliTest, ViolationExits159AndNamesTheCall) {
   close(mkstemp(json_path));
   CliRun run = RunCli(WithTestee({"ptrace"}, {"--result-json", json_path}));
   EXPECT_EQ(run.exit_status, 159);
-  EXPECT_THAT(run.err, HasSubstr("sandbox-run: violation: ptrace(0x0, "));
+  EXPECT_THAT(run.err, HasSubstr("sandbox-run: violation: "
+                                 "ptrace(PTRACE_TRACEME, 0, NULL, 0)\n"));
   const std::string json = TakeFile(json_path);
   EXPECT_THAT(json, HasSubstr("\"status\":\"VIOLATION\""));
   EXPECT_THAT(json, HasSubstr("\"syscall\":\"ptrace\""));
   EXPECT_THAT(json, HasSubstr("\"nr\":101"));
   EXPECT_THAT(json, HasSubstr("\"wall_time_seconds\""));
+}
+
+TEST(CliTest, ViolationLineShowsThePathTheProgramPassed) {
+  CliRun run = RunCli(WithTestee({"chroot", "/cli-violation-path"}));
+  EXPECT_EQ(run.exit_status, 159) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("sandbox-run: violation: "
+                                 "chroot(\"/cli-violation-path\")\n"));
 }
 
 TEST(CliTest, TimeoutExits124) {
