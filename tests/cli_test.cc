@@ -96,6 +96,24 @@ TEST(CliTest, NotFoundExits127) {
   EXPECT_THAT(run.err, HasSubstr("no-such-program"));
 }
 
+TEST(CliTest, AMissingLoaderIsNamed) {
+  // Only /usr/bin: the programs are there, their dynamic loader is not.
+  char policy_path[] = "/tmp/sandbox-cli-policy-XXXXXX";
+  const int fd = mkstemp(policy_path);
+  const std::string text =
+      "filesystem { mounts { bind { source: \"/usr/bin\" } } }\n"
+      "seccomp { rules { syscalls: \"execve\" action: ALLOW } }\n";
+  ASSERT_EQ(write(fd, text.data(), text.size()),
+            static_cast<ssize_t>(text.size()));
+  close(fd);
+  CliRun run = RunCli({"--policy", policy_path, "--", "true"});
+  unlink(policy_path);
+  EXPECT_EQ(run.exit_status, 127) << run.err;
+  EXPECT_THAT(run.err,
+              HasSubstr("/usr/bin/true is there, but its ELF interpreter "
+                        "/lib64/ld-linux-x86-64.so.2 is not in the sandbox"));
+}
+
 TEST(CliTest, NotExecutableExits126) {
   CliRun run = RunCli({"--", "/etc/ld.so.cache"});
   EXPECT_EQ(run.exit_status, 126) << run.err;
