@@ -14,9 +14,23 @@
 
 namespace sandbox::internal {
 
+namespace {
+
+// Whether /proc numbers processes as our pid namespace does, which is how
+// the kernel gave us the notification's pid. A /proc of another namespace
+// (an unshare without a remount) would name an unrelated process.
+bool ProcIsOurs() {
+  char self[32] = {};
+  const ssize_t length = readlink("/proc/self", self, sizeof(self) - 1);
+  return length > 0 && absl::string_view(self, static_cast<size_t>(length)) ==
+                           absl::StrCat(getpid());
+}
+
+}  // namespace
+
 NotifierMemory::NotifierMemory(int listener, uint64_t id, pid_t pid)
     : listener_(listener), id_(id) {
-  if (pid <= 0) return;
+  if (pid <= 0 || !ProcIsOurs()) return;
   const std::string path = absl::StrCat("/proc/", pid, "/mem");
   mem_.reset(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (mem_ && !StillWaiting()) mem_.reset();

@@ -33,10 +33,10 @@ namespace sandbox::internal {
 // decoder prints pointers.
 //
 // `pid` is the notification's, in the pid namespace of the thread that
-// received it; /proc must be that namespace's (the host's own). Reading
-// another process's memory needs ptrace access to it, which the host has
-// over the sandboxes it made: as root, or as the owner of the sandbox's
-// user namespace.
+// received it; /proc must be that namespace's (the host's own), or nothing
+// is read. Reading another process's memory needs ptrace access to it,
+// which the host has over the sandboxes it made: as root, or as the owner
+// of the sandbox's user namespace.
 //
 // Reads go through the kernel's remote access (access_remote_vm), which
 // does not wait for the sandboxee: a page it cannot supply at once (no
