@@ -2,7 +2,7 @@
 // person reads, as strace would print it:
 //
 //   openat(AT_FDCWD, "/etc/passwd", O_RDONLY|O_CLOEXEC)
-//   socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_IP)
+//   socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, 0)
 //   clone(CLONE_NEWUSER|SIGCHLD, NULL, NULL, NULL, 0)
 //
 //   std::string line = DecodeCall(SYS_openat, args, &memory);
