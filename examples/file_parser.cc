@@ -237,7 +237,7 @@ std::string Outcome(const sandbox::Policy& policy, const std::string& path) {
     case sandbox::proto::Result::TIMEOUT:
       return "timeout";
     case sandbox::proto::Result::VIOLATION:
-      return absl::StrCat("violation ", result->violation().syscall());
+      return absl::StrCat("violation ", result->violation().decoded());
     default:
       return absl::AsciiStrToLower(
           sandbox::proto::Result::Status_Name(result->status()));

@@ -35,7 +35,6 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "examples/plugin.pb.h"
@@ -80,8 +79,7 @@ std::string Describe(const sandbox::proto::Result& result) {
     case sandbox::proto::Result::SIGNALED:
       return absl::StrCat("killed by signal ", result.signal());
     case sandbox::proto::Result::VIOLATION:
-      return absl::StrCat("violation: ", result.violation().syscall(), "(",
-                          absl::StrJoin(result.violation().args(), ", "), ")");
+      return absl::StrCat("violation: ", result.violation().decoded());
     case sandbox::proto::Result::SETUP_ERROR:
       return absl::StrCat("setup error: ", result.setup_error().message());
     default:

@@ -20,7 +20,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "sandbox/internal/cgroup.h"
+#include "sandbox/internal/exec_diagnosis.h"
 #include "sandbox/internal/fork_server.h"
+#include "sandbox/internal/notification_decoder.h"
 #include "sandbox/internal/policy_internal.h"
 #include "sandbox/internal/result.h"
 #include "sandbox/internal/seccomp_compiler.h"
@@ -183,6 +185,9 @@ class Sandbox::Impl {
   bool deferred_ = false;
   // A zygote worker rather than an exec'd program.
   bool zygote_ = false;
+  // Where the program was looked for (internal::ExecCandidates), to say why
+  // an execve found nothing.
+  std::vector<std::string> exec_candidates_;
   // The sandboxee keeps the sync socket: a zygote worker, or a program that
   // locks itself down.
   bool worker_ = false;
@@ -355,6 +360,7 @@ absl::Status Sandbox::Impl::Start(const Policy& policy, const Command& command,
         "namespace can reach each other's");
   }
   policy_ = effective;
+  exec_candidates_ = internal::ExecCandidates(policy, command);
   // The sandboxee keeps the sync socket (a zygote worker, or a program
   // that locks itself down): what comes out of it after the filter is in
   // is the sandboxee's word.
@@ -657,6 +663,16 @@ void Sandbox::Impl::HandleChildMessage(const ChildMessage& message,
       }
       if (!setup_error_.has_value()) {
         setup_error_ = internal::DescribeSetupFailure(message);
+        if (message.step == internal::SetupStep::kExec &&
+            message.error == ENOENT) {
+          // The kernel's "not found" also means a missing interpreter.
+          std::optional<std::string> why = internal::ExplainExecNotFound(
+              policy_->proto().filesystem(), exec_candidates_);
+          if (why.has_value()) {
+            setup_error_->set_message(
+                absl::StrCat(setup_error_->message(), ": ", *why));
+          }
+        }
       }
       return;
     case ChildMessage::Type::kNotifyFd:
@@ -805,6 +821,10 @@ void Sandbox::Impl::ReadNotification() {
         SyscallName(notification.data.arch, notification.data.nr));
     for (uint64_t arg : notification.data.args) violation.add_args(arg);
     violation.set_pid(static_cast<int32_t>(notification.pid));
+    // Before the kill below: the caller waits in the call, and its memory
+    // holds what it passed.
+    violation.set_decoded(
+        internal::DecodeNotification(notify_.get(), notification));
     internal::ExplainViolation(violation);
     violation_ = std::move(violation);
   }

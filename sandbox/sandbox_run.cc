@@ -77,7 +77,8 @@ Exit status:
   N        the program exited with N
   128+N    the program was killed by signal N
   159      the program made a forbidden system call (128+SIGSYS); stderr
-           has one line "sandbox-run: violation: <syscall>(<args>)"
+           has one line "sandbox-run: violation: <call>", its arguments
+           decoded, e.g. openat(AT_FDCWD, "/etc/shadow", O_RDONLY)
   124      the wall-clock limit (--timeout) was reached
   With --memory or --pids, the program's own status (N, or 128+N) all the
   same, and stderr says "memory limit reached" or "process limit reached"
@@ -286,12 +287,23 @@ Options ParseFlags(int argc, char** argv, proto::Policy& overrides,
   return options;
 }
 
+// The call as the library decoded it (raw hex only from a Result that has
+// no decoding), then what the policy could change to allow it.
 std::string FormatViolation(const proto::Violation& violation) {
-  std::vector<std::string> args;
-  for (uint64_t arg : violation.args()) {
-    args.push_back(absl::StrCat("0x", absl::Hex(arg)));
+  std::string line = violation.decoded();
+  if (line.empty()) {
+    std::vector<std::string> args;
+    for (uint64_t arg : violation.args()) {
+      args.push_back(absl::StrCat("0x", absl::Hex(arg)));
+    }
+    line =
+        absl::StrCat(violation.syscall(), "(", absl::StrJoin(args, ", "), ")");
   }
-  return absl::StrCat(violation.syscall(), "(", absl::StrJoin(args, ", "), ")");
+  // Then what would allow it: " — allowed by group X".
+  if (!violation.remedy().empty()) {
+    absl::StrAppend(&line, " \u2014 ", violation.remedy());
+  }
+  return line;
 }
 
 int ExitStatusFor(const proto::Result& result) {
@@ -302,11 +314,7 @@ int ExitStatusFor(const proto::Result& result) {
       return 128 + result.signal();
     case proto::Result::VIOLATION:
       std::cerr << "sandbox-run: violation: "
-                << FormatViolation(result.violation());
-      if (!result.violation().remedy().empty()) {
-        std::cerr << " \u2014 " << result.violation().remedy();
-      }
-      std::cerr << "\n";
+                << FormatViolation(result.violation()) << "\n";
       return 128 + SIGSYS;
     case proto::Result::TIMEOUT:
       std::cerr << "sandbox-run: timeout: the wall-clock limit was reached\n";

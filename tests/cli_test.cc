@@ -69,12 +69,47 @@ TEST(CliTest, ViolationExits159AndNamesTheCall) {
   close(mkstemp(json_path));
   CliRun run = RunCli(WithTestee({"ptrace"}, {"--result-json", json_path}));
   EXPECT_EQ(run.exit_status, 159);
-  EXPECT_THAT(run.err, HasSubstr("sandbox-run: violation: ptrace(0x0, "));
+  EXPECT_THAT(
+      run.err,
+      HasSubstr("sandbox-run: violation: "
+                "ptrace(PTRACE_TRACEME, 0, NULL, 0) \u2014 on the fixed "
+                "deny list: name it in seccomp.dangerous_allow"));
   const std::string json = TakeFile(json_path);
   EXPECT_THAT(json, HasSubstr("\"status\":\"VIOLATION\""));
   EXPECT_THAT(json, HasSubstr("\"syscall\":\"ptrace\""));
   EXPECT_THAT(json, HasSubstr("\"nr\":101"));
   EXPECT_THAT(json, HasSubstr("\"wall_time_seconds\""));
+}
+
+TEST(CliTest, ViolationLineShowsThePathTheProgramPassed) {
+  CliRun run = RunCli(WithTestee({"chroot", "/cli-violation-path"}));
+  EXPECT_EQ(run.exit_status, 159) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("sandbox-run: violation: "
+                                 "chroot(\"/cli-violation-path\") \u2014 "));
+}
+
+TEST(CliTest, AViolationNamesTheGroupThatAllowsItAndAllowLetsItThrough) {
+  const std::string plugin = SourceDir() + "/policies/plugin.textproto";
+  CliRun run = RunCli(WithTestee({"socket", "inet"}, {"--policy", plugin}));
+  EXPECT_EQ(run.exit_status, 159) << run.err;
+  EXPECT_THAT(
+      run.err,
+      HasSubstr(
+          "sandbox-run: violation: socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, "
+          "0) \u2014 allowed by group INET_SOCKETS\n"));
+  run = RunCli(WithTestee({"socket", "inet"},
+                          {"--policy", plugin, "--allow", "INET_SOCKETS"}));
+  EXPECT_EQ(run.exit_status, 0) << run.err;
+  run = RunCli(WithTestee({"socket", "inet"}, {"--allow", "INET"}));
+  EXPECT_EQ(run.exit_status, 125);
+  EXPECT_THAT(run.err, HasSubstr("--allow: no system call group 'INET'"));
+}
+
+TEST(CliTest, GroupsPrintsTheGroupTable) {
+  CliRun run = RunCli({"--groups"});
+  EXPECT_EQ(run.exit_status, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("## INET_SOCKETS"));
+  EXPECT_THAT(run.out, HasSubstr("`socket` when `domain == AF_INET`"));
 }
 
 TEST(CliTest, TimeoutExits124) {
@@ -86,6 +121,24 @@ TEST(CliTest, NotFoundExits127) {
   CliRun run = RunCli({"--", "/usr/bin/no-such-program"});
   EXPECT_EQ(run.exit_status, 127);
   EXPECT_THAT(run.err, HasSubstr("no-such-program"));
+}
+
+TEST(CliTest, AMissingLoaderIsNamed) {
+  // Only /usr/bin: the programs are there, their dynamic loader is not.
+  char policy_path[] = "/tmp/sandbox-cli-policy-XXXXXX";
+  const int fd = mkstemp(policy_path);
+  const std::string text =
+      "filesystem { mounts { bind { source: \"/usr/bin\" } } }\n"
+      "seccomp { rules { syscalls: \"execve\" action: ALLOW } }\n";
+  ASSERT_EQ(write(fd, text.data(), text.size()),
+            static_cast<ssize_t>(text.size()));
+  close(fd);
+  CliRun run = RunCli({"--policy", policy_path, "--", "true"});
+  unlink(policy_path);
+  EXPECT_EQ(run.exit_status, 127) << run.err;
+  EXPECT_THAT(run.err,
+              HasSubstr("/usr/bin/true is there, but its ELF interpreter "
+                        "/lib64/ld-linux-x86-64.so.2 is not in the sandbox"));
 }
 
 TEST(CliTest, NotExecutableExits126) {

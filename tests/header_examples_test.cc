@@ -262,8 +262,9 @@ absl::StatusOr<proto::Result> SandboxHeaderExample(const std::string& path) {
   Command command{.argv = {"/bin/echo", "hello"}, .inherit_stdio = true};
   SBX_ASSIGN_OR_RETURN(proto::Result result, Run(policy, command));
   if (result.status() == proto::Result::VIOLATION) {
+    // "forbidden: openat(AT_FDCWD, \"/etc/shadow\", O_RDONLY)"
     std::fprintf(stderr, "forbidden: %s\n",
-                 result.violation().syscall().c_str());
+                 result.violation().decoded().c_str());
   }
   // clang-format on
   return result;

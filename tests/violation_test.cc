@@ -14,8 +14,10 @@
 #include <termios.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sandbox/internal/notification_decoder.h"
 #include "sandbox/policy_builder.h"
 #include "sandbox/sandbox.h"
 #include "tests/test_util.h"
@@ -24,7 +26,9 @@ namespace sandbox {
 namespace {
 
 using ::sandbox::testing::IsOk;
+using ::sandbox::testing::kBothSpawnModes;
 using ::sandbox::testing::RunTestee;
+using ::sandbox::testing::SpawnModeName;
 using ::sandbox::testing::TesteePolicy;
 using ::sandbox::testing::TesteeRun;
 using ::testing::HasSubstr;
@@ -213,6 +217,81 @@ TEST(ViolationTest, WriteAndExecNeverTogether) {
     EXPECT_EQ(RunTestee(policy, {call, "rx"}).values[call], "ok") << call;
     ExpectViolation(RunTestee(policy, {call, "wx"}), call);
   }
+}
+
+// The testee's policy without `name` among its allowed calls.
+PolicyBuilder TesteePolicyWithout(const std::string& name) {
+  PolicyBuilder builder = TesteePolicy();
+  testing::RemoveSyscalls(builder, {name});
+  return builder;
+}
+
+class DecodedViolationTest : public ::testing::TestWithParam<SpawnMode> {};
+
+TEST_P(DecodedViolationTest, NamesThePathReadFromTheSandboxeesMemory) {
+  Policy policy = Build(TesteePolicyWithout("openat"));
+  TesteeRun run = RunTestee(
+      policy, {"openat", "/no/such/dir/violation-test-path"}, GetParam());
+  ExpectViolation(run, "openat");
+  EXPECT_EQ(run.result.violation().decoded(),
+            "openat(AT_FDCWD, \"/no/such/dir/violation-test-path\", "
+            "O_RDONLY|O_CLOEXEC)");
+}
+
+TEST_P(DecodedViolationTest, AnUnmappedPathPrintsItsAddress) {
+  Policy policy = Build(TesteePolicyWithout("openat"));
+  TesteeRun run = RunTestee(policy, {"openat", "unmapped"}, GetParam());
+  ExpectViolation(run, "openat");
+  ASSERT_EQ(run.values.count("address"), 1u) << run.output;
+  EXPECT_EQ(run.result.violation().decoded(),
+            absl::StrCat("openat(AT_FDCWD, ", run.values["address"],
+                         ", O_RDONLY|O_CLOEXEC)"));
+}
+
+TEST_P(DecodedViolationTest, AMebibyteWithoutNulIsCutAndDoesNotHoldTheHost) {
+  Policy policy = Build(TesteePolicyWithout("openat"));
+  const absl::Time start = absl::Now();
+  TesteeRun run = RunTestee(policy, {"openat", "unterminated"}, GetParam());
+  // A whole sandbox's life: the decoding itself is a few hundred bytes.
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  ExpectViolation(run, "openat");
+  EXPECT_EQ(run.result.violation().decoded(),
+            absl::StrCat("openat(AT_FDCWD, \"", std::string(256, 'A'),
+                         "\"..., O_RDONLY|O_CLOEXEC)"));
+}
+
+TEST_P(DecodedViolationTest, TheFixedDenyListIsDecodedToo) {
+  TesteeRun run =
+      RunTestee(Build(TesteePolicy()), {"clone-ns", "user"}, GetParam());
+  ExpectViolation(run, "clone");
+  EXPECT_THAT(run.result.violation().decoded(),
+              ::testing::StartsWith("clone(CLONE_NEWUSER|SIGCHLD, "));
+  TesteeRun ptrace = RunTestee(Build(TesteePolicy()), {"ptrace"}, GetParam());
+  EXPECT_EQ(ptrace.result.violation().decoded(),
+            "ptrace(PTRACE_TRACEME, 0, NULL, 0)");
+}
+
+TEST_P(DecodedViolationTest, ForeignAbisPrintTheirArgumentsInHex) {
+  TesteeRun run =
+      RunTestee(Build(TesteePolicy()), {"i386", "getpid"}, GetParam());
+  ASSERT_EQ(run.result.status(), proto::Result::VIOLATION);
+  EXPECT_EQ(run.result.violation().decoded(), "getpid(0, 0, 0, 0, 0, 0)");
+}
+
+INSTANTIATE_TEST_SUITE_P(SpawnModes, DecodedViolationTest, kBothSpawnModes,
+                         SpawnModeName);
+
+TEST(NotifierMemoryTest, ReadsNothingOnceTheNotificationIsNoLongerPending) {
+  // Our own memory, readable, but under a notification no listener holds:
+  // the check after the open fails, and nothing is read.
+  const char text[] = "never read";
+  internal::NotifierMemory memory(/*listener=*/-1, /*id=*/1, getpid());
+  EXPECT_FALSE(memory.opened());
+  char buffer[sizeof(text)] = {};
+  EXPECT_EQ(
+      memory.Read(reinterpret_cast<uint64_t>(text), buffer, sizeof(buffer)),
+      0u);
+  EXPECT_EQ(buffer[0], '\0');
 }
 
 }  // namespace

@@ -40,7 +40,12 @@ inline constexpr uint64_t kLandlockScopeAbstractUnixSocket = 1ULL << 0;
 inline constexpr long kLandlockScopeMinAbi = 6;
 
 inline constexpr uint64_t kClonePidfd = 0x00001000ULL;
+inline constexpr uint64_t kCloneClearSighand = 0x100000000ULL;
 inline constexpr uint64_t kCloneIntoCgroup = 0x200000000ULL;
+
+// The kernel's O_LARGEFILE, which 64-bit glibc defines as 0: the flag
+// still arrives from 32-bit code and from callers that set it by number.
+inline constexpr uint64_t kKernelOLargefile = 0100000;
 
 // openat2(2), which glibc 2.36 does not wrap: the fd, or -1 with errno.
 // A raw system call, so the child may use it between clone and execve. A

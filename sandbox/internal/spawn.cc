@@ -332,23 +332,9 @@ absl::Status PrepareIdentity(const Policy& policy, PreparedSpawn& prepared) {
 void PrepareExec(const Policy& policy, const Command& command,
                  PreparedSpawn& prepared) {
   std::vector<std::string> env = MergeEnv(policy.proto(), command);
-  std::string path = kDefaultPath;
-  for (const std::string& entry : env) {
-    if (entry.rfind("PATH=", 0) == 0) {
-      WipeString(path);
-      path = entry.substr(5);
-    }
-  }
-  std::string program = command.argv.empty() ? "" : command.argv[0];
-  if (!command.worker.empty()) {
-    // Nothing to execute.
-  } else if (program.find('/') != std::string::npos) {
-    prepared.exec_candidates.push_back(Keep(prepared, program));
-  } else {
-    for (absl::string_view dir : absl::StrSplit(path, ':', absl::SkipEmpty())) {
-      prepared.exec_candidates.push_back(
-          Keep(prepared, absl::StrCat(dir, "/", program)));
-    }
+  std::vector<std::string> candidates = ExecCandidates(policy, command);
+  for (const std::string& candidate : candidates) {
+    prepared.exec_candidates.push_back(Keep(prepared, candidate));
   }
   for (const std::string& arg : command.argv) {
     prepared.argv.push_back(const_cast<char*>(Keep(prepared, arg)));
@@ -365,8 +351,7 @@ void PrepareExec(const Policy& policy, const Command& command,
   plan.envp = prepared.envp.data();
   // A fork server's later clones must not find these in freed memory.
   WipeStrings(env);
-  WipeString(path);
-  WipeString(program);
+  WipeStrings(candidates);
 }
 
 absl::Status WriteProcFile(pid_t pid, const char* name,
@@ -389,6 +374,32 @@ PreparedSpawn::~PreparedSpawn() {
   WipeStrings(strings);
   WipeString(uid_map);
   WipeString(gid_map);
+}
+
+std::vector<std::string> ExecCandidates(const Policy& policy,
+                                        const Command& command) {
+  std::vector<std::string> candidates;
+  if (!command.worker.empty() || command.argv.empty()) return candidates;
+  const std::string& program = command.argv[0];
+  if (program.find('/') != std::string::npos) {
+    candidates.push_back(program);
+    return candidates;
+  }
+  std::vector<std::string> env = MergeEnv(policy.proto(), command);
+  std::string path = kDefaultPath;
+  for (const std::string& entry : env) {
+    if (entry.rfind("PATH=", 0) == 0) {
+      WipeString(path);
+      path = entry.substr(5);
+    }
+  }
+  for (absl::string_view dir : absl::StrSplit(path, ':', absl::SkipEmpty())) {
+    candidates.push_back(absl::StrCat(dir, "/", program));
+  }
+  // A fork server's later clones must not find these in freed memory.
+  WipeStrings(env);
+  WipeString(path);
+  return candidates;
 }
 
 absl::Status CheckCommand(const Command& command) {

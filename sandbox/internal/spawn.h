@@ -164,6 +164,14 @@ bool InInitialUserNamespace();
 // argv together with a worker, malformed env entries, a comms_fd on stdio.
 [[nodiscard]] absl::Status CheckCommand(const Command& command);
 
+// Where the child looks for the command's program, in order: argv[0] if it
+// holds a '/', else argv[0] in each directory of the sandbox's PATH (the
+// policy's env, then the command's; /usr/local/bin:/usr/bin:/bin without
+// one). Empty for a zygote worker. The caller wipes them (internal/wipe.h)
+// where later clones could find them.
+std::vector<std::string> ExecCandidates(const Policy& policy,
+                                        const Command& command);
+
 // Whether this kernel's Landlock can scope abstract unix sockets (ABI 6,
 // kernel 6.12); probed once.
 bool LandlockCanScopeAbstractUnix();

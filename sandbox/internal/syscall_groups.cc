@@ -1,5 +1,6 @@
 #include "sandbox/internal/syscall_groups.h"
 
+#include <fcntl.h>
 #include <seccomp.h>
 
 #include <memory>
@@ -8,9 +9,11 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/text_format.h"
+#include "sandbox/internal/syscall_decoder.h"
 #include "sandbox/status_macros.h"
 
 namespace sandbox::internal {
@@ -108,14 +111,40 @@ std::string Hex(uint64_t value) {
                     : absl::StrCat("0x", absl::Hex(value));
 }
 
-std::string ConditionText(const proto::ArgCondition& condition) {
-  const std::string arg = absl::StrCat("arg", condition.arg());
+// E.g. "request == FIONREAD", "flags & (O_ACCMODE|O_CREAT|O_TRUNC) ==
+// O_RDONLY": the argument's name and constants from the decoder's table,
+// numbers where it has none.
+std::string ConditionText(absl::string_view syscall,
+                          const proto::ArgCondition& condition) {
+  const SyscallSignature* signature = FindSignature(syscall);
+  std::string arg = absl::StrCat("arg", condition.arg());
+  ArgKind kind = ArgKind::kHex;
+  if (signature != nullptr && condition.arg() < 6 &&
+      signature->args[condition.arg()].kind != ArgKind::kNone) {
+    arg = signature->args[condition.arg()].name;
+    if (IsSymbolic(signature->args[condition.arg()].kind)) {
+      kind = signature->args[condition.arg()].kind;
+    }
+  }
+  auto value = [&](uint64_t v) {
+    return kind == ArgKind::kHex ? Hex(v) : DecodeArg(kind, v);
+  };
   if (condition.op() == proto::ArgCondition::MASKED_EQ) {
-    return absl::StrCat(arg, " & ", Hex(condition.mask()),
-                        " == ", Hex(condition.value()));
+    std::string mask = value(condition.mask());
+    if (kind == ArgKind::kOpenFlags && (condition.mask() & O_ACCMODE) != 0) {
+      // The access mode is a two-bit field, not flags.
+      mask = DecodeArg(kind, condition.mask() & ~uint64_t{O_ACCMODE});
+      if (absl::StartsWith(mask, "O_RDONLY|")) mask = mask.substr(9);
+      mask =
+          mask == "O_RDONLY" ? "O_ACCMODE" : absl::StrCat("O_ACCMODE|", mask);
+    }
+    if (absl::StrContains(mask, "|")) mask = absl::StrCat("(", mask, ")");
+    return absl::StrCat(
+        arg, " & ", mask,
+        " == ", condition.value() == 0 ? "0" : value(condition.value()));
   }
   return absl::StrCat(arg, " ", OpText(condition.op()), " ",
-                      Hex(condition.value()));
+                      value(condition.value()));
 }
 
 }  // namespace
@@ -214,8 +243,10 @@ std::string GroupsMarkdown() {
       "say: the fixed deny list, `clone` without namespace flags, `clone3` "
       "failing with ENOSYS, `prctl` without PR_SET_SECCOMP. In exec mode the "
       "sandbox itself allows the program's first `execve`.\n\n"
-      "Conditions are on the x86-64 argument registers (`arg0` is the first "
-      "argument) and compare all 64 bits.\n\n"
+      "Conditions name the arguments as the system call's manual page does "
+      "and compare the whole 64-bit x86-64 register: a value whose high half "
+      "is set where the kernel reads an int does not match, so it is "
+      "refused.\n\n"
       "| Group | What it grants |\n|---|---|\n";
   for (const proto::SyscallGroupDefinition& group : table.table.groups()) {
     absl::StrAppend(
@@ -238,11 +269,11 @@ std::string GroupsMarkdown() {
         }
         continue;
       }
-      std::vector<std::string> conditions;
-      for (const proto::ArgCondition& condition : rule.args()) {
-        conditions.push_back(ConditionText(condition));
-      }
       for (const std::string& name : rule.syscalls()) {
+        std::vector<std::string> conditions;
+        for (const proto::ArgCondition& condition : rule.args()) {
+          conditions.push_back(ConditionText(name, condition));
+        }
         conditional.push_back(absl::StrCat(
             "- `", name, "` when `", absl::StrJoin(conditions, " && "), "`\n"));
       }

@@ -7,11 +7,15 @@
 // with the matching Recv* calls. OUT_DIR/fork_server_request_fuzzer:
 // SpawnRequests as ForkServerClient::Spawn makes them, for the shipped
 // policies. OUT_DIR/setup_error_fuzzer: ChildMessages as the child's Fail()
-// writes them.
+// writes them. OUT_DIR/syscall_decoder_fuzzer: calls a program makes, with
+// the memory their pointers lead to.
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -33,6 +37,7 @@
 #include "sandbox/policy_builder.h"
 #include "sandbox/result.pb.h"
 #include "tests/fuzz/comms_fuzz_input.h"
+#include "tests/fuzz/syscall_decoder_fuzz_input.h"
 
 namespace sandbox::fuzz {
 namespace {
@@ -303,6 +308,47 @@ void WriteSetupErrorSeeds(const std::string& dir) {
   }
 }
 
+// --- syscall_decoder_fuzzer ---
+
+void WriteSyscallDecoderSeeds(const std::string& dir) {
+  auto seed = [&](const char* name, long nr, uint8_t pointer_mask,
+                  std::initializer_list<uint64_t> args, std::string memory) {
+    DecoderInput input;
+    input.nr = static_cast<uint16_t>(nr);
+    input.pointer_mask = pointer_mask;
+    std::copy(args.begin(), args.end(), input.args);
+    input.memory = std::move(memory);
+    WriteSeed(dir, name, EncodeDecoderInput(input));
+  };
+  const uint64_t at_fdcwd = static_cast<uint32_t>(AT_FDCWD);
+  seed("openat", SYS_openat, 1 << 1, {at_fdcwd, 0, O_RDONLY | O_CLOEXEC},
+       std::string("/etc/passwd\0", 12));
+  seed("openat_creat", SYS_openat, 1 << 1,
+       {at_fdcwd, 0, O_WRONLY | O_CREAT | O_TRUNC, 0644},
+       std::string("../../x\0", 8));
+  seed("openat_unterminated", SYS_openat, 1 << 1, {at_fdcwd, 0, O_RDONLY},
+       std::string(1000, 'A'));
+  seed("socket", SYS_socket, 0, {AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0}, "");
+  seed("ioctl", SYS_ioctl, 0, {1, TIOCGWINSZ, 0x7ffc0000}, "");
+  seed("clone", SYS_clone, 0, {0x10000000 | 17, 0, 0, 0, 0}, "");
+  // execve("/bin/sh", ["sh", "-c"], NULL): the path at 0, the array at 16,
+  // its strings at 48.
+  std::string exec_memory(48, '\0');
+  memcpy(exec_memory.data(), "/bin/sh", 7);
+  const uint64_t argv[3] = {kMemoryBase + 48, kMemoryBase + 51, 0};
+  memcpy(exec_memory.data() + 16, argv, sizeof(argv));
+  exec_memory.append("sh\0-c\0", 6);
+  seed("execve", SYS_execve, 0b011, {0, 16, 0}, exec_memory);
+  struct sockaddr_in in = {};
+  in.sin_family = AF_INET;
+  in.sin_port = htons(443);
+  in.sin_addr.s_addr = htonl(0x0a000001);
+  seed("connect", SYS_connect, 1 << 1, {3, 0, sizeof(in)},
+       std::string(reinterpret_cast<const char*>(&in), sizeof(in)));
+  seed("connect_unix", SYS_connect, 1 << 1, {3, 0, 14},
+       std::string("\x01\x00/run/x.sock", 13));
+}
+
 }  // namespace
 }  // namespace sandbox::fuzz
 
@@ -317,5 +363,6 @@ int main(int argc, char** argv) {
   sandbox::fuzz::WriteRequestSeeds(out + "/fork_server_request_fuzzer",
                                    policies);
   sandbox::fuzz::WriteSetupErrorSeeds(out + "/setup_error_fuzzer");
+  sandbox::fuzz::WriteSyscallDecoderSeeds(out + "/syscall_decoder_fuzzer");
   return 0;
 }

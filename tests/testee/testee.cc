@@ -810,6 +810,44 @@ int Mprotect(const Args& args) {
   return 0;
 }
 
+// openat(AT_FDCWD, PATH, O_RDONLY|O_CLOEXEC), with PATH from the command
+// line or a hostile one: "unmapped" (an address with no memory behind it)
+// or "unterminated" (1 MiB of 'A' with no NUL, an unmapped page after it).
+// A hostile path's address comes first: address=0x...
+int Openat(const Args& args) {
+  const char* path = args[0].c_str();
+  if (args[0] == "unmapped" || args[0] == "unterminated") {
+    constexpr size_t kBytes = 1 << 20;
+    void* p = mmap(nullptr, kBytes + kPageBytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+      EmitOutcome("mmap", errno);
+      return 0;
+    }
+    char* bytes = static_cast<char*>(p);
+    munmap(bytes + kBytes, kPageBytes);
+    if (args[0] == "unmapped") {
+      munmap(bytes, kBytes);
+    } else {
+      memset(bytes, 'A', kBytes);
+    }
+    char address[32];
+    snprintf(address, sizeof(address), "0x%lx",
+             static_cast<unsigned long>(reinterpret_cast<uintptr_t>(bytes)));
+    Emit("address", address);
+    path = bytes;
+  }
+  const long fd = syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+  EmitOutcome("openat", fd >= 0 ? 0 : errno);
+  if (fd >= 0) close(static_cast<int>(fd));
+  return 0;
+}
+
+int Chroot(const Args& args) {
+  EmitOutcome("chroot", chroot(args[0].c_str()) == 0 ? 0 : errno);
+  return 0;
+}
+
 // ---------------------------------------------------------------------------
 // Processes and limits
 
@@ -1060,6 +1098,8 @@ constexpr Command kCommands[] = {
     {"socket", "FAMILY", "socket(unix|inet|inet6|netlink|raw|packet)", 1, 1, Socket},
     {"mmap", "PROT", "mmap an anonymous page with PROT (r, w, x letters or none)", 1, 1, Mmap},
     {"mprotect", "PROT", "mmap a page rw, then mprotect it to PROT", 1, 1, Mprotect},
+    {"openat", "PATH|unmapped|unterminated", "openat(AT_FDCWD, PATH, O_RDONLY|O_CLOEXEC); a hostile PATH's address=0x...", 1, 1, Openat},
+    {"chroot", "PATH", "chroot(PATH)", 1, 1, Chroot},
     // Processes and limits.
     {"exit", "CODE", "_exit(CODE)", 1, 1, Exit},
     {"signal", "SIG", "raise(SIG) with the default action; exit 3 if alive", 1, 1, Signal},
