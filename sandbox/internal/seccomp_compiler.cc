@@ -472,8 +472,10 @@ absl::StatusOr<SeccompProgram> CompileSeccomp(
     }
   }
   // clone3 passes its flags behind a pointer the filter cannot read: fail it
-  // with ENOSYS so that libc falls back to clone, whose flags it can.
-  if (clone_allowed && !dangerous.contains("clone3")) {
+  // with ENOSYS so that libc falls back to clone, whose flags it can. A
+  // default of ENOSYS does that already (libseccomp refuses the rule then).
+  if (clone_allowed && !dangerous.contains("clone3") &&
+      default_action != SCMP_ACT_ERRNO(ENOSYS)) {
     SBX_RETURN_IF_ERROR(AddRule(ctx.get(), SCMP_ACT_ERRNO(ENOSYS),
                                 SCMP_SYS(clone3), {}, "seccomp", "clone3"));
   }
