@@ -260,6 +260,8 @@ absl::StatusOr<std::vector<sock_filter>> Export(scmp_filter_ctx ctx) {
 
 absl::Span<const char* const> FixedDenyList() { return kFixedDenyList; }
 
+uint64_t NamespaceCloneFlags() { return kNamespaceCloneFlags; }
+
 absl::StatusOr<SeccompProgram> CompileSeccomp(
     const proto::Seccomp& seccomp, const SeccompCompileOptions& options) {
   uint32_t default_action = SCMP_ACT_NOTIFY;
