@@ -1,6 +1,8 @@
 // Docker and OCI seccomp profiles (sandbox/oci_seccomp.h): the conversion
 // without a kernel, each imported profile compiled and evaluated in the
-// userspace BPF evaluator, and the export read back.
+// userspace BPF evaluator; then Docker's default profile
+// (tests/data/docker-default-seccomp.json) under sandbox-run with real
+// Debian programs, and the export read back.
 
 #include "sandbox/oci_seccomp.h"
 
@@ -36,9 +38,11 @@
 namespace sandbox {
 namespace {
 
+using ::sandbox::testing::BinDir;
 using ::sandbox::testing::IsOk;
 using ::sandbox::testing::SourceDir;
 using ::sandbox::testing::StatusIs;
+using ::sandbox::testing::TesteePath;
 using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::HasSubstr;
@@ -627,6 +631,143 @@ TEST(OciSeccompExportTest, ExportThenImportDecidesEveryCallTheSame) {
                     .LogSyscall("getpid")
                     .SetDefaultErrno(ENOSYS));
   ExpectSameDecisions(mixed.proto().seccomp(), "a policy of every action");
+}
+
+// --- sandbox-run ---
+
+testing::ProgramRun RunCli(std::vector<std::string> args,
+                           const std::string& stdout_path = "") {
+  return testing::RunHostProgram(BinDir() + "/sandbox-run", std::move(args),
+                                 stdout_path);
+}
+
+std::vector<std::string> UnderDockersProfile(std::vector<std::string> command) {
+  std::vector<std::string> args = {"--seccomp-profile", DockerProfilePath(),
+                                   "--ro-bind", TesteePath() + ":/testee",
+                                   "--"};
+  args.insert(args.end(), command.begin(), command.end());
+  return args;
+}
+
+// A file under /tmp holding `text`, removed with the object.
+class TempFile {
+ public:
+  explicit TempFile(const std::string& text) {
+    char path[] = "/tmp/sandbox-oci-XXXXXX";
+    const int fd = mkstemp(path);
+    EXPECT_GE(fd, 0);
+    path_ = path;
+    EXPECT_EQ(write(fd, text.data(), text.size()),
+              static_cast<ssize_t>(text.size()));
+    close(fd);
+  }
+  ~TempFile() { unlink(path_.c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+TEST(OciSeccompCliTest, DebianProgramsRunUnderDockersProfile) {
+  if (access("/usr/bin/python3", X_OK) != 0) {
+    GTEST_SKIP() << "no /usr/bin/python3 on this host";
+  }
+  // python3 forks a child through posix_spawn: clone3 first, then clone.
+  testing::ProgramRun python = RunCli(UnderDockersProfile(
+      {"/usr/bin/python3", "-c",
+       "import hashlib, json, subprocess; "
+       "child = subprocess.run(['/bin/echo', 'child'], capture_output=True); "
+       "print(json.dumps([child.stdout.decode().strip(), "
+       "hashlib.sha256(b'hi').hexdigest()[:8]]))"}));
+  EXPECT_EQ(python.exit_status, 0) << python.err;
+  EXPECT_THAT(python.out, HasSubstr(R"(["child", "8f434346"])"));
+
+  testing::ProgramRun shell = RunCli(UnderDockersProfile(
+      {"/bin/sh", "-c",
+       "ls /usr/bin | sort | head -3 | wc -l; echo hi | tr a-z A-Z"}));
+  EXPECT_EQ(shell.exit_status, 0) << shell.err;
+  EXPECT_EQ(shell.out, "3\nHI\n");
+
+  // tar runs gzip as a child of its own.
+  testing::ProgramRun archive = RunCli(UnderDockersProfile(
+      {"/bin/sh", "-c",
+       "set -e; cd /tmp; mkdir d; echo payload > d/f; tar czf d.tgz d; "
+       "gzip -t d.tgz; rm -r d; tar xzf d.tgz; cat d/f; "
+       "gzip -c d/f | gzip -dc"}));
+  EXPECT_EQ(archive.exit_status, 0) << archive.err;
+  EXPECT_EQ(archive.out, "payload\npayload\n");
+}
+
+TEST(OciSeccompCliTest, ACallTheProfileDoesNotAllowFailsWithItsErrno) {
+  // get_mempolicy (Docker allows it with CAP_SYS_NICE only): allowed, its
+  // bad pointer would fail it with EFAULT; the default policy kills it.
+  testing::ProgramRun run =
+      RunCli(UnderDockersProfile({"/testee", "syscall", "get_mempolicy", "1"}));
+  EXPECT_EQ(run.exit_status, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("errno=EPERM"));
+
+  // ptrace is in Docker's list, but the sandbox still denies it.
+  run = RunCli(UnderDockersProfile({"/testee", "ptrace"}));
+  EXPECT_EQ(run.exit_status, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("errno=EPERM"));
+  EXPECT_THAT(run.err, HasSubstr("sandbox-run: seccomp profile: allows "));
+  EXPECT_THAT(run.err, HasSubstr("ptrace, which the sandbox still denies"));
+}
+
+TEST(OciSeccompCliTest, AMalformedProfileIsRejectedWithItsJsonPath) {
+  const TempFile profile(
+      WithEntry(R"({"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args":)"
+                R"( [{"index": 0, "value": 1, "op": "SCMP_CMP_FOO"}]})"));
+  testing::ProgramRun run =
+      RunCli({"--seccomp-profile", profile.path(), "--", "/bin/true"});
+  EXPECT_EQ(run.exit_status, 125);
+  EXPECT_THAT(
+      run.err,
+      HasSubstr(absl::StrCat(
+          "sandbox-run: --seccomp-profile ", profile.path(),
+          R"(: syscalls[0].args[0].op: unknown operator "SCMP_CMP_FOO")")));
+
+  run = RunCli(
+      {"--seccomp-profile", "/nonexistent/profile.json", "--", "/bin/true"});
+  EXPECT_EQ(run.exit_status, 125);
+  EXPECT_THAT(run.err, HasSubstr("/nonexistent/profile.json: cannot open"));
+}
+
+TEST(OciSeccompCliTest, TheExportedProfileImportsBackAndRuns) {
+  const TempFile exported("");
+  testing::ProgramRun run =
+      RunCli({"--export-seccomp-profile"}, exported.path());
+  EXPECT_EQ(run.exit_status, 0) << run.err;
+  const std::string json = ReadFile(exported.path());
+  EXPECT_THAT(json, HasSubstr("\"defaultAction\": \"SCMP_ACT_KILL_PROCESS\""));
+
+  run = RunCli({"--seccomp-profile", exported.path(), "--ro-bind",
+                TesteePath() + ":/testee", "--", "/testee", "ptrace"});
+  EXPECT_EQ(run.exit_status, 159) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("violation: ptrace"));
+  EXPECT_THAT(run.err, Not(HasSubstr("seccomp profile:")));
+  run = RunCli(
+      {"--seccomp-profile", exported.path(), "--", "/bin/sh", "-c", "echo ok"});
+  EXPECT_EQ(run.exit_status, 0) << run.err;
+  EXPECT_EQ(run.out, "ok\n");
+
+  // What the import made of Docker's profile, as the sandbox runs it.
+  run = RunCli(
+      {"--seccomp-profile", DockerProfilePath(), "--export-seccomp-profile"});
+  EXPECT_EQ(run.exit_status, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("\"defaultErrnoRet\": 1"));
+  EXPECT_THAT(run.out, Not(HasSubstr("\"ptrace\"")));
+
+  run = RunCli({"--export-seccomp-profile", "--", "/bin/true"});
+  EXPECT_EQ(run.exit_status, 125);
+  EXPECT_THAT(run.err, HasSubstr("runs no program"));
+}
+
+TEST(OciSeccompCliTest, HelpDocumentsTheProfileFlags) {
+  testing::ProgramRun run = RunCli({"--help"});
+  EXPECT_EQ(run.exit_status, 0);
+  EXPECT_THAT(run.out, HasSubstr("--seccomp-profile FILE"));
+  EXPECT_THAT(run.out, HasSubstr("--export-seccomp-profile"));
 }
 
 }  // namespace
