@@ -48,12 +48,11 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "bench/bench_util.h"
 #include "sandbox/internal/policy_internal.h"
-#include "sandbox/internal/util.h"
+#include "sandbox/oci_seccomp.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/worker.h"
 
@@ -284,92 +283,22 @@ int WriteSeccompBpf(const std::string& path) {
   return out.good() ? 0 : 1;
 }
 
-// The policy's rules as OCI seccomp: same allow-list, same argument checks,
-// clone without namespace flags (as the library enforces) and clone3 ENOSYS.
+// The policy's rules as OCI seccomp (sandbox/oci_seccomp.h): same
+// allow-list, same argument checks, clone without namespace flags (as the
+// library enforces) and clone3 ENOSYS.
 int PrintOciSeccomp() {
   absl::StatusOr<Policy> policy = LoadPolicy(Variant::kFull);
   if (!policy.ok()) {
     fprintf(stderr, "%s\n", policy.status().ToString().c_str());
     return 1;
   }
-  const proto::Seccomp& seccomp = policy->proto().seccomp();
-  auto op_name = [](proto::ArgCondition::Op op) -> const char* {
-    switch (op) {
-      case proto::ArgCondition::EQ:
-        return "SCMP_CMP_EQ";
-      case proto::ArgCondition::NE:
-        return "SCMP_CMP_NE";
-      case proto::ArgCondition::LT:
-        return "SCMP_CMP_LT";
-      case proto::ArgCondition::LE:
-        return "SCMP_CMP_LE";
-      case proto::ArgCondition::GT:
-        return "SCMP_CMP_GT";
-      case proto::ArgCondition::GE:
-        return "SCMP_CMP_GE";
-      case proto::ArgCondition::MASKED_EQ:
-        return "SCMP_CMP_MASKED_EQ";
-      default:
-        return "SCMP_CMP_EQ";
-    }
-  };
-  std::vector<std::string> entries;
-  for (const proto::SyscallRule& rule : seccomp.rules()) {
-    std::vector<std::string> names;
-    for (const std::string& name : rule.syscalls()) {
-      if (name == "clone" || name == "clone3") continue;
-      names.push_back(absl::StrCat("\"", name, "\""));
-    }
-    if (names.empty()) continue;
-    std::string action = "SCMP_ACT_ALLOW";
-    std::string extra;
-    if (rule.action() == proto::SyscallRule::ERRNO) {
-      action = "SCMP_ACT_ERRNO";
-      absl::StatusOr<int> errno_value = ParseErrno(rule.error());
-      extra =
-          absl::StrCat(",\"errnoRet\":", errno_value.ok() ? *errno_value : 1);
-    } else if (rule.action() == proto::SyscallRule::KILL) {
-      action = "SCMP_ACT_KILL_PROCESS";
-    } else if (rule.action() == proto::SyscallRule::LOG) {
-      action = "SCMP_ACT_LOG";
-    }
-    std::vector<std::string> args;
-    for (const proto::ArgCondition& arg : rule.args()) {
-      if (arg.op() == proto::ArgCondition::MASKED_EQ) {
-        args.push_back(absl::StrCat("{\"index\":", arg.arg(), ",\"value\":",
-                                    arg.mask(), ",\"valueTwo\":", arg.value(),
-                                    ",\"op\":\"", op_name(arg.op()), "\"}"));
-      } else {
-        args.push_back(absl::StrCat("{\"index\":", arg.arg(),
-                                    ",\"value\":", arg.value(), ",\"op\":\"",
-                                    op_name(arg.op()), "\"}"));
-      }
-    }
-    entries.push_back(absl::StrCat(
-        "{\"names\":[", absl::StrJoin(names, ","), "],\"action\":\"", action,
-        "\"", extra,
-        args.empty()
-            ? ""
-            : absl::StrCat(",\"args\":[", absl::StrJoin(args, ","), "]"),
-        "}"));
+  absl::StatusOr<std::string> json =
+      ExportOciSeccomp(policy->proto().seccomp());
+  if (!json.ok()) {
+    fprintf(stderr, "%s\n", json.status().ToString().c_str());
+    return 1;
   }
-  // CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET must be clear.
-  entries.push_back(
-      "{\"names\":[\"clone\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{"
-      "\"index\":0,\"value\":2114060288,\"valueTwo\":0,\"op\":\"SCMP_CMP_"
-      "MASKED_EQ\"}]}");
-  entries.push_back(
-      "{\"names\":[\"clone3\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":38}");
-  std::string default_action = "\"SCMP_ACT_KILL_PROCESS\"";
-  if (seccomp.default_action() == proto::Seccomp::ERRNO) {
-    absl::StatusOr<int> errno_value = ParseErrno(seccomp.default_errno());
-    default_action = absl::StrCat("\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":",
-                                  errno_value.ok() ? *errno_value : 1);
-  }
-  printf(
-      "{\"defaultAction\":%s,\"architectures\":[\"SCMP_ARCH_X86_64\"],"
-      "\"syscalls\":[%s]}\n",
-      default_action.c_str(), absl::StrJoin(entries, ",").c_str());
+  printf("%s\n", json->c_str());
   return 0;
 }
 

@@ -457,6 +457,13 @@ PolicyBuilder& PolicyBuilder::AddSyscallRule(proto::SyscallRule rule) {
   *proto_.mutable_seccomp()->add_rules() = std::move(rule);
   return *this;
 }
+PolicyBuilder& PolicyBuilder::SetSeccomp(proto::Seccomp seccomp) {
+  if (proto_.seccomp().defer_until_lockdown()) {
+    seccomp.set_defer_until_lockdown(true);
+  }
+  *proto_.mutable_seccomp() = std::move(seccomp);
+  return *this;
+}
 
 PolicyBuilder& PolicyBuilder::SetWallTime(absl::Duration limit) {
   proto_.mutable_limits()->set_wall_time_seconds(absl::ToDoubleSeconds(limit));

@@ -156,6 +156,11 @@ class PolicyBuilder {
   // and killed.
   PolicyBuilder& SetDefaultErrno(int errno_value);
   PolicyBuilder& AddSyscallRule(proto::SyscallRule rule);
+  // Replaces the whole seccomp section (default action, rules,
+  // dangerous_allow) with `seccomp`, e.g. a Docker or OCI profile imported
+  // with ImportOciSeccomp() (sandbox/oci_seccomp.h). defer_until_lockdown
+  // stays set if it was.
+  PolicyBuilder& SetSeccomp(proto::Seccomp seccomp);
 
   // --- Limits ---
   PolicyBuilder& SetWallTime(absl::Duration limit);

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "sandbox/internal/syscall_groups.h"
 #include "sandbox/internal/util.h"
+#include "sandbox/oci_seccomp.h"
 #include "sandbox/policy_builder.h"
 #include "sandbox/sandbox.h"
 
@@ -69,6 +71,15 @@ Options:
                        --allow INET_SOCKETS (see --groups)
   --groups             print every system call group, its calls and their
                        conditions (policies/GROUPS.md), and exit
+  --seccomp-profile FILE
+                       system call rules from a Docker or OCI seccomp profile
+                       (JSON) instead of the policy's; the fixed deny list
+                       and the foreign-ABI kill still apply. What the import
+                       dropped or ignored goes to stderr, one line each
+  --export-seccomp-profile
+                       print the policy's system call rules (after the flags)
+                       as an OCI seccomp profile (JSON) on stdout and exit;
+                       no PROGRAM
   --result-json FILE   write the Result as JSON (protobuf field names)
   -v, --verbose        print the Result on stderr
   -h, --help           this text
@@ -101,6 +112,8 @@ struct FlagEdit {
 
 struct Options {
   std::string policy_path;
+  std::string seccomp_profile;
+  bool export_seccomp_profile = false;
   std::vector<FlagEdit> edits;
   std::string result_json;
   bool verbose = false;
@@ -278,12 +291,22 @@ Options ParseFlags(int argc, char** argv, proto::Policy& overrides,
       std::exit(0);
     } else if (arg == "--result-json") {
       options.result_json = value_of(arg);
+    } else if (arg == "--seccomp-profile") {
+      sets("seccomp");
+      options.seccomp_profile = value_of(arg);
+    } else if (arg == "--export-seccomp-profile") {
+      options.export_seccomp_profile = true;
     } else {
       Die(absl::StrCat("unknown option '", arg, "' (see --help)"));
     }
   }
   for (; i < argc; ++i) options.argv.push_back(argv[i]);
-  if (options.argv.empty()) Die("no program given (see --help)");
+  if (options.export_seccomp_profile && !options.argv.empty()) {
+    Die("--export-seccomp-profile runs no program");
+  }
+  if (options.argv.empty() && !options.export_seccomp_profile) {
+    Die("no program given (see --help)");
+  }
   return options;
 }
 
@@ -371,6 +394,25 @@ std::string NameTheFlag(const absl::Status& error,
   return absl::StrCat("the flags: ", message);
 }
 
+// The seccomp section of the Docker or OCI profile at `path`; what the
+// import dropped or ignored goes to stderr.
+proto::Seccomp ReadSeccompProfile(const std::string& path) {
+  const std::string flag = absl::StrCat("--seccomp-profile ", path);
+  std::ifstream file(path);
+  if (!file) {
+    Die(absl::ErrnoToStatus(errno, absl::StrCat(flag, ": cannot open"))
+            .message());
+  }
+  std::stringstream text;
+  text << file.rdbuf();
+  absl::StatusOr<OciSeccompImport> profile = ImportOciSeccomp(text.str());
+  if (!profile.ok()) Die(absl::StrCat(flag, ": ", profile.status().message()));
+  for (const std::string& note : profile->notes) {
+    std::cerr << "sandbox-run: seccomp profile: " << note << "\n";
+  }
+  return std::move(profile->seccomp);
+}
+
 int Main(int argc, char** argv) {
   // A root caller's supplementary groups would otherwise need setgroups
   // left allowed in the sandbox for the child to drop them.
@@ -394,6 +436,13 @@ int Main(int argc, char** argv) {
   if (options.strict_cgroup) {
     policy.mutable_limits()->set_cgroup_best_effort(false);
   }
+  if (!options.seccomp_profile.empty()) {
+    builder->SetSeccomp(ReadSeccompProfile(options.seccomp_profile));
+    // --allow adds to the profile's rules as to the file's.
+    for (int group : overrides.seccomp().allow_groups()) {
+      builder->AllowGroup(static_cast<proto::SyscallGroup>(group));
+    }
+  }
   absl::StatusOr<Policy> built = builder->Build();
   if (!built.ok()) {
     // The file's own mistakes keep their line:column; if the file alone is
@@ -405,6 +454,14 @@ int Main(int argc, char** argv) {
         PolicyBuilder::FromProto(builder->proto()).Build().status();
     Die(NameTheFlag(flags_error.ok() ? built.status() : flags_error,
                     options.edits, file_mounts, file_env));
+  }
+
+  if (options.export_seccomp_profile) {
+    absl::StatusOr<std::string> json =
+        ExportOciSeccomp(built->proto().seccomp());
+    if (!json.ok()) Die(json.status().ToString());
+    std::cout << *json << "\n";
+    return 0;
   }
 
   Command command;

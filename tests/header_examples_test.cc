@@ -52,6 +52,7 @@
 #include "sandbox/internal/seccomp_compiler.h"
 #include "sandbox/internal/util.h"
 #include "sandbox/internal/wipe.h"
+#include "sandbox/oci_seccomp.h"
 #include "sandbox/policy.h"
 #include "sandbox/policy_builder.h"
 #include "sandbox/sandbox.h"
@@ -134,6 +135,7 @@ const std::map<std::string, std::string>& ExampleSources() {
       {"command.h", "tests/header_examples_test.cc"},
       {"comms.h", "tests/header_examples_test.cc"},
       {"fd.h", "tests/header_examples_test.cc"},
+      {"oci_seccomp.h", "tests/header_examples_test.cc"},
       {"policy.h", "tests/header_examples_test.cc"},
       {"policy_builder.h", "tests/header_examples_test.cc"},
       {"sandbox.h", "tests/header_examples_test.cc"},
@@ -386,6 +388,42 @@ TEST(HeaderExamplesTest, PolicyBuilderBuildsFromCodeAndFromAFile) {
       sandbox::Run(*from_file, Command{.argv = {"/bin/true"}});
   ASSERT_THAT(result, IsOk());
   EXPECT_EQ(result->status(), proto::Result::OK) << result->DebugString();
+}
+
+// --- sandbox/oci_seccomp.h ---
+
+absl::StatusOr<std::pair<Policy, std::string>> OciSeccompHeaderExample(
+    const std::string& json) {
+  // clang-format off
+  SBX_ASSIGN_OR_RETURN(OciSeccompImport profile, ImportOciSeccomp(json));
+  for (const std::string& note : profile.notes) {
+    std::fprintf(stderr, "seccomp profile: %s\n", note.c_str());
+  }
+  SBX_ASSIGN_OR_RETURN(PolicyBuilder builder, PolicyBuilder::Default());
+  SBX_ASSIGN_OR_RETURN(
+      Policy policy, builder.SetSeccomp(std::move(profile.seccomp)).Build());
+  SBX_ASSIGN_OR_RETURN(std::string exported,
+                       ExportOciSeccomp(policy.proto().seccomp()));
+  // clang-format on
+  return std::make_pair(std::move(policy), std::move(exported));
+}
+
+TEST(HeaderExamplesTest, OciSeccompImportsDockersProfileAndExportsIt) {
+  EXPECT_EQ(ExpectExamplesTested("oci_seccomp.h"), 1u);
+  absl::StatusOr<std::pair<Policy, std::string>> example =
+      OciSeccompHeaderExample(
+          ReadText(SourceDir() + "/tests/data/docker-default-seccomp.json"));
+  ASSERT_THAT(example, IsOk());
+  EXPECT_EQ(Evaluate(example->first, __NR_get_mempolicy),
+            SECCOMP_RET_ERRNO | EPERM);
+  absl::StatusOr<proto::Result> result = sandbox::Run(
+      example->first, Command{.argv = {"/bin/sh", "-c", "echo hi | wc -c"}});
+  ASSERT_THAT(result, IsOk());
+  EXPECT_EQ(result->status(), proto::Result::OK) << result->DebugString();
+  EXPECT_THAT(example->second, HasSubstr("\"defaultErrnoRet\": 1"));
+  EXPECT_THAT(OciSeccompHeaderExample("{\"defaultAction\": \"SCMP_ACT_FOO\"}"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("defaultAction: unknown action")));
 }
 
 // --- sandbox/command.h ---

@@ -1004,5 +1004,20 @@ TEST(BpfEvaluatorTest, UnknownOpcodeOrScratchIndexKills) {
   }
 }
 
+TEST(SeccompCompilerTest, ADefaultOfEnosysAnswersClone3Already) {
+  // libseccomp refuses a rule with the default action: the sandbox's own
+  // clone3 rule must give way, not fail the policy.
+  const auto program = Compile(R"pb(
+    default_action: ERRNO
+    default_errno: "ENOSYS"
+    rules { syscalls: "clone" action: ALLOW }
+  )pb");
+  ASSERT_THAT(program, IsOk());
+  EXPECT_EQ(Eval(program, Call("clone", {SIGCHLD})), kAllow);
+  EXPECT_EQ(Eval(program, Call("clone", {SIGCHLD | CLONE_NEWUSER})),
+            Errno(ENOSYS));
+  EXPECT_EQ(Eval(program, Call("clone3")), Errno(ENOSYS));
+}
+
 }  // namespace
 }  // namespace sandbox

@@ -281,6 +281,8 @@ absl::StatusOr<std::vector<sock_filter>> Export(scmp_filter_ctx ctx) {
 
 absl::Span<const char* const> FixedDenyList() { return kFixedDenyList; }
 
+uint64_t NamespaceCloneFlags() { return kNamespaceCloneFlags; }
+
 absl::StatusOr<SeccompProgram> CompileSeccomp(
     const proto::Seccomp& seccomp, const SeccompCompileOptions& options) {
   uint32_t default_action = SCMP_ACT_NOTIFY;
@@ -527,8 +529,10 @@ absl::StatusOr<SeccompProgram> CompileSeccomp(
     }
   }
   // clone3 passes its flags behind a pointer the filter cannot read: fail it
-  // with ENOSYS so that libc falls back to clone, whose flags it can.
-  if (clone_allowed && !dangerous.contains("clone3")) {
+  // with ENOSYS so that libc falls back to clone, whose flags it can. A
+  // default of ENOSYS does that already (libseccomp refuses the rule then).
+  if (clone_allowed && !dangerous.contains("clone3") &&
+      default_action != SCMP_ACT_ERRNO(ENOSYS)) {
     SBX_RETURN_IF_ERROR(AddRule(ctx.get(), SCMP_ACT_ERRNO(ENOSYS),
                                 SCMP_SYS(clone3), {}, "seccomp", "clone3"));
   }

@@ -96,6 +96,10 @@ struct SeccompProgram {
 // seccomp.dangerous_allow.
 absl::Span<const char* const> FixedDenyList();
 
+// The clone flags that create namespaces: clone is allowed only with none of
+// them set unless seccomp.dangerous_allow names clone.
+uint64_t NamespaceCloneFlags();
+
 // Name of system call `nr` for audit architecture `arch` (AUDIT_ARCH_*), via
 // libseccomp; "syscall_<nr>" if unknown.
 std::string SyscallName(uint32_t arch, int nr);
