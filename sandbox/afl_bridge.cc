@@ -1,0 +1,687 @@
+#include "sandbox/afl_bridge.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "sandbox/fd.h"
+#include "sandbox/internal/afl_protocol.h"
+#include "sandbox/internal/untrusted_fd.h"
+#include "sandbox/policy_builder.h"
+#include "sandbox/sandbox.h"
+
+namespace sandbox {
+namespace {
+
+namespace afl = internal::afl;
+constexpr char kShimPath[] = "/sandbox-afl-shim";
+// afl-fuzz's signatures in a binary (include/config.h): the target wants
+// persistent mode or a deferred fork server, which afl-fuzz would switch on
+// by environment had it seen the program itself.
+constexpr char kPersistentSignature[] = "##SIG_AFL_PERSISTENT##";
+constexpr char kDeferredSignature[] = "##SIG_AFL_DEFER_FORKSRV##";
+// afl-fuzz's test cases are at most 1 MiB (MAX_FILE); the copy allows more.
+constexpr size_t kMaxInputBytes = 64 << 20;
+// How long the program may take to start its fork server, and to report a
+// child once told to fork.
+constexpr absl::Duration kStartDeadline = absl::Seconds(30);
+constexpr absl::Duration kForkDeadline = absl::Seconds(10);
+// Once the child is gone, its status must follow within this.
+constexpr absl::Duration kStatusGrace = absl::Seconds(5);
+// Environment afl-fuzz sets for sanitizers (abort_on_error, ...), which
+// decide whether a sanitizer's finding is a crash it sees.
+constexpr const char* kPassedEnvironment[] = {"ASAN_OPTIONS", "UBSAN_OPTIONS",
+                                              "MSAN_OPTIONS", "LSAN_OPTIONS"};
+// What AFL's runtime and the shim call, beyond what any program needs:
+// the fork server (fork, wait4, kill for persistent mode's SIGCONT), the
+// coverage map in the sandbox's own IPC namespace, the shim's start of the
+// program and its pidfd of each child, sent over its channel.
+constexpr const char* kAflCalls[] = {
+    "clone", "fork",  "wait4",   "kill",     "shmget",
+    "shmat", "shmdt", "shmctl",  "execve",   "pidfd_open",
+    "pipe2", "dup2",  "sendmsg", "recvfrom", "rt_sigaction"};
+
+absl::Status ErrnoStatus(absl::string_view what) {
+  return absl::ErrnoToStatus(errno, absl::StrCat("--afl: ", what));
+}
+
+bool FileHas(const std::string& path, absl::string_view signature) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return false;
+  std::stringstream data;
+  data << file.rdbuf();
+  return absl::StrContains(data.str(), signature);
+}
+
+// "Pid:" and the number of "NSpid:" fields of a pidfd, from our own
+// fdinfo; nullopt for a descriptor that is no pidfd. Raw reads: this runs
+// once per input.
+struct PidfdInfo {
+  pid_t pid = -1;
+  int depth = 0;
+};
+std::optional<PidfdInfo> ReadPidfdInfo(int fd) {
+  char path[48];
+  snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+  UniqueFd file(open(path, O_RDONLY | O_CLOEXEC));
+  if (!file.valid()) return std::nullopt;
+  char text[1024];
+  const ssize_t n = read(file.get(), text, sizeof(text) - 1);
+  if (n <= 0) return std::nullopt;
+  std::optional<PidfdInfo> info;
+  for (absl::string_view line :
+       absl::StrSplit(absl::string_view(text, static_cast<size_t>(n)), '\n')) {
+    std::vector<absl::string_view> fields =
+        absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+    if (fields.size() < 2) continue;
+    if (fields[0] == "Pid:") {
+      int pid = 0;
+      if (!absl::SimpleAtoi(fields[1], &pid)) return std::nullopt;
+      if (!info.has_value()) info.emplace();
+      info->pid = pid;
+    } else if (fields[0] == "NSpid:") {
+      if (info.has_value()) info->depth = static_cast<int>(fields.size() - 1);
+    }
+  }
+  return info;
+}
+
+// The depth of `pid`'s pid namespace, counted from ours (1: ours), from
+// its NSpid line; 0 if unreadable.
+int PidNamespaceDepth(pid_t pid) {
+  std::ifstream file(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(file, line)) {
+    if (line.rfind("NSpid:", 0) == 0) {
+      std::vector<absl::string_view> fields =
+          absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+      return static_cast<int>(fields.size() - 1);
+    }
+  }
+  return 0;
+}
+
+// One record from the shim.
+struct Record {
+  enum class Kind { kWord, kEnded, kTimedOut, kBroken } kind = Kind::kBroken;
+  uint32_t word = 0;
+  std::vector<UniqueFd> fds;
+  std::string why;  // for kBroken
+};
+
+}  // namespace
+
+class AflBridge::Impl {
+ public:
+  ~Impl();
+  absl::Status Init(std::vector<std::string> argv, const std::string& shim,
+                    proto::Policy& policy);
+  absl::Status Serve(const Policy& policy);
+
+ private:
+  // Starts a sandbox and takes its program's hello: the first is passed to
+  // afl-fuzz, later ones (after a restart) must be the same.
+  absl::Status Start(const Policy& policy);
+  // The test case where the program reads it.
+  absl::Status StageInput();
+  // Waits for the shim's next record; `child_pidfd`, if valid, starts the
+  // grace period when it ends.
+  Record Receive(absl::Time deadline, int child_pidfd);
+  // The pid afl-fuzz may kill for a pidfd the shim sent: the child's host
+  // pid if the kernel names one below our pid namespace, else the zombie.
+  pid_t HostPid(const UniqueFd& pidfd);
+  pid_t NullPid();
+  // The sandbox ended or broke the protocol during an input: tell afl-fuzz
+  // the input crashed, and start a fresh sandbox.
+  absl::Status EndInput(const Policy& policy, bool pid_sent,
+                        absl::string_view why);
+  void StopSandbox();
+  bool Send(uint32_t word);
+  bool Tell(uint32_t word) {
+    return afl::WriteAll(afl::kStatusFd, &word, sizeof(word));
+  }
+
+  uint8_t* trace_bits_ = nullptr;
+  size_t map_bytes_ = 0;
+  size_t used_ = 0;
+  UniqueFd memfd_;
+  const uint8_t* map_ = nullptr;
+  UniqueFd channel_;        // ours
+  UniqueFd shim_channel_;   // the sandbox's, mapped to afl::kShimChannelFd
+  UniqueFd stdin_input_;    // afl-fuzz's test case, reopened read-only
+  std::string input_path_;  // afl-fuzz's @@ file
+  std::string staging_dir_;
+  UniqueFd staging_;  // its copy, bound read-only at input_path_
+  int input_arg_ = -1;
+  Command command_;
+  std::unique_ptr<Sandbox> sandbox_;
+  int sandbox_depth_ = 0;
+  bool have_hello_ = false;
+  uint32_t hello_ = 0;
+  pid_t null_pid_ = -1;
+};
+
+AflBridge::Impl::~Impl() {
+  StopSandbox();
+  if (trace_bits_ != nullptr) shmdt(trace_bits_);
+  if (map_ != nullptr) munmap(const_cast<uint8_t*>(map_), map_bytes_);
+  if (!staging_dir_.empty()) {
+    unlink(absl::StrCat(staging_dir_, "/input").c_str());
+    rmdir(staging_dir_.c_str());
+  }
+}
+
+absl::Status AflBridge::Impl::Init(std::vector<std::string> argv,
+                                   const std::string& shim,
+                                   proto::Policy& policy) {
+  struct stat st;
+  for (int fd : {afl::kControlFd, afl::kStatusFd}) {
+    if (fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--afl: descriptor ", fd,
+          " is not afl-fuzz's fork-server pipe; run this under afl-fuzz: "
+          "afl-fuzz -i IN -o OUT -- sandbox-run --afl [flags] -- PROGRAM @@"));
+    }
+  }
+  const char* shm_id_text = getenv("__AFL_SHM_ID");
+  int shm_id = -1;
+  if (shm_id_text == nullptr || !absl::SimpleAtoi(shm_id_text, &shm_id) ||
+      shm_id < 0) {
+    return absl::FailedPreconditionError(
+        "--afl: no __AFL_SHM_ID in the environment (run this under afl-fuzz)");
+  }
+  void* bits = shmat(shm_id, nullptr, 0);
+  if (bits == reinterpret_cast<void*>(-1)) {
+    return ErrnoStatus(absl::StrCat("shmat(__AFL_SHM_ID=", shm_id, ")"));
+  }
+  trace_bits_ = static_cast<uint8_t*>(bits);
+  shmid_ds segment;
+  if (shmctl(shm_id, IPC_STAT, &segment) != 0) {
+    return ErrnoStatus("shmctl(__AFL_SHM_ID, IPC_STAT)");
+  }
+  map_bytes_ = segment.shm_segsz;
+  if (map_bytes_ == 0 || map_bytes_ > afl::kMaxMapBytes) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("--afl: afl-fuzz's map has ", map_bytes_,
+                     " bytes; at most ", afl::kMaxMapBytes, " are bridged"));
+  }
+  used_ = map_bytes_;
+
+  // The memfd the shim copies each input's coverage into: it cannot shrink,
+  // so reading our mapping of it never faults.
+  memfd_.reset(
+      memfd_create("sandbox-afl-map", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (!memfd_.valid()) return ErrnoStatus("memfd_create");
+  if (ftruncate(memfd_.get(), static_cast<off_t>(map_bytes_)) != 0) {
+    return ErrnoStatus("ftruncate(map memfd)");
+  }
+  if (fcntl(memfd_.get(), F_ADD_SEALS,
+            F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
+    return ErrnoStatus("F_ADD_SEALS(map memfd)");
+  }
+  void* map = mmap(nullptr, map_bytes_, PROT_READ, MAP_SHARED, memfd_.get(), 0);
+  if (map == MAP_FAILED) return ErrnoStatus("mmap(map memfd)");
+  map_ = static_cast<const uint8_t*>(map);
+
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+    return ErrnoStatus("socketpair");
+  }
+  channel_.reset(pair[0]);
+  shim_channel_.reset(pair[1]);
+
+  const proto::Namespaces& namespaces = policy.namespaces();
+  if ((namespaces.has_pid() && !namespaces.pid()) ||
+      (namespaces.has_ipc() && !namespaces.ipc())) {
+    return absl::FailedPreconditionError(
+        "--afl: the policy must keep its own pid and IPC namespaces "
+        "(namespaces.pid, namespaces.ipc): the coverage map lives in the "
+        "sandbox's IPC namespace, and the pid afl-fuzz kills is checked to "
+        "lie in the sandbox's pid namespace");
+  }
+
+  // The test case: afl-fuzz's @@ file, which it replaces by a new file for
+  // each input, so the sandbox gets a copy at the same path instead; or
+  // stdin, afl-fuzz's file opened read-write, reopened read-only.
+  for (size_t i = 1; i < argv.size(); ++i) {
+    const std::string& arg = argv[i];
+    const size_t slash = arg.rfind('/');
+    const std::string base =
+        slash == std::string::npos ? arg : arg.substr(slash + 1);
+    if (base != ".cur_input") continue;
+    // afl-fuzz makes the file only when it writes the first input.
+    const std::string dir =
+        slash == std::string::npos ? "." : arg.substr(0, slash + 1);
+    char real[PATH_MAX];
+    if (realpath(dir.c_str(), real) == nullptr) {
+      return ErrnoStatus(absl::StrCat("realpath(", dir, ")"));
+    }
+    input_path_ = absl::StrCat(real, "/", base);
+    input_arg_ = static_cast<int>(i);
+    argv[i] = input_path_;
+    break;
+  }
+  if (fstat(0, &st) == 0 && S_ISREG(st.st_mode) && input_arg_ < 0) {
+    stdin_input_.reset(open("/proc/self/fd/0", O_RDONLY | O_CLOEXEC));
+    if (!stdin_input_.valid()) return ErrnoStatus("reopen stdin read-only");
+  }
+
+  // What the program is on the host, for afl-fuzz's signatures: the source
+  // of the bind that puts it where argv[0] names it, else argv[0].
+  std::string program_on_host = argv[0];
+  for (const proto::Mount& mount : policy.filesystem().mounts()) {
+    if (!mount.has_bind()) continue;
+    const proto::BindMount& bind = mount.bind();
+    const std::string& target =
+        bind.target().empty() ? bind.source() : bind.target();
+    if (target == argv[0]) program_on_host = bind.source();
+  }
+  if (FileHas(program_on_host, kPersistentSignature)) {
+    policy.add_env("__AFL_PERSISTENT=1");
+  }
+  if (FileHas(program_on_host, kDeferredSignature)) {
+    policy.add_env("__AFL_DEFER_FORKSRV=1");
+  }
+  for (const char* name : kPassedEnvironment) {
+    if (const char* value = getenv(name)) {
+      policy.add_env(absl::StrCat(name, "=", value));
+    }
+  }
+
+  proto::Mount shim_mount;
+  shim_mount.mutable_bind()->set_source(shim);
+  shim_mount.mutable_bind()->set_target(kShimPath);
+  *policy.mutable_filesystem()->add_mounts() = std::move(shim_mount);
+
+  // The calls AFL's runtime and the shim make, where the policy's own
+  // rules do not name them (a rule of the policy's for one of them stands).
+  absl::flat_hash_set<std::string> named;
+  for (const proto::SyscallRule& rule : policy.seccomp().rules()) {
+    for (const std::string& name : rule.syscalls()) named.insert(name);
+  }
+  proto::SyscallRule* rule = nullptr;
+  for (const char* name : kAflCalls) {
+    if (named.contains(name)) continue;
+    if (rule == nullptr) {
+      rule = policy.mutable_seccomp()->add_rules();
+      rule->set_action(proto::SyscallRule::ALLOW);
+    }
+    rule->add_syscalls(name);
+  }
+
+  command_.argv = {kShimPath, absl::StrCat(map_bytes_)};
+  command_.argv.insert(command_.argv.end(), argv.begin(), argv.end());
+  // afl-fuzz's stdout and stderr (/dev/null unless AFL_DEBUG_CHILD).
+  command_.inherit_stdio = true;
+  command_.fds.push_back({shim_channel_.get(), afl::kShimChannelFd});
+  command_.fds.push_back({memfd_.get(), afl::kShimMapFd});
+  if (stdin_input_.valid()) command_.fds.push_back({stdin_input_.get(), 0});
+  return absl::OkStatus();
+}
+
+void AflBridge::Impl::StopSandbox() {
+  if (sandbox_ == nullptr) return;
+  sandbox_->Kill().IgnoreError();
+  sandbox_->Wait().IgnoreError();
+  sandbox_.reset();
+}
+
+absl::Status AflBridge::Impl::Start(const Policy& policy) {
+  StopSandbox();
+  // Records a sandbox before this one left unread are not this one's.
+  char drain[16];
+  while (recv(channel_.get(), drain, sizeof(drain), MSG_DONTWAIT) >= 0) {
+  }
+  Command command = command_;
+  if (!input_path_.empty()) {
+    // A fresh file for each sandbox, bound read-only at afl-fuzz's path;
+    // the directory and file go once the program has started (the mount
+    // holds the file, and the bridge its descriptor).
+    char dir[] = "/tmp/sandbox-afl.XXXXXX";
+    if (mkdtemp(dir) == nullptr) return ErrnoStatus("mkdtemp(/tmp)");
+    staging_dir_ = dir;
+    // Searchable, not listable: the sandbox user opens the file again by
+    // path when it mounts it.
+    if (chmod(dir, 0711) != 0) return ErrnoStatus("chmod(staging dir)");
+    const std::string file = absl::StrCat(dir, "/input");
+    staging_.reset(open(file.c_str(),
+                        O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                        0644));
+    if (!staging_.valid()) return ErrnoStatus(absl::StrCat("create ", file));
+    if (fchmod(staging_.get(), 0644) != 0) return ErrnoStatus("fchmod");
+    PolicyBuilder builder = PolicyBuilder::FromProto(policy.proto());
+    proto::Mount mount;
+    mount.mutable_bind()->set_source(file);
+    mount.mutable_bind()->set_target(input_path_);
+    *builder.mutable_proto().mutable_filesystem()->add_mounts() =
+        std::move(mount);
+    absl::StatusOr<Policy> with_input = builder.Build();
+    if (!with_input.ok()) return with_input.status();
+    absl::StatusOr<std::unique_ptr<Sandbox>> sandbox =
+        Sandbox::Spawn(*with_input, command, SpawnMode::kDirect);
+    if (!sandbox.ok()) return sandbox.status();
+    sandbox_ = *std::move(sandbox);
+  } else {
+    absl::StatusOr<std::unique_ptr<Sandbox>> sandbox =
+        Sandbox::Spawn(policy, command, SpawnMode::kDirect);
+    if (!sandbox.ok()) return sandbox.status();
+    sandbox_ = *std::move(sandbox);
+  }
+  sandbox_depth_ = PidNamespaceDepth(sandbox_->pid());
+  Record hello = Receive(absl::Now() + kStartDeadline, -1);
+  if (!staging_dir_.empty()) {
+    unlink(absl::StrCat(staging_dir_, "/input").c_str());
+    rmdir(staging_dir_.c_str());
+    staging_dir_.clear();
+  }
+  if (hello.kind != Record::Kind::kWord) {
+    std::string why = hello.why;
+    if (hello.kind == Record::Kind::kEnded) {
+      absl::StatusOr<proto::Result> result = sandbox_->Wait();
+      why = result.ok() ? absl::StrCat("the sandbox ended: ",
+                                       result->ShortDebugString())
+                        : result.status().ToString();
+    } else if (hello.kind == Record::Kind::kTimedOut) {
+      why = absl::StrCat("no fork server within ",
+                         absl::FormatDuration(kStartDeadline));
+    }
+    StopSandbox();
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--afl: the program's fork server did not start (is it built with "
+        "afl-clang-fast?): ",
+        why));
+  }
+  if (have_hello_) {
+    if (hello.word != hello_) {
+      StopSandbox();
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--afl: the restarted program's fork server said 0x",
+          absl::Hex(hello.word), ", the first one 0x", absl::Hex(hello_)));
+    }
+    return absl::OkStatus();
+  }
+  hello_ = hello.word;
+  have_hello_ = true;
+  if ((hello_ & afl::kOptError) == afl::kOptError) {
+    // The runtime's own error report (a map too large, ...): afl-fuzz
+    // says what it means.
+    Tell(hello_);
+    return absl::FailedPreconditionError(
+        absl::StrCat("--afl: the program's fork server reported error 0x",
+                     absl::Hex(hello_)));
+  }
+  if ((hello_ & afl::kOptEnabled) == afl::kOptEnabled) {
+    if ((hello_ & (afl::kOptAutodict | afl::kOptSharedMemFuzz)) != 0) {
+      return absl::UnimplementedError(
+          "--afl: the program asks for test cases in shared memory "
+          "(__AFL_FUZZ_TESTCASE_BUF) or passes a dictionary (afl-clang-lto), "
+          "which --afl does not bridge; read the input from a file or stdin");
+    }
+    if ((hello_ & afl::kOptMapSize) != 0 &&
+        ((hello_ & 0x00fffffe) >> 1) + 1 > map_bytes_) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("--afl: the program's map is larger than afl-fuzz's ",
+                       map_bytes_, " bytes (set AFL_MAP_SIZE)"));
+    }
+  }
+  used_ = afl::MapBytesUsed(hello_, map_bytes_);
+  if (!Tell(hello_)) return ErrnoStatus("write to afl-fuzz (fd 199)");
+  return absl::OkStatus();
+}
+
+Record AflBridge::Impl::Receive(absl::Time deadline, int child_pidfd) {
+  Record record;
+  for (;;) {
+    pollfd fds[3] = {{channel_.get(), POLLIN, 0},
+                     {sandbox_->pidfd(), POLLIN, 0},
+                     {child_pidfd, POLLIN, 0}};
+    const int count = child_pidfd >= 0 ? 3 : 2;
+    int timeout_ms = -1;
+    if (deadline != absl::InfiniteFuture()) {
+      timeout_ms = static_cast<int>(std::max<int64_t>(
+          0, absl::ToInt64Milliseconds(deadline - absl::Now()) + 1));
+    }
+    const int ready = poll(fds, count, timeout_ms);
+    if (ready < 0) {
+      if (errno == EINTR) continue;
+      record.why = absl::StrCat("poll: ", strerror(errno));
+      return record;
+    }
+    if (fds[0].revents != 0) {
+      uint32_t word = 0;
+      iovec iov = {&word, sizeof(word)};
+      alignas(cmsghdr) char control[CMSG_SPACE(4 * sizeof(int))];
+      msghdr msg = {};
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof(control);
+      const ssize_t n =
+          recvmsg(channel_.get(), &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+      TakeReceivedFds(msg, record.fds);
+      if (n == sizeof(word) &&
+          (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0) {
+        record.kind = Record::Kind::kWord;
+        record.word = word;
+        return record;
+      }
+      if (n == 0) {
+        // The shim is gone: so is the sandbox, or it will be.
+        record.kind = Record::Kind::kEnded;
+        return record;
+      }
+      record.why = n < 0 ? absl::StrCat("recvmsg: ", strerror(errno))
+                         : absl::StrCat("a record of ", n, " bytes");
+      return record;
+    }
+    if (fds[1].revents != 0) {
+      record.kind = Record::Kind::kEnded;
+      return record;
+    }
+    if (count == 3 && fds[2].revents != 0) {
+      // The child is gone; its status follows at once or never.
+      child_pidfd = -1;
+      deadline = std::min(deadline, absl::Now() + kStatusGrace);
+      continue;
+    }
+    if (ready == 0 && absl::Now() >= deadline) {
+      record.kind = Record::Kind::kTimedOut;
+      return record;
+    }
+  }
+}
+
+pid_t AflBridge::Impl::NullPid() {
+  if (null_pid_ > 0) return null_pid_;
+  // A child of ours that exits at once and is never reaped: its pid stays
+  // taken, and a kill of a zombie does nothing.
+  const pid_t pid = fork();
+  if (pid == 0) _exit(0);
+  null_pid_ = pid > 0 ? pid : -1;
+  return null_pid_;
+}
+
+pid_t AflBridge::Impl::HostPid(const UniqueFd& pidfd) {
+  if (!pidfd.valid()) return NullPid();
+  std::optional<PidfdInfo> info = ReadPidfdInfo(pidfd.get());
+  // Only a process of the sandbox's own pid namespace: the kernel lets the
+  // shim open no other, and a pidfd from elsewhere names a process at
+  // another depth or none.
+  if (!info.has_value() || info->pid <= 0 || sandbox_depth_ < 2 ||
+      info->depth != sandbox_depth_) {
+    return NullPid();
+  }
+  return info->pid;
+}
+
+absl::Status AflBridge::Impl::StageInput() {
+  if (stdin_input_.valid()) {
+    // The sandbox's descriptor 0 shares this file offset.
+    if (lseek(stdin_input_.get(), 0, SEEK_SET) != 0) {
+      return ErrnoStatus("lseek(stdin)");
+    }
+    return absl::OkStatus();
+  }
+  if (input_path_.empty()) return absl::OkStatus();
+  UniqueFd input(open(input_path_.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!input.valid()) return ErrnoStatus(absl::StrCat("open ", input_path_));
+  static char buffer[1 << 16];
+  off_t offset = 0;
+  for (;;) {
+    const ssize_t n = read(input.get(), buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoStatus(absl::StrCat("read ", input_path_));
+    if (n == 0) break;
+    if (static_cast<size_t>(offset + n) > kMaxInputBytes) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "--afl: ", input_path_, " is over ", kMaxInputBytes, " bytes"));
+    }
+    if (pwrite(staging_.get(), buffer, static_cast<size_t>(n), offset) != n) {
+      return ErrnoStatus("write the input's copy");
+    }
+    offset += n;
+  }
+  if (ftruncate(staging_.get(), offset) != 0) {
+    return ErrnoStatus("ftruncate the input's copy");
+  }
+  return absl::OkStatus();
+}
+
+bool AflBridge::Impl::Send(uint32_t word) {
+  return send(channel_.get(), &word, sizeof(word),
+              MSG_DONTWAIT | MSG_NOSIGNAL) == sizeof(word);
+}
+
+absl::Status AflBridge::Impl::EndInput(const Policy& policy, bool pid_sent,
+                                       absl::string_view why) {
+  if (!pid_sent && !Tell(static_cast<uint32_t>(NullPid()))) {
+    return ErrnoStatus("write to afl-fuzz (fd 199)");
+  }
+  sandbox_->Kill().IgnoreError();
+  absl::StatusOr<proto::Result> result = sandbox_->Wait();
+  int status = SIGKILL;
+  std::string what(why);
+  if (result.ok() && result->status() == proto::Result::VIOLATION) {
+    status = SIGSYS;
+    what = absl::StrCat("violation: ", result->violation().decoded());
+  } else if (result.ok() && what.empty()) {
+    what = proto::Result::Status_Name(result->status());
+  }
+  std::cerr << "sandbox-run: --afl: " << what
+            << "; the input counts as a crash (signal " << status
+            << ") and a fresh sandbox goes on\n";
+  // No coverage came back; one edge of its own (index 0, which the
+  // instrumentation leaves alone) so that afl-fuzz keeps the first such
+  // input as a crash of its own kind.
+  std::memset(trace_bits_, 0, used_);
+  trace_bits_[0] = 1;
+  if (!Tell(static_cast<uint32_t>(status))) {
+    return ErrnoStatus("write to afl-fuzz (fd 199)");
+  }
+  return Start(policy);
+}
+
+absl::Status AflBridge::Impl::Serve(const Policy& policy) {
+  if (absl::Status started = Start(policy); !started.ok()) return started;
+  for (;;) {
+    uint32_t go = 0;
+    if (!afl::ReadAll(afl::kControlFd, &go, sizeof(go)))
+      return absl::OkStatus();
+    if (absl::Status staged = StageInput(); !staged.ok()) return staged;
+    if (!Send(go)) {
+      if (absl::Status s = EndInput(policy, false, "the shim took no input");
+          !s.ok()) {
+        return s;
+      }
+      continue;
+    }
+    Record child = Receive(absl::Now() + kForkDeadline, -1);
+    if (child.kind != Record::Kind::kWord || child.fds.size() > 1) {
+      for (UniqueFd& fd : child.fds) internal::CloseUntrusted(std::move(fd));
+      if (absl::Status s = EndInput(
+              policy, false, child.why.empty() ? "no child pid" : child.why);
+          !s.ok()) {
+        return s;
+      }
+      continue;
+    }
+    UniqueFd pidfd;
+    if (!child.fds.empty()) pidfd = std::move(child.fds[0]);
+    const pid_t host_pid = HostPid(pidfd);
+    if (host_pid <= 0) return absl::InternalError("--afl: fork() for a pid");
+    if (!Tell(static_cast<uint32_t>(host_pid))) {
+      return ErrnoStatus("write to afl-fuzz (fd 199)");
+    }
+    // No deadline while the child lives (afl-fuzz times it out and kills
+    // it); once it is gone, or if there is no pidfd to tell, the grace.
+    const absl::Time deadline = host_pid == null_pid_
+                                    ? absl::Now() + kStatusGrace
+                                    : absl::InfiniteFuture();
+    Record status = Receive(deadline, host_pid == null_pid_ ? -1 : pidfd.get());
+    if (pidfd.valid() && host_pid == null_pid_) {
+      internal::CloseUntrusted(std::move(pidfd));
+    }
+    if (status.kind != Record::Kind::kWord || !status.fds.empty()) {
+      for (UniqueFd& fd : status.fds) internal::CloseUntrusted(std::move(fd));
+      if (absl::Status s = EndInput(policy, true,
+                                    status.kind == Record::Kind::kTimedOut
+                                        ? "no status after the child ended"
+                                        : status.why);
+          !s.ok()) {
+        return s;
+      }
+      continue;
+    }
+    std::memcpy(trace_bits_, map_, used_);
+    if (!Tell(status.word)) return ErrnoStatus("write to afl-fuzz (fd 199)");
+  }
+}
+
+AflBridge::AflBridge(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+AflBridge::~AflBridge() = default;
+
+absl::StatusOr<std::unique_ptr<AflBridge>> AflBridge::Create(
+    std::vector<std::string> argv, const std::string& shim_path,
+    proto::Policy& policy) {
+  auto impl = std::make_unique<Impl>();
+  if (absl::Status s = impl->Init(std::move(argv), shim_path, policy);
+      !s.ok()) {
+    return s;
+  }
+  return std::unique_ptr<AflBridge>(new AflBridge(std::move(impl)));
+}
+
+absl::Status AflBridge::Serve(const Policy& policy) {
+  return impl_->Serve(policy);
+}
+
+}  // namespace sandbox
