@@ -10,6 +10,7 @@
 #include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -63,11 +64,11 @@ constexpr const char* kPassedEnvironment[] = {"ASAN_OPTIONS", "UBSAN_OPTIONS",
 // What AFL's runtime and the shim call, beyond what any program needs:
 // the fork server (fork, wait4, kill for persistent mode's SIGCONT), the
 // coverage map in the sandbox's own IPC namespace, the shim's start of the
-// program and its pidfd of each child, sent over its channel.
+// program, and its one record to the bridge with pidfds of itself and the
+// program.
 constexpr const char* kAflCalls[] = {
-    "clone", "fork",  "wait4",   "kill",     "shmget",
-    "shmat", "shmdt", "shmctl",  "execve",   "pidfd_open",
-    "pipe2", "dup2",  "sendmsg", "recvfrom", "rt_sigaction"};
+    "clone", "fork",   "wait4",  "kill",       "shmget",  "shmat",
+    "shmdt", "shmctl", "execve", "pidfd_open", "sendmsg", "rt_sigaction"};
 
 absl::Status ErrnoStatus(absl::string_view what) {
   return absl::ErrnoToStatus(errno, absl::StrCat("--afl: ", what));
@@ -129,13 +130,8 @@ int PidNamespaceDepth(pid_t pid) {
   return 0;
 }
 
-// One record from the shim.
-struct Record {
-  enum class Kind { kWord, kEnded, kTimedOut, kBroken } kind = Kind::kBroken;
-  uint32_t word = 0;
-  std::vector<UniqueFd> fds;
-  std::string why;  // for kBroken
-};
+// Why a wait on the sandbox ended.
+enum class Wait { kReady, kEnded, kTimedOut };
 
 }  // namespace
 
@@ -147,24 +143,46 @@ class AflBridge::Impl {
   absl::Status Serve(const Policy& policy);
 
  private:
+  // The program's fork server in its sandbox, as the bridge reaches it.
+  struct Server {
+    UniqueFd to;    // its control pipe (198 inside), non-blocking
+    UniqueFd from;  // its status pipe (199 inside), non-blocking
+    // The shim's memory, where the map is, opened while the kernel named
+    // the shim as a process of the sandbox: bound to that process.
+    UniqueFd shim_mem;
+    uint64_t map_address = 0;
+    // /proc/<host pid>/task/<host pid> of the fork server: its children
+    // file lists the host pids of what it forked.
+    UniqueFd task_dir;
+  };
+  // A child as afl-fuzz may kill it.
+  struct Child {
+    pid_t host_pid = -1;
+    UniqueFd pidfd;  // ours, to see it end; invalid for the zombie
+  };
+
   // Starts a sandbox and takes its program's hello: the first is passed to
   // afl-fuzz, later ones (after a restart) must be the same.
   absl::Status Start(const Policy& policy);
+  // Spawns the sandbox and takes the shim's record.
+  absl::Status Spawn(const Policy& policy);
   // The test case where the program reads it.
   absl::Status StageInput();
-  // Waits for the shim's next record; `child_pidfd`, if valid, starts the
-  // grace period when it ends.
-  Record Receive(absl::Time deadline, int child_pidfd);
-  // The pid afl-fuzz may kill for a pidfd the shim sent: the child's host
-  // pid if the kernel names one below our pid namespace, else the zombie.
-  pid_t HostPid(const UniqueFd& pidfd);
+  // Four bytes from the fork server, however they come; gives up when the
+  // sandbox ends, or at `deadline`, which the end of `child_pidfd` (if
+  // valid) brings forward to the grace period.
+  Wait ReadWord(uint32_t* word, absl::Time deadline, int child_pidfd,
+                std::string* why);
+  // The child the fork server said it forked (`claimed`, a pid of its
+  // namespace): by the kernel's list of its children, checked by pidfd to
+  // be in the sandbox's pid namespace; else the zombie.
+  Child FindChild(int32_t claimed);
   pid_t NullPid();
   // The sandbox ended or broke the protocol during an input: tell afl-fuzz
   // the input crashed, and start a fresh sandbox.
   absl::Status EndInput(const Policy& policy, bool pid_sent,
                         absl::string_view why);
   void StopSandbox();
-  bool Send(uint32_t word);
   bool Tell(uint32_t word) {
     return afl::WriteAll(afl::kStatusFd, &word, sizeof(word));
   }
@@ -172,10 +190,7 @@ class AflBridge::Impl {
   uint8_t* trace_bits_ = nullptr;
   size_t map_bytes_ = 0;
   size_t used_ = 0;
-  UniqueFd memfd_;
-  const uint8_t* map_ = nullptr;
-  UniqueFd channel_;        // ours
-  UniqueFd shim_channel_;   // the sandbox's, mapped to afl::kShimChannelFd
+  std::vector<uint8_t> zeros_;
   UniqueFd stdin_input_;    // afl-fuzz's test case, reopened read-only
   std::string input_path_;  // afl-fuzz's @@ file
   std::string staging_dir_;
@@ -184,6 +199,7 @@ class AflBridge::Impl {
   Command command_;
   std::unique_ptr<Sandbox> sandbox_;
   int sandbox_depth_ = 0;
+  Server server_;
   bool have_hello_ = false;
   uint32_t hello_ = 0;
   pid_t null_pid_ = -1;
@@ -192,7 +208,6 @@ class AflBridge::Impl {
 AflBridge::Impl::~Impl() {
   StopSandbox();
   if (trace_bits_ != nullptr) shmdt(trace_bits_);
-  if (map_ != nullptr) munmap(const_cast<uint8_t*>(map_), map_bytes_);
   if (!staging_dir_.empty()) {
     unlink(absl::StrCat(staging_dir_, "/input").c_str());
     rmdir(staging_dir_.c_str());
@@ -234,29 +249,7 @@ absl::Status AflBridge::Impl::Init(std::vector<std::string> argv,
                      " bytes; at most ", afl::kMaxMapBytes, " are bridged"));
   }
   used_ = map_bytes_;
-
-  // The memfd the shim copies each input's coverage into: it cannot shrink,
-  // so reading our mapping of it never faults.
-  memfd_.reset(
-      memfd_create("sandbox-afl-map", MFD_CLOEXEC | MFD_ALLOW_SEALING));
-  if (!memfd_.valid()) return ErrnoStatus("memfd_create");
-  if (ftruncate(memfd_.get(), static_cast<off_t>(map_bytes_)) != 0) {
-    return ErrnoStatus("ftruncate(map memfd)");
-  }
-  if (fcntl(memfd_.get(), F_ADD_SEALS,
-            F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
-    return ErrnoStatus("F_ADD_SEALS(map memfd)");
-  }
-  void* map = mmap(nullptr, map_bytes_, PROT_READ, MAP_SHARED, memfd_.get(), 0);
-  if (map == MAP_FAILED) return ErrnoStatus("mmap(map memfd)");
-  map_ = static_cast<const uint8_t*>(map);
-
-  int pair[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
-    return ErrnoStatus("socketpair");
-  }
-  channel_.reset(pair[0]);
-  shim_channel_.reset(pair[1]);
+  zeros_.assign(map_bytes_, 0);
 
   const proto::Namespaces& namespaces = policy.namespaces();
   if ((namespaces.has_pid() && !namespaces.pid()) ||
@@ -341,26 +334,61 @@ absl::Status AflBridge::Impl::Init(std::vector<std::string> argv,
   command_.argv.insert(command_.argv.end(), argv.begin(), argv.end());
   // afl-fuzz's stdout and stderr (/dev/null unless AFL_DEBUG_CHILD).
   command_.inherit_stdio = true;
-  command_.fds.push_back({shim_channel_.get(), afl::kShimChannelFd});
-  command_.fds.push_back({memfd_.get(), afl::kShimMapFd});
   if (stdin_input_.valid()) command_.fds.push_back({stdin_input_.get(), 0});
   return absl::OkStatus();
 }
 
 void AflBridge::Impl::StopSandbox() {
+  server_ = Server();
   if (sandbox_ == nullptr) return;
   sandbox_->Kill().IgnoreError();
   sandbox_->Wait().IgnoreError();
   sandbox_.reset();
 }
 
-absl::Status AflBridge::Impl::Start(const Policy& policy) {
-  StopSandbox();
-  // Records a sandbox before this one left unread are not this one's.
-  char drain[16];
-  while (recv(channel_.get(), drain, sizeof(drain), MSG_DONTWAIT) >= 0) {
+// A pidfd the shim sent, as the kernel names it: its host pid if the
+// process is alive in the sandbox's own pid namespace, else -1.
+pid_t SandboxPid(const UniqueFd& pidfd, int sandbox_depth) {
+  std::optional<PidfdInfo> info = ReadPidfdInfo(pidfd.get());
+  if (!info.has_value() || info->pid <= 0 || sandbox_depth < 2 ||
+      info->depth != sandbox_depth) {
+    return -1;
+  }
+  return info->pid;
+}
+
+bool Alive(const UniqueFd& pidfd) {
+  pollfd ended = {pidfd.get(), POLLIN, 0};
+  return poll(&ended, 1, 0) == 0;
+}
+
+absl::Status AflBridge::Impl::Spawn(const Policy& policy) {
+  int control[2];
+  int status[2];
+  int channel[2];
+  if (pipe2(control, O_CLOEXEC) != 0 || pipe2(status, O_CLOEXEC) != 0) {
+    return ErrnoStatus("pipe2");
+  }
+  UniqueFd control_in(control[0]);
+  UniqueFd status_in(status[1]);
+  server_.to.reset(control[1]);
+  server_.from.reset(status[0]);
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel) != 0) {
+    return ErrnoStatus("socketpair");
+  }
+  UniqueFd ours(channel[0]);
+  UniqueFd shim_channel(channel[1]);
+  for (const UniqueFd& fd : {std::cref(server_.to), std::cref(server_.from)}) {
+    if (fcntl(fd.get(), F_SETFL, O_NONBLOCK) != 0) {
+      return ErrnoStatus("fcntl(O_NONBLOCK)");
+    }
   }
   Command command = command_;
+  command.fds.push_back({shim_channel.get(), afl::kShimChannelFd});
+  command.fds.push_back({control_in.get(), afl::kControlFd});
+  command.fds.push_back({status_in.get(), afl::kStatusFd});
+
+  absl::StatusOr<std::unique_ptr<Sandbox>> sandbox;
   if (!input_path_.empty()) {
     // A fresh file for each sandbox, bound read-only at afl-fuzz's path;
     // the directory and file go once the program has started (the mount
@@ -385,33 +413,106 @@ absl::Status AflBridge::Impl::Start(const Policy& policy) {
         std::move(mount);
     absl::StatusOr<Policy> with_input = builder.Build();
     if (!with_input.ok()) return with_input.status();
-    absl::StatusOr<std::unique_ptr<Sandbox>> sandbox =
-        Sandbox::Spawn(*with_input, command, SpawnMode::kDirect);
-    if (!sandbox.ok()) return sandbox.status();
-    sandbox_ = *std::move(sandbox);
+    sandbox = Sandbox::Spawn(*with_input, command, SpawnMode::kDirect);
   } else {
-    absl::StatusOr<std::unique_ptr<Sandbox>> sandbox =
-        Sandbox::Spawn(policy, command, SpawnMode::kDirect);
-    if (!sandbox.ok()) return sandbox.status();
-    sandbox_ = *std::move(sandbox);
+    sandbox = Sandbox::Spawn(policy, command, SpawnMode::kDirect);
   }
+  if (!sandbox.ok()) return sandbox.status();
+  sandbox_ = *std::move(sandbox);
+  // Only the sandbox holds these now: its end is their end.
+  control_in.reset();
+  status_in.reset();
+  shim_channel.reset();
   sandbox_depth_ = PidNamespaceDepth(sandbox_->pid());
-  Record hello = Receive(absl::Now() + kStartDeadline, -1);
+
+  // The shim's one record: the map's address, pidfds of itself and of the
+  // program.
+  const absl::Time deadline = absl::Now() + kStartDeadline;
+  for (;;) {
+    pollfd fds[2] = {{ours.get(), POLLIN, 0}, {sandbox_->pidfd(), POLLIN, 0}};
+    const int ready =
+        poll(fds, 2,
+             static_cast<int>(std::max<int64_t>(
+                 0, absl::ToInt64Milliseconds(deadline - absl::Now()) + 1)));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) return ErrnoStatus("poll");
+    if (fds[0].revents != 0) break;
+    if (fds[1].revents != 0) {
+      absl::StatusOr<proto::Result> result = sandbox_->Wait();
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--afl: the sandbox ended before its shim started the program: ",
+          result.ok() ? result->ShortDebugString()
+                      : result.status().ToString()));
+    }
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError(
+          "--afl: the shim did not start the program within 30s");
+    }
+  }
+  uint64_t address = 0;
+  iovec iov = {&address, sizeof(address)};
+  alignas(cmsghdr) char control_data[CMSG_SPACE(4 * sizeof(int))];
+  msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control_data;
+  msg.msg_controllen = sizeof(control_data);
+  const ssize_t n = recvmsg(ours.get(), &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  std::vector<UniqueFd> fds;
+  if (n >= 0) TakeReceivedFds(msg, fds);
+  pid_t shim = -1;
+  pid_t program = -1;
+  if (n == sizeof(address) && (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0 &&
+      fds.size() == 2) {
+    shim = SandboxPid(fds[0], sandbox_depth_);
+    program = SandboxPid(fds[1], sandbox_depth_);
+  }
+  if (shim > 0 && program > 0) {
+    server_.shim_mem.reset(
+        open(absl::StrCat("/proc/", shim, "/mem").c_str(), O_RDWR | O_CLOEXEC));
+    server_.task_dir.reset(
+        open(absl::StrCat("/proc/", program, "/task/", program).c_str(),
+             O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    server_.map_address = address;
+  }
+  // Opened while both were alive: the files are theirs, whatever their
+  // pids name later.
+  const bool bound = server_.shim_mem.valid() && server_.task_dir.valid() &&
+                     Alive(fds[0]) && Alive(fds[1]);
+  const int error = errno;
+  for (UniqueFd& fd : fds) internal::CloseUntrusted(std::move(fd));
+  if (!bound) {
+    errno = error;
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--afl: the shim's record (", n, " bytes, pids ", shim, " and ",
+        program, ") names no process of the sandbox, or /proc/<pid>/mem ",
+        "cannot be opened: ", strerror(error)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AflBridge::Impl::Start(const Policy& policy) {
+  StopSandbox();
+  absl::Status spawned = Spawn(policy);
   if (!staging_dir_.empty()) {
     unlink(absl::StrCat(staging_dir_, "/input").c_str());
     rmdir(staging_dir_.c_str());
     staging_dir_.clear();
   }
-  if (hello.kind != Record::Kind::kWord) {
-    std::string why = hello.why;
-    if (hello.kind == Record::Kind::kEnded) {
-      absl::StatusOr<proto::Result> result = sandbox_->Wait();
-      why = result.ok() ? absl::StrCat("the sandbox ended: ",
-                                       result->ShortDebugString())
-                        : result.status().ToString();
-    } else if (hello.kind == Record::Kind::kTimedOut) {
-      why = absl::StrCat("no fork server within ",
-                         absl::FormatDuration(kStartDeadline));
+  if (!spawned.ok()) {
+    StopSandbox();
+    return spawned;
+  }
+  uint32_t hello = 0;
+  std::string why;
+  const Wait wait = ReadWord(&hello, absl::Now() + kStartDeadline, -1, &why);
+  if (wait != Wait::kReady) {
+    if (wait == Wait::kEnded) {
+      absl::StatusOr<std::optional<proto::Result>> result =
+          sandbox_->WaitFor(absl::Seconds(1));
+      if (result.ok() && result->has_value()) {
+        absl::StrAppend(&why, ": ", (*result)->ShortDebugString());
+      }
     }
     StopSandbox();
     return absl::FailedPreconditionError(absl::StrCat(
@@ -420,15 +521,15 @@ absl::Status AflBridge::Impl::Start(const Policy& policy) {
         why));
   }
   if (have_hello_) {
-    if (hello.word != hello_) {
+    if (hello != hello_) {
       StopSandbox();
       return absl::FailedPreconditionError(absl::StrCat(
           "--afl: the restarted program's fork server said 0x",
-          absl::Hex(hello.word), ", the first one 0x", absl::Hex(hello_)));
+          absl::Hex(hello), ", the first one 0x", absl::Hex(hello_)));
     }
     return absl::OkStatus();
   }
-  hello_ = hello.word;
+  hello_ = hello;
   have_hello_ = true;
   if ((hello_ & afl::kOptError) == afl::kOptError) {
     // The runtime's own error report (a map too large, ...): afl-fuzz
@@ -457,10 +558,12 @@ absl::Status AflBridge::Impl::Start(const Policy& policy) {
   return absl::OkStatus();
 }
 
-Record AflBridge::Impl::Receive(absl::Time deadline, int child_pidfd) {
-  Record record;
+Wait AflBridge::Impl::ReadWord(uint32_t* word, absl::Time deadline,
+                               int child_pidfd, std::string* why) {
+  char bytes[sizeof(*word)];
+  size_t have = 0;
   for (;;) {
-    pollfd fds[3] = {{channel_.get(), POLLIN, 0},
+    pollfd fds[3] = {{server_.from.get(), POLLIN, 0},
                      {sandbox_->pidfd(), POLLIN, 0},
                      {child_pidfd, POLLIN, 0}};
     const int count = child_pidfd >= 0 ? 3 : 2;
@@ -470,42 +573,30 @@ Record AflBridge::Impl::Receive(absl::Time deadline, int child_pidfd) {
           0, absl::ToInt64Milliseconds(deadline - absl::Now()) + 1));
     }
     const int ready = poll(fds, count, timeout_ms);
+    if (ready < 0 && errno == EINTR) continue;
     if (ready < 0) {
-      if (errno == EINTR) continue;
-      record.why = absl::StrCat("poll: ", strerror(errno));
-      return record;
+      *why = absl::StrCat("poll: ", strerror(errno));
+      return Wait::kEnded;
     }
     if (fds[0].revents != 0) {
-      uint32_t word = 0;
-      iovec iov = {&word, sizeof(word)};
-      alignas(cmsghdr) char control[CMSG_SPACE(4 * sizeof(int))];
-      msghdr msg = {};
-      msg.msg_iov = &iov;
-      msg.msg_iovlen = 1;
-      msg.msg_control = control;
-      msg.msg_controllen = sizeof(control);
       const ssize_t n =
-          recvmsg(channel_.get(), &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+          read(server_.from.get(), bytes + have, sizeof(bytes) - have);
+      if (n > 0) {
+        have += static_cast<size_t>(n);
+        if (have == sizeof(bytes)) {
+          std::memcpy(word, bytes, sizeof(bytes));
+          return Wait::kReady;
+        }
+        continue;
+      }
       if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-      TakeReceivedFds(msg, record.fds);
-      if (n == sizeof(word) &&
-          (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0) {
-        record.kind = Record::Kind::kWord;
-        record.word = word;
-        return record;
-      }
-      if (n == 0) {
-        // The shim is gone: so is the sandbox, or it will be.
-        record.kind = Record::Kind::kEnded;
-        return record;
-      }
-      record.why = n < 0 ? absl::StrCat("recvmsg: ", strerror(errno))
-                         : absl::StrCat("a record of ", n, " bytes");
-      return record;
+      *why = n == 0 ? "the fork server closed its pipe"
+                    : absl::StrCat("read: ", strerror(errno));
+      return Wait::kEnded;
     }
     if (fds[1].revents != 0) {
-      record.kind = Record::Kind::kEnded;
-      return record;
+      *why = "the sandbox ended";
+      return Wait::kEnded;
     }
     if (count == 3 && fds[2].revents != 0) {
       // The child is gone; its status follows at once or never.
@@ -514,8 +605,8 @@ Record AflBridge::Impl::Receive(absl::Time deadline, int child_pidfd) {
       continue;
     }
     if (ready == 0 && absl::Now() >= deadline) {
-      record.kind = Record::Kind::kTimedOut;
-      return record;
+      *why = "the fork server did not answer in time";
+      return Wait::kTimedOut;
     }
   }
 }
@@ -530,17 +621,149 @@ pid_t AflBridge::Impl::NullPid() {
   return null_pid_;
 }
 
-pid_t AflBridge::Impl::HostPid(const UniqueFd& pidfd) {
-  if (!pidfd.valid()) return NullPid();
-  std::optional<PidfdInfo> info = ReadPidfdInfo(pidfd.get());
-  // Only a process of the sandbox's own pid namespace: the kernel lets the
-  // shim open no other, and a pidfd from elsewhere names a process at
-  // another depth or none.
-  if (!info.has_value() || info->pid <= 0 || sandbox_depth_ < 2 ||
-      info->depth != sandbox_depth_) {
-    return NullPid();
+AflBridge::Impl::Child AflBridge::Impl::FindChild(int32_t claimed) {
+  Child child;
+  child.host_pid = NullPid();
+  UniqueFd file(
+      openat(server_.task_dir.get(), "children", O_RDONLY | O_CLOEXEC));
+  if (!file.valid()) return child;
+  char text[4096];
+  const ssize_t n = read(file.get(), text, sizeof(text) - 1);
+  if (n <= 0) return child;  // already reaped: nothing to kill
+  std::vector<pid_t> pids;
+  for (absl::string_view field :
+       absl::StrSplit(absl::string_view(text, static_cast<size_t>(n)), ' ',
+                      absl::SkipWhitespace())) {
+    pid_t pid = 0;
+    if (absl::SimpleAtoi(absl::StripAsciiWhitespace(field), &pid) && pid > 0) {
+      pids.push_back(pid);
+    }
   }
-  return info->pid;
+  pid_t found = -1;
+  if (pids.size() == 1) {
+    found = pids[0];
+  } else {
+    // More than one child: the one whose innermost pid is the claimed one.
+    for (pid_t pid : pids) {
+      std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+      std::string line;
+      while (std::getline(status, line)) {
+        if (line.rfind("NSpid:", 0) != 0) continue;
+        const size_t last = line.find_last_of(" \t");
+        int inner = 0;
+        if (absl::SimpleAtoi(line.substr(last + 1), &inner) &&
+            inner == claimed) {
+          found = pid;
+        }
+      }
+    }
+  }
+  if (found <= 0) return child;
+  // The pid may have been reaped and taken since the list was read: the
+  // pidfd, taken now, must still name a process of the sandbox.
+  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, found, 0)));
+  if (!pidfd.valid()) return child;
+  std::optional<PidfdInfo> info = ReadPidfdInfo(pidfd.get());
+  if (!info.has_value() || info->pid != found ||
+      info->depth != sandbox_depth_ || sandbox_depth_ < 2) {
+    return child;
+  }
+  child.host_pid = found;
+  child.pidfd = std::move(pidfd);
+  return child;
+}
+
+absl::Status AflBridge::Impl::EndInput(const Policy& policy, bool pid_sent,
+                                       absl::string_view why) {
+  if (!pid_sent && !Tell(static_cast<uint32_t>(NullPid()))) {
+    return ErrnoStatus("write to afl-fuzz (fd 199)");
+  }
+  sandbox_->Kill().IgnoreError();
+  absl::StatusOr<proto::Result> result = sandbox_->Wait();
+  int status = SIGKILL;
+  std::string what(why);
+  if (result.ok() && result->status() == proto::Result::VIOLATION) {
+    status = SIGSYS;
+    what = absl::StrCat("violation: ", result->violation().decoded());
+  } else if (result.ok()) {
+    absl::StrAppend(&what, " (", proto::Result::Status_Name(result->status()),
+                    ")");
+  }
+  std::cerr << "sandbox-run: --afl: " << what
+            << "; the input counts as a crash (signal " << status
+            << ") and a fresh sandbox goes on\n";
+  // No coverage came back; one edge of its own (index 0, which the
+  // instrumentation leaves alone) so that afl-fuzz keeps the first such
+  // input as a crash of its own kind.
+  std::memset(trace_bits_, 0, used_);
+  trace_bits_[0] = 1;
+  if (!Tell(static_cast<uint32_t>(status))) {
+    return ErrnoStatus("write to afl-fuzz (fd 199)");
+  }
+  return Start(policy);
+}
+
+absl::Status AflBridge::Impl::Serve(const Policy& policy) {
+  if (absl::Status started = Start(policy); !started.ok()) return started;
+  for (;;) {
+    uint32_t go = 0;
+    if (!afl::ReadAll(afl::kControlFd, &go, sizeof(go))) {
+      return absl::OkStatus();
+    }
+    if (absl::Status staged = StageInput(); !staged.ok()) return staged;
+    // A clean map for the child, as afl-fuzz cleans its own.
+    if (pwrite(server_.shim_mem.get(), zeros_.data(), used_,
+               static_cast<off_t>(server_.map_address)) !=
+        static_cast<ssize_t>(used_)) {
+      if (absl::Status s = EndInput(policy, false, "the map cannot be zeroed");
+          !s.ok()) {
+        return s;
+      }
+      continue;
+    }
+    if (write(server_.to.get(), &go, sizeof(go)) != sizeof(go)) {
+      if (absl::Status s =
+              EndInput(policy, false, "the fork server takes no input");
+          !s.ok()) {
+        return s;
+      }
+      continue;
+    }
+    uint32_t claimed = 0;
+    std::string why;
+    if (ReadWord(&claimed, absl::Now() + kForkDeadline, -1, &why) !=
+        Wait::kReady) {
+      if (absl::Status s = EndInput(policy, false, why); !s.ok()) return s;
+      continue;
+    }
+    Child child = FindChild(static_cast<int32_t>(claimed));
+    if (child.host_pid <= 0) {
+      return absl::InternalError("--afl: fork() for a pid");
+    }
+    if (!Tell(static_cast<uint32_t>(child.host_pid))) {
+      return ErrnoStatus("write to afl-fuzz (fd 199)");
+    }
+    // No deadline while the child lives (afl-fuzz times it out and kills
+    // it); once it is gone, or without a pidfd to tell, the grace period.
+    uint32_t status = 0;
+    const absl::Time deadline = child.pidfd.valid()
+                                    ? absl::InfiniteFuture()
+                                    : absl::Now() + kStatusGrace;
+    if (ReadWord(&status, deadline, child.pidfd.get(), &why) != Wait::kReady) {
+      if (absl::Status s = EndInput(policy, true, why); !s.ok()) return s;
+      continue;
+    }
+    if (pread(server_.shim_mem.get(), trace_bits_, used_,
+              static_cast<off_t>(server_.map_address)) !=
+        static_cast<ssize_t>(used_)) {
+      if (absl::Status s = EndInput(policy, true, "the map cannot be read");
+          !s.ok()) {
+        return s;
+      }
+      continue;
+    }
+    if (!Tell(status)) return ErrnoStatus("write to afl-fuzz (fd 199)");
+  }
 }
 
 absl::Status AflBridge::Impl::StageInput() {
@@ -574,96 +797,6 @@ absl::Status AflBridge::Impl::StageInput() {
     return ErrnoStatus("ftruncate the input's copy");
   }
   return absl::OkStatus();
-}
-
-bool AflBridge::Impl::Send(uint32_t word) {
-  return send(channel_.get(), &word, sizeof(word),
-              MSG_DONTWAIT | MSG_NOSIGNAL) == sizeof(word);
-}
-
-absl::Status AflBridge::Impl::EndInput(const Policy& policy, bool pid_sent,
-                                       absl::string_view why) {
-  if (!pid_sent && !Tell(static_cast<uint32_t>(NullPid()))) {
-    return ErrnoStatus("write to afl-fuzz (fd 199)");
-  }
-  sandbox_->Kill().IgnoreError();
-  absl::StatusOr<proto::Result> result = sandbox_->Wait();
-  int status = SIGKILL;
-  std::string what(why);
-  if (result.ok() && result->status() == proto::Result::VIOLATION) {
-    status = SIGSYS;
-    what = absl::StrCat("violation: ", result->violation().decoded());
-  } else if (result.ok() && what.empty()) {
-    what = proto::Result::Status_Name(result->status());
-  }
-  std::cerr << "sandbox-run: --afl: " << what
-            << "; the input counts as a crash (signal " << status
-            << ") and a fresh sandbox goes on\n";
-  // No coverage came back; one edge of its own (index 0, which the
-  // instrumentation leaves alone) so that afl-fuzz keeps the first such
-  // input as a crash of its own kind.
-  std::memset(trace_bits_, 0, used_);
-  trace_bits_[0] = 1;
-  if (!Tell(static_cast<uint32_t>(status))) {
-    return ErrnoStatus("write to afl-fuzz (fd 199)");
-  }
-  return Start(policy);
-}
-
-absl::Status AflBridge::Impl::Serve(const Policy& policy) {
-  if (absl::Status started = Start(policy); !started.ok()) return started;
-  for (;;) {
-    uint32_t go = 0;
-    if (!afl::ReadAll(afl::kControlFd, &go, sizeof(go)))
-      return absl::OkStatus();
-    if (absl::Status staged = StageInput(); !staged.ok()) return staged;
-    if (!Send(go)) {
-      if (absl::Status s = EndInput(policy, false, "the shim took no input");
-          !s.ok()) {
-        return s;
-      }
-      continue;
-    }
-    Record child = Receive(absl::Now() + kForkDeadline, -1);
-    if (child.kind != Record::Kind::kWord || child.fds.size() > 1) {
-      for (UniqueFd& fd : child.fds) internal::CloseUntrusted(std::move(fd));
-      if (absl::Status s = EndInput(
-              policy, false, child.why.empty() ? "no child pid" : child.why);
-          !s.ok()) {
-        return s;
-      }
-      continue;
-    }
-    UniqueFd pidfd;
-    if (!child.fds.empty()) pidfd = std::move(child.fds[0]);
-    const pid_t host_pid = HostPid(pidfd);
-    if (host_pid <= 0) return absl::InternalError("--afl: fork() for a pid");
-    if (!Tell(static_cast<uint32_t>(host_pid))) {
-      return ErrnoStatus("write to afl-fuzz (fd 199)");
-    }
-    // No deadline while the child lives (afl-fuzz times it out and kills
-    // it); once it is gone, or if there is no pidfd to tell, the grace.
-    const absl::Time deadline = host_pid == null_pid_
-                                    ? absl::Now() + kStatusGrace
-                                    : absl::InfiniteFuture();
-    Record status = Receive(deadline, host_pid == null_pid_ ? -1 : pidfd.get());
-    if (pidfd.valid() && host_pid == null_pid_) {
-      internal::CloseUntrusted(std::move(pidfd));
-    }
-    if (status.kind != Record::Kind::kWord || !status.fds.empty()) {
-      for (UniqueFd& fd : status.fds) internal::CloseUntrusted(std::move(fd));
-      if (absl::Status s = EndInput(policy, true,
-                                    status.kind == Record::Kind::kTimedOut
-                                        ? "no status after the child ended"
-                                        : status.why);
-          !s.ok()) {
-        return s;
-      }
-      continue;
-    }
-    std::memcpy(trace_bits_, map_, used_);
-    if (!Tell(status.word)) return ErrnoStatus("write to afl-fuzz (fd 199)");
-  }
 }
 
 AflBridge::AflBridge(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

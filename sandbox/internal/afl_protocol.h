@@ -1,7 +1,7 @@
 // What sandbox-run --afl's bridge (sandbox/afl_bridge.cc) and its shim in
 // the sandbox (afl_shim_main.cc) agree on: AFL++ 4.04c's fork-server
 // constants, where the shim's descriptors sit, and whole reads and writes
-// of pipes. Header-only and libc-only, for the static shim.
+// of afl-fuzz's pipes. Header-only and libc-only, for the static shim.
 
 #ifndef SANDBOX_INTERNAL_AFL_PROTOCOL_H_
 #define SANDBOX_INTERNAL_AFL_PROTOCOL_H_
@@ -17,10 +17,8 @@ namespace sandbox::internal::afl {
 // (it writes).
 constexpr int kControlFd = 198;
 constexpr int kStatusFd = 199;
-// The shim's SOCK_SEQPACKET channel to the bridge, and the memfd each
-// input's coverage is copied into.
+// The shim's SOCK_SEQPACKET channel to the bridge, for its one record.
 constexpr int kShimChannelFd = 3;
-constexpr int kShimMapFd = 4;
 // The largest map bridged.
 constexpr size_t kMaxMapBytes = size_t{1} << 30;
 
