@@ -481,8 +481,16 @@ absl::Status AflBridge::Impl::Spawn(const Policy& policy) {
                      Alive(fds[0]) && Alive(fds[1]);
   const int error = errno;
   for (UniqueFd& fd : fds) internal::CloseUntrusted(std::move(fd));
+  if (n == 0) {
+    // The shim ended first: the sandbox says how.
+    absl::StatusOr<std::optional<proto::Result>> result =
+        sandbox_->WaitFor(absl::Seconds(5));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--afl: the shim ended before it started the program: ",
+        result.ok() && result->has_value() ? (*result)->ShortDebugString()
+                                           : "still running"));
+  }
   if (!bound) {
-    errno = error;
     return absl::FailedPreconditionError(absl::StrCat(
         "--afl: the shim's record (", n, " bytes, pids ", shim, " and ",
         program, ") names no process of the sandbox, or /proc/<pid>/mem ",

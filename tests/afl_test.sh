@@ -8,6 +8,8 @@
 # bridge reports, and must then get the status), and none of the side effects the target tries from its
 # seeds (a file written in a host directory, a socket, the host's System V
 # segment, a descriptor beyond its stdio) -- each would have aborted it.
+# Then a hostile fork server (tests/afl/liar.c) that names a host pid as
+# its child and never answers.
 #   afl_test.sh SANDBOX_RUN SOURCE_DIR
 set -euo pipefail
 sandbox_run=$1
@@ -116,6 +118,31 @@ fuzz() {
 
 fuzz file @@
 fuzz stdin
+
+# A fork server that lies about its child's pid, naming a host process,
+# and never sends a status: afl-fuzz times the input out and kills what the
+# bridge reported -- the real child, by the kernel's list -- and the bridge
+# ends the sandbox once the child is gone and no status came. The host
+# process lives, and afl-fuzz does not hang.
+sleep 600 &
+victim=$!
+cc -O1 -DHOST_PID="$victim" -o "$work/liar" "$src/tests/afl/liar.c"
+mkdir "$work/in-liar"
+printf hello >"$work/in-liar/hello"
+start=$(date +%s)
+timeout 120 afl-fuzz -i "$work/in-liar" -o "$work/out-liar" -V 5 -t 200 -- \
+  "$sandbox_run" --afl --policy "$work/policy.textproto" \
+  --ro-bind "$work/liar:/liar" -- /liar >"$work/liar.log" 2>&1 || true
+took=$(( $(date +%s) - start ))
+if kill -0 "$victim" 2>/dev/null; then
+  echo "liar: host process $victim alive after afl-fuzz ($took s)"
+  kill "$victim"
+else
+  fail "liar: afl-fuzz killed host process $victim, named by the sandbox"
+fi
+[ "$took" -lt 110 ] || fail "liar: afl-fuzz hung"
+grep -q 'did not answer in time.*fresh sandbox goes on' "$work/liar.log" ||
+  { tail -20 "$work/liar.log"; fail "liar: the bridge did not end the silent sandbox"; }
 # Nothing of the bridge's left behind in /tmp.
 if ls -d /tmp/sandbox-afl.* 2>/dev/null | grep -q .; then
   ls -ld /tmp/sandbox-afl.* | while read -r line; do
