@@ -46,6 +46,9 @@ run() {
 }
 
 echo "afl-fuzz $(afl-fuzz -h 2>&1 | grep -o '4\.[0-9a-z]*' | head -1), ${SECONDS_EACH} s per run, $(nproc) CPUs, $(uname -r)"
+# Other work on the machine moves execs/s more than the sandbox does: the
+# load goes with the figures.
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-6s %12s %8s %12s %8s %7s\n' round outside crash inside crash ratio
 ratios=()
 for round in $(seq 1 "$ROUNDS"); do
@@ -58,4 +61,5 @@ for round in $(seq 1 "$ROUNDS"); do
     "$in_eps" "$in_crash" "$ratio"
 done
 median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "median inside/outside: $median (runs in $OUT)"

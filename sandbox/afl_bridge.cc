@@ -151,9 +151,9 @@ class AflBridge::Impl {
     // the shim as a process of the sandbox: bound to that process.
     UniqueFd shim_mem;
     uint64_t map_address = 0;
-    // /proc/<host pid>/task/<host pid> of the fork server: its children
-    // file lists the host pids of what it forked.
-    UniqueFd task_dir;
+    // /proc/<host pid>/task/<host pid>/children of the fork server: the
+    // host pids of what it forked, read afresh from offset 0 each time.
+    UniqueFd children;
   };
   // A child as afl-fuzz may kill it.
   struct Child {
@@ -467,19 +467,21 @@ absl::Status AflBridge::Impl::Spawn(const Policy& policy) {
     shim = SandboxPid(fds[0], sandbox_depth_);
     program = SandboxPid(fds[1], sandbox_depth_);
   }
+  int error = 0;
   if (shim > 0 && program > 0) {
     server_.shim_mem.reset(
         open(absl::StrCat("/proc/", shim, "/mem").c_str(), O_RDWR | O_CLOEXEC));
-    server_.task_dir.reset(
-        open(absl::StrCat("/proc/", program, "/task/", program).c_str(),
-             O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!server_.shim_mem.valid()) error = errno;
+    server_.children.reset(open(
+        absl::StrCat("/proc/", program, "/task/", program, "/children").c_str(),
+        O_RDONLY | O_CLOEXEC));
+    if (!server_.children.valid() && error == 0) error = errno;
     server_.map_address = address;
   }
   // Opened while both were alive: the files are theirs, whatever their
   // pids name later.
-  const bool bound = server_.shim_mem.valid() && server_.task_dir.valid() &&
+  const bool bound = server_.shim_mem.valid() && server_.children.valid() &&
                      Alive(fds[0]) && Alive(fds[1]);
-  const int error = errno;
   for (UniqueFd& fd : fds) internal::CloseUntrusted(std::move(fd));
   if (n == 0) {
     // The shim ended first: the sandbox says how.
@@ -493,8 +495,10 @@ absl::Status AflBridge::Impl::Spawn(const Policy& policy) {
   if (!bound) {
     return absl::FailedPreconditionError(absl::StrCat(
         "--afl: the shim's record (", n, " bytes, pids ", shim, " and ",
-        program, ") names no process of the sandbox, or /proc/<pid>/mem ",
-        "cannot be opened: ", strerror(error)));
+        program, ") names no live process of the sandbox",
+        error != 0 ? absl::StrCat(", or its /proc files cannot be opened: ",
+                                  strerror(error))
+                   : ""));
   }
   return absl::OkStatus();
 }
@@ -632,11 +636,8 @@ pid_t AflBridge::Impl::NullPid() {
 AflBridge::Impl::Child AflBridge::Impl::FindChild(int32_t claimed) {
   Child child;
   child.host_pid = NullPid();
-  UniqueFd file(
-      openat(server_.task_dir.get(), "children", O_RDONLY | O_CLOEXEC));
-  if (!file.valid()) return child;
   char text[4096];
-  const ssize_t n = read(file.get(), text, sizeof(text) - 1);
+  const ssize_t n = pread(server_.children.get(), text, sizeof(text) - 1, 0);
   if (n <= 0) return child;  // already reaped: nothing to kill
   std::vector<pid_t> pids;
   for (absl::string_view field :

@@ -8,28 +8,29 @@
 // What crosses: afl-fuzz's control and status pipes (descriptors 198 and
 // 199) end here; afl-fuzz's System V coverage map (__AFL_SHM_ID) is attached
 // here, in the host's IPC namespace, and never enters the sandbox. Inside,
-// sandbox-afl-shim (afl_shim_main.cc) makes a map in the sandbox's own IPC
-// namespace for the program and starts it with fork-server pipes of its
-// own; each input's coverage comes back through a memfd the bridge made
-// (sealed against shrinking, so the sandbox cannot fault the host) and is
-// copied into afl-fuzz's map. The @@ file is a copy the bridge makes of
-// afl-fuzz's before each input, bound read-only at the path afl-fuzz named;
-// a test case on stdin is afl-fuzz's file reopened read-only.
+// sandbox-afl-shim (internal/afl_shim_main.cc) makes a map in the sandbox's
+// own IPC namespace for the program, starts it with pipes to the bridge on
+// 198 and 199, sends one record (the map's address, pidfds of itself and
+// the program) and then only waits. Per input the bridge zeroes that map
+// and copies it into afl-fuzz's through /proc/<shim>/mem, opened while the
+// kernel named the shim as a process of the sandbox. The @@ file is a copy
+// the bridge writes before each input (afl-fuzz makes a new file for each),
+// bound read-only at the path afl-fuzz named; a test case on stdin is
+// afl-fuzz's file reopened read-only.
 //
 // afl-fuzz kills the pid the fork server reports when an input times out.
-// The pid the bridge reports is the host pid of the child, as the kernel
-// names it: the shim opens a pidfd of the child inside the sandbox and
-// passes it; the bridge reads the host pid from it and checks that it lies
-// in a pid namespace below the host's. Without one (the child already
-// reaped, or a sandbox that sent none), it reports a zombie of its own,
-// which a kill cannot hurt.
+// The bridge reports the host pid of the program's child from the kernel's
+// list of the fork server's children (by NSpid where it has several),
+// checked through a pidfd of the bridge's own to lie in the sandbox's pid
+// namespace; without one (the child already reaped) a zombie of its own,
+// which a kill cannot hurt. What the program claims is never passed on.
 //
-// Everything from the shim is hostile: records of exactly four bytes, any
-// descriptor closed unless it is the pidfd asked for, no wait without a
-// deadline once the child is gone. A sandbox that breaks the protocol, or
-// ends (a violation, a timeout of the policy), ends that input as a crash
-// (SIGSYS for a violation, else SIGKILL) and the bridge starts a fresh
-// sandbox, so afl-fuzz goes on.
+// Everything from the sandbox is hostile: words of four bytes gathered
+// under deadlines, no wait without one once the reported child is gone. A
+// sandbox that ends during an input (a violation, a timeout of the
+// policy), or breaks the protocol, ends that input as a crash (SIGSYS for
+// a violation, else SIGKILL) and the bridge starts a fresh sandbox, so
+// afl-fuzz goes on.
 
 #ifndef SANDBOX_AFL_BRIDGE_H_
 #define SANDBOX_AFL_BRIDGE_H_

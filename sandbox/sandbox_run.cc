@@ -103,16 +103,20 @@ Options:
                            --ro-bind ./target:/target -- /target @@
                        (or without @@: the input on stdin). afl-fuzz's
                        coverage map and pipes stay on the host; the @@ file
-                       is a copy bound read-only at its path. Needs the
-                       pid and IPC namespaces; adds to the policy the calls
-                       AFL's runtime and the in-sandbox shim make, unless a
-                       rule of the policy names them: clone fork wait4 kill
-                       shmget shmat shmdt shmctl execve pidfd_open pipe2
-                       dup2 sendmsg recvfrom rt_sigaction. A sandbox that
-                       ends during an input (a violation, --timeout) makes
-                       that input a crash (SIGSYS for a violation, else
-                       SIGKILL) and a fresh sandbox goes on; stderr (afl-fuzz
-                       shows it with AFL_DEBUG_CHILD=1) says why
+                       is a copy bound read-only at its path; the pid
+                       afl-fuzz kills on a timeout is the child's host pid
+                       as the kernel names it, never one the sandbox
+                       claims. Needs the pid and IPC namespaces; adds to
+                       the policy the calls AFL's runtime and the shim
+                       make, unless a rule of the policy names them: clone
+                       fork wait4 kill shmget shmat shmdt shmctl execve
+                       pidfd_open sendmsg rt_sigaction. A sandbox that ends
+                       during an input (a violation, --timeout) makes that
+                       input a crash (SIGSYS for a violation, else SIGKILL)
+                       and a fresh sandbox goes on; stderr (afl-fuzz shows
+                       it with AFL_DEBUG_CHILD=1) says why. Exits 0 when
+                       afl-fuzz closes its pipe, 125 when no sandbox or
+                       fork server can be started
   --result-json FILE   write the Result as JSON (protobuf field names)
   -v, --verbose        print the Result on stderr
   -h, --help           this text
