@@ -57,10 +57,14 @@ constexpr absl::Duration kStartDeadline = absl::Seconds(30);
 constexpr absl::Duration kForkDeadline = absl::Seconds(10);
 // Once the child is gone, its status must follow within this.
 constexpr absl::Duration kStatusGrace = absl::Seconds(5);
-// Environment afl-fuzz sets for sanitizers (abort_on_error, ...), which
-// decide whether a sanitizer's finding is a crash it sees.
-constexpr const char* kPassedEnvironment[] = {"ASAN_OPTIONS", "UBSAN_OPTIONS",
-                                              "MSAN_OPTIONS", "LSAN_OPTIONS"};
+// Environment afl-fuzz sets for its target: LD_BIND_NOW, so that the fork
+// server resolves every symbol once and no child pays for lazy binding
+// (page faults on the GOT, the resolver) per input; the sanitizers'
+// options (abort_on_error, ...), which decide whether a finding is a crash
+// afl-fuzz sees.
+constexpr const char* kPassedEnvironment[] = {"LD_BIND_NOW", "ASAN_OPTIONS",
+                                              "UBSAN_OPTIONS", "MSAN_OPTIONS",
+                                              "LSAN_OPTIONS"};
 // What AFL's runtime and the shim call, beyond what any program needs:
 // the fork server (fork, wait4, kill for persistent mode's SIGCONT), the
 // coverage map in the sandbox's own IPC namespace, the shim's start of the
