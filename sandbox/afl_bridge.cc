@@ -199,6 +199,7 @@ class AflBridge::Impl {
   std::string input_path_;  // afl-fuzz's @@ file
   std::string staging_dir_;
   UniqueFd staging_;  // its copy, bound read-only at input_path_
+  off_t staged_bytes_ = 0;
   int input_arg_ = -1;
   Command command_;
   std::unique_ptr<Sandbox> sandbox_;
@@ -397,13 +398,19 @@ absl::Status AflBridge::Impl::Spawn(const Policy& policy) {
     // A fresh file for each sandbox, bound read-only at afl-fuzz's path;
     // the directory and file go once the program has started (the mount
     // holds the file, and the bridge its descriptor).
-    char dir[] = "/tmp/sandbox-afl.XXXXXX";
-    if (mkdtemp(dir) == nullptr) return ErrnoStatus("mkdtemp(/tmp)");
+    // On tmpfs where there is one: it is rewritten for every input, and a
+    // disk file system would journal each truncation.
+    char shm_dir[] = "/dev/shm/sandbox-afl.XXXXXX";
+    char tmp_dir[] = "/tmp/sandbox-afl.XXXXXX";
+    char* dir = mkdtemp(shm_dir);
+    if (dir == nullptr) dir = mkdtemp(tmp_dir);
+    if (dir == nullptr) return ErrnoStatus("mkdtemp(/tmp)");
     staging_dir_ = dir;
     // Searchable, not listable: the sandbox user opens the file again by
     // path when it mounts it.
     if (chmod(dir, 0711) != 0) return ErrnoStatus("chmod(staging dir)");
     const std::string file = absl::StrCat(dir, "/input");
+    staged_bytes_ = 0;
     staging_.reset(open(file.c_str(),
                         O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
                         0644));
@@ -806,9 +813,10 @@ absl::Status AflBridge::Impl::StageInput() {
     }
     offset += n;
   }
-  if (ftruncate(staging_.get(), offset) != 0) {
+  if (offset != staged_bytes_ && ftruncate(staging_.get(), offset) != 0) {
     return ErrnoStatus("ftruncate the input's copy");
   }
+  staged_bytes_ = offset;
   return absl::OkStatus();
 }
 

@@ -144,8 +144,8 @@ fi
 grep -q 'did not answer in time.*fresh sandbox goes on' "$work/liar.log" ||
   { tail -20 "$work/liar.log"; fail "liar: the bridge did not end the silent sandbox"; }
 # Nothing of the bridge's left behind in /tmp.
-if ls -d /tmp/sandbox-afl.* 2>/dev/null | grep -q .; then
-  ls -ld /tmp/sandbox-afl.* | while read -r line; do
+if ls -d /tmp/sandbox-afl.* /dev/shm/sandbox-afl.* 2>/dev/null | grep -q .; then
+  ls -ld /tmp/sandbox-afl.* /dev/shm/sandbox-afl.* 2>/dev/null | while read -r line; do
     case "$line" in *" $(id -un) "*) fail "left behind: $line" ;; esac
   done
 fi
