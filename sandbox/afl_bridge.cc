@@ -172,6 +172,9 @@ class AflBridge::Impl {
   absl::Status Spawn(const Policy& policy);
   // The test case where the program reads it.
   absl::Status StageInput();
+  // Zeroes the map, tells the fork server `go` and reads the pid it
+  // claims for its child; false with `why` if the sandbox fails on the way.
+  bool Launch(uint32_t go, uint32_t* claimed, std::string* why);
   // Four bytes from the fork server, however they come; gives up when the
   // sandbox ends, or at `deadline`, which the end of `child_pidfd` (if
   // valid) brings forward to the grace period.
@@ -723,6 +726,22 @@ absl::Status AflBridge::Impl::EndInput(const Policy& policy, bool pid_sent,
   return Start(policy);
 }
 
+bool AflBridge::Impl::Launch(uint32_t go, uint32_t* claimed, std::string* why) {
+  // A clean map for the child, as afl-fuzz cleans its own.
+  if (pwrite(server_.shim_mem.get(), zeros_.data(), used_,
+             static_cast<off_t>(server_.map_address)) !=
+      static_cast<ssize_t>(used_)) {
+    *why = "the map cannot be zeroed";
+    return false;
+  }
+  if (write(server_.to.get(), &go, sizeof(go)) != sizeof(go)) {
+    *why = "the fork server takes no input";
+    return false;
+  }
+  return ReadWord(claimed, absl::Now() + kForkDeadline, -1, why) ==
+         Wait::kReady;
+}
+
 absl::Status AflBridge::Impl::Serve(const Policy& policy) {
   if (absl::Status started = Start(policy); !started.ok()) return started;
   for (;;) {
@@ -731,28 +750,22 @@ absl::Status AflBridge::Impl::Serve(const Policy& policy) {
       return absl::OkStatus();
     }
     if (absl::Status staged = StageInput(); !staged.ok()) return staged;
-    // A clean map for the child, as afl-fuzz cleans its own.
-    if (pwrite(server_.shim_mem.get(), zeros_.data(), used_,
-               static_cast<off_t>(server_.map_address)) !=
-        static_cast<ssize_t>(used_)) {
-      if (absl::Status s = EndInput(policy, false, "the map cannot be zeroed");
-          !s.ok()) {
-        return s;
-      }
-      continue;
-    }
-    if (write(server_.to.get(), &go, sizeof(go)) != sizeof(go)) {
-      if (absl::Status s =
-              EndInput(policy, false, "the fork server takes no input");
-          !s.ok()) {
-        return s;
-      }
-      continue;
-    }
+    // A sandbox that ends before its fork server names the child (its own
+    // RLIMIT_CPU, limits.cpu_time_seconds, counts every fork it makes, so a
+    // long run reaches it) gets the input again in a fresh one; a second
+    // end is the input's.
     uint32_t claimed = 0;
     std::string why;
-    if (ReadWord(&claimed, absl::Now() + kForkDeadline, -1, &why) !=
-        Wait::kReady) {
+    bool launched = Launch(go, &claimed, &why);
+    if (!launched) {
+      std::cerr << "sandbox-run: --afl: " << why
+                << " before the fork server named its child; the input goes "
+                   "to a fresh sandbox\n";
+      if (absl::Status s = Start(policy); !s.ok()) return s;
+      if (absl::Status staged = StageInput(); !staged.ok()) return staged;
+      launched = Launch(go, &claimed, &why);
+    }
+    if (!launched) {
       if (absl::Status s = EndInput(policy, false, why); !s.ok()) return s;
       continue;
     }
