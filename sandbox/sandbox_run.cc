@@ -23,6 +23,7 @@
 #include "absl/strings/str_split.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "sandbox/afl_bridge.h"
 #include "sandbox/internal/syscall_groups.h"
 #include "sandbox/internal/util.h"
 #include "sandbox/learn.h"
@@ -95,6 +96,27 @@ Options:
                        base and this run merges into it (no --policy);
                        run it again on other inputs to learn more. Still a
                        sandbox: namespaces, mounts and limits apply
+  --afl                be the fork server of afl-fuzz (AFL++ 4.04c) for
+                       PROGRAM built with afl-clang-fast, run in one sandbox
+                       whose own fork server forks a child per input:
+                         afl-fuzz -i IN -o OUT -- sandbox-run --afl
+                           --ro-bind ./target:/target -- /target @@
+                       (or without @@: the input on stdin). afl-fuzz's
+                       coverage map and pipes stay on the host; the @@ file
+                       is a copy bound read-only at its path; the pid
+                       afl-fuzz kills on a timeout is the child's host pid
+                       as the kernel names it, never one the sandbox
+                       claims. Needs the pid and IPC namespaces; adds to
+                       the policy the calls AFL's runtime and the shim
+                       make, unless a rule of the policy names them: clone
+                       fork wait4 kill shmget shmat shmdt shmctl execve
+                       pidfd_open sendmsg rt_sigaction. A sandbox that ends
+                       during an input (a violation, --timeout) makes that
+                       input a crash (SIGSYS for a violation, else SIGKILL)
+                       and a fresh sandbox goes on; stderr (afl-fuzz shows
+                       it with AFL_DEBUG_CHILD=1) says why. Exits 0 when
+                       afl-fuzz closes its pipe, 125 when no sandbox or
+                       fork server can be started
   --result-json FILE   write the Result as JSON (protobuf field names)
   -v, --verbose        print the Result on stderr
   -h, --help           this text
@@ -130,6 +152,7 @@ struct Options {
   std::string seccomp_profile;
   bool export_seccomp_profile = false;
   std::string learn_path;
+  bool afl = false;
   std::vector<FlagEdit> edits;
   std::string result_json;
   bool verbose = false;
@@ -143,15 +166,20 @@ struct Options {
   std::exit(kExitSetupFailed);
 }
 
-// The shipped default policy, relative to this executable: build/bin and
-// <prefix>/bin both have ../share/sandbox/policies beside them.
-std::string DefaultPolicyPath() {
+// `name` relative to the directory of this executable.
+std::string SiblingPath(absl::string_view name) {
   char self[PATH_MAX];
   const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
   if (n <= 0) Die("cannot find own executable (/proc/self/exe)");
   std::string dir(self, n);
   dir.resize(dir.rfind('/'));
-  return dir + "/../share/sandbox/policies/default.textproto";
+  return absl::StrCat(dir, "/", name);
+}
+
+// The shipped default policy, relative to this executable: build/bin and
+// <prefix>/bin both have ../share/sandbox/policies beside them.
+std::string DefaultPolicyPath() {
+  return SiblingPath("../share/sandbox/policies/default.textproto");
 }
 
 std::pair<std::string, std::string> SplitPair(absl::string_view value) {
@@ -314,6 +342,8 @@ Options ParseFlags(int argc, char** argv, proto::Policy& overrides,
       options.export_seccomp_profile = true;
     } else if (arg == "--learn") {
       options.learn_path = value_of(arg);
+    } else if (arg == "--afl") {
+      options.afl = true;
     } else {
       Die(absl::StrCat("unknown option '", arg, "' (see --help)"));
     }
@@ -324,6 +354,10 @@ Options ParseFlags(int argc, char** argv, proto::Policy& overrides,
   }
   if (options.export_seccomp_profile && !options.learn_path.empty()) {
     Die("--export-seccomp-profile and --learn: choose one");
+  }
+  if (options.afl &&
+      (options.export_seccomp_profile || !options.learn_path.empty())) {
+    Die("--afl: not with --learn or --export-seccomp-profile");
   }
   if (options.argv.empty() && !options.export_seccomp_profile) {
     Die("no program given (see --help)");
@@ -580,6 +614,15 @@ int Main(int argc, char** argv) {
       builder->AllowGroup(static_cast<proto::SyscallGroup>(group));
     }
   }
+  // --afl: the bridge's binds, environment and calls, checked by Build()
+  // with the rest.
+  std::unique_ptr<AflBridge> afl;
+  if (options.afl) {
+    absl::StatusOr<std::unique_ptr<AflBridge>> bridge = AflBridge::Create(
+        options.argv, SiblingPath("sandbox-afl-shim"), policy);
+    if (!bridge.ok()) Die(bridge.status().ToString());
+    afl = *std::move(bridge);
+  }
   absl::StatusOr<Policy> built = builder->Build();
   if (!built.ok()) {
     // The file's own mistakes keep their line:column; if the file alone is
@@ -602,6 +645,11 @@ int Main(int argc, char** argv) {
   }
   if (!options.learn_path.empty()) {
     return RunLearning(options, *builder, previous);
+  }
+  if (afl != nullptr) {
+    const absl::Status served = afl->Serve(*built);
+    if (!served.ok()) Die(served.ToString());
+    return 0;
   }
 
   Command command;

@@ -284,6 +284,15 @@ TEST(CliTest, BadLimitFlagsExit125) {
   }
 }
 
+// --afl is afl-fuzz's fork server; anywhere else it says how to run it
+// rather than start a sandbox. tests/afl_test.sh runs it under afl-fuzz.
+TEST(CliTest, AflOutsideAflFuzzSaysHowToRunIt) {
+  CliRun run = RunCli({"--afl", "--", "/bin/true"});
+  EXPECT_EQ(run.exit_status, 125);
+  EXPECT_THAT(run.err, HasSubstr("not afl-fuzz's fork-server pipe"));
+  EXPECT_THAT(run.err, HasSubstr("afl-fuzz -i IN -o OUT"));
+}
+
 TEST(CliTest, HelpDocumentsEveryFlagAndExitStatus) {
   CliRun run = RunCli({"--help"});
   EXPECT_EQ(run.exit_status, 0);
@@ -293,7 +302,7 @@ TEST(CliTest, HelpDocumentsEveryFlagAndExitStatus) {
         "--net",         "--hostname", "--env",      "--cwd",
         "--result-json", "-v",         "124",        "--end-on-limit",
         "125",           "126",        "127",        "159",
-        "128+N"}) {
+        "128+N",         "--afl"}) {
     EXPECT_THAT(run.out, HasSubstr(flag));
   }
 }

@@ -14,6 +14,7 @@ packages=(
   # Real programs the tests run in sandboxes (learn mode, Docker's profile)
   file libxml2-utils python3 gzip tar
   clang libclang-rt-14-dev  # tests/fuzz: libFuzzer, ASan, UBSan
+  afl++  # sandbox-run --afl: tests/afl_test.sh, bench/afl_compare.sh
   # tests/qemu_cgroup_v2.sh: a qemu guest with a cgroup v2 kernel
   qemu-system-x86 busybox-static cpio xz-utils
 )
