@@ -70,6 +70,12 @@
 // unlinkat, newfstatat, lseek. A call it lacks is a violation of the
 // template, which ends the sandbox; Create() says which.
 //
+// The policy's limits are the sandbox's, not an input's: memory and pids
+// cap the template and the input together; wall_time ends the sandbox (the
+// next Run() starts a new one); cpu_time is per process, so the template's
+// own grows over the inputs it serves (some 10 µs each) until it too ends
+// the sandbox.
+//
 // The template itself. It is not dumpable once it serves (an input cannot
 // read or write its memory through /proc), and it blocks every signal an
 // input could send it but SIGKILL and SIGSTOP; an input that kills it ends

@@ -61,6 +61,20 @@ std::vector<FdMapping> FdPlan(const Command& command) {
   return fds;
 }
 
+// The process (thread group) of thread `tid` of our pid namespace, from
+// /proc/<tid>/status; -1 if it cannot be read.
+pid_t ThreadGroupOf(pid_t tid) {
+  const std::string path = absl::StrCat("/proc/", tid, "/status");
+  UniqueFd status(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!status) return -1;
+  char text[1024];
+  const ssize_t got = read(status.get(), text, sizeof(text) - 1);
+  if (got <= 0) return -1;
+  text[got] = '\0';
+  const char* line = strstr(text, "\nTgid:");
+  return line != nullptr ? static_cast<pid_t>(atoi(line + 6)) : -1;
+}
+
 bool WantsCgroup(const Policy& policy) {
   const proto::Limits& limits = policy.proto().limits();
   return policy.limits().memory > 0 || limits.pids() > 0 || limits.cpus() > 0;
@@ -880,13 +894,17 @@ void Sandbox::Impl::ReadNotification() {
   if (keep_template_ && listener_sender_ > 0 &&
       static_cast<pid_t>(notification.pid) != listener_sender_ &&
       notification.pid != 0) {
-    // An input's process (SpawnTemplate): it alone dies. The pidfd is of the
-    // caller if the notification is still pending after it was opened (a
-    // waiting caller cannot have exited and had its pid reused). A thread
-    // other than a leader has no pidfd (EINVAL before Linux 6.9): then the
-    // whole sandbox goes, as without a template.
-    UniqueFd caller(static_cast<int>(
-        syscall(SYS_pidfd_open, static_cast<pid_t>(notification.pid), 0)));
+    // An input's process (SpawnTemplate): it alone dies, all its threads.
+    // The pidfd is of the caller's process if the notification is still
+    // pending after it was opened (a waiting thread cannot have exited, nor
+    // its process, and had its id reused). A thread of the template, or a
+    // caller whose process is unknown, ends the whole sandbox, as without a
+    // template.
+    const pid_t process = ThreadGroupOf(static_cast<pid_t>(notification.pid));
+    UniqueFd caller;
+    if (process > 0 && process != listener_sender_) {
+      caller.reset(static_cast<int>(syscall(SYS_pidfd_open, process, 0)));
+    }
     if (ioctl(notify_.get(), SECCOMP_IOCTL_NOTIF_ID_VALID, &notification.id) !=
         0) {
       return;  // the caller died (its call never ran)

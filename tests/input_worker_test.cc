@@ -21,6 +21,7 @@
 #include <cstring>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -101,6 +102,13 @@ int RunInput(const uint8_t* data, size_t size) {
     case 'v': {  // a call the tests' policy forbids
       struct utsname name;
       return static_cast<int>(syscall(SYS_uname, &name));
+    }
+    case 'V': {  // the forbidden call from a second thread
+      std::thread([] {
+        struct utsname name;
+        syscall(SYS_uname, &name);
+      }).join();
+      return 0;
     }
     case 'm': {  // far beyond the memory limit
       const size_t bytes = size_t{1} << 30;
@@ -272,6 +280,12 @@ TEST_P(InputWorkerTest, EachOutcomeIsReportedAndTheTemplateServesOn) {
   ASSERT_TRUE(violation.violation.has_value());
   EXPECT_EQ(violation.violation->syscall(), "uname");
   EXPECT_THAT(violation.violation->decoded(), HasSubstr("uname("));
+
+  // From a thread of the input: still the input alone.
+  InputResult threaded = MustRun(*inputs, "V");
+  EXPECT_EQ(threaded.outcome, InputOutcome::kViolation) << threaded.detail;
+  ASSERT_TRUE(threaded.violation.has_value());
+  EXPECT_EQ(threaded.violation->syscall(), "uname");
 
   const absl::Time before_timeout = absl::Now();
   InputResult timeout = MustRun(*inputs, "t");
@@ -464,6 +478,7 @@ constexpr const char* kLies[] = {
     "silent",    // no report at all, and reading nothing
     "huge",      // a frame announcing 1 TiB
     "close",     // hangs up
+    "fd",        // a descriptor (its own stdin) before the report
 };
 
 int RunHostile(const char* mode) {
@@ -515,6 +530,9 @@ int RunHostile(const char* mode) {
       for (;;) pause();
     } else if (lie == "close") {
       return 0;
+    } else if (lie == "fd") {
+      (void)comms.SendFd(0).ok();
+      send(reply, sizeof(reply));
     }
   }
 }
@@ -550,6 +568,12 @@ TEST_P(HostileTemplateTest, TheHostNeitherHangsNorBelievesIt) {
       // A new sandbox each time.
       EXPECT_EQ((*inputs)->starts(), i + 1);
     }
+  }
+  // What it sent is closed on a thread of the library's (a last close can
+  // block): soon, not necessarily by now.
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (CountHostFds() != fds && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
   }
   EXPECT_EQ(CountHostFds(), fds);
 }
