@@ -8,6 +8,7 @@
 #include <fstream>
 #include <utility>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "sandbox/internal/input_server.h"
@@ -28,15 +29,28 @@ size_t PageRound(size_t bytes) {
   return (bytes + page - 1) / page * page;
 }
 
-// Locks down (when the policy defers seccomp), then serves.
+// Locks down (when the policy defers seccomp), then serves; tells the host
+// why if it cannot.
 absl::Status LockDownAndServe(Comms& comms, const InputFunction& fn) {
-  SBX_ASSIGN_OR_RETURN(internal::InputServerSetup setup,
-                       internal::ReceiveInputSetup(comms));
-  if (absl::Status locked = LockDown();
-      !locked.ok() && locked.code() != absl::StatusCode::kFailedPrecondition) {
-    return locked;
-  }
-  return internal::ServeInputsOn(comms, setup, fn);
+  absl::Status served = [&]() -> absl::Status {
+    SBX_ASSIGN_OR_RETURN(internal::InputServerSetup setup,
+                         internal::ReceiveInputSetup(comms));
+    if (absl::Status locked = LockDown();
+        !locked.ok() &&
+        locked.code() != absl::StatusCode::kFailedPrecondition) {
+      return locked;
+    }
+    return internal::ServeInputsOn(comms, setup, fn);
+  }();
+  internal::ReportInputServerFailure(comms, served);
+  return served;
+}
+
+// What a failing template said (kFailed), escaped: its words, not ours.
+std::string FailureMessage(Comms& comms) {
+  absl::StatusOr<std::string> message = comms.RecvString();
+  if (!message.ok()) return "(no message)";
+  return absl::CHexEscape(message->substr(0, internal::kMaxFailureMessage));
 }
 
 // "oom_kill N" in a memory.events or memory.oom_control file; -1 if absent.
@@ -205,6 +219,10 @@ absl::Status InputSandbox::Start() {
           absl::StrCat("a ready message of ", ready->size(), " bytes"));
     }
     memcpy(&reply, ready->data(), sizeof(reply));
+    if (reply.kind == static_cast<uint32_t>(InputReplyKind::kFailed)) {
+      return failed(
+          absl::StrCat("the template reported: ", FailureMessage(comms)));
+    }
     if (reply.sequence != 0 ||
         reply.kind != static_cast<uint32_t>(InputReplyKind::kReady)) {
       return failed("a malformed ready message");
@@ -298,6 +316,10 @@ absl::StatusOr<InputResult> InputSandbox::Run(absl::Span<const uint8_t> input) {
                               "); the sandbox was killed"));
   }
   memcpy(&reply, bytes->data(), sizeof(reply));
+  if (reply.kind == static_cast<uint32_t>(InputReplyKind::kFailed)) {
+    return ended(absl::StrCat("the template stopped serving; it reported: ",
+                              FailureMessage(comms)));
+  }
   const uint64_t output_capacity = PageRound(options_.max_output_bytes);
   const auto kind = static_cast<InputReplyKind>(reply.kind);
   bool valid = reply.sequence == request.sequence &&

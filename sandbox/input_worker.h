@@ -10,9 +10,7 @@
 //     return 0;           // the child's exit code
 //   }
 //
-//   int main(int argc, char** argv) {
-//     if (!sandbox::RegisterInputWorker("parse", FuzzOne).ok()) return 1;
-//     if (!sandbox::InitForkServer(argc, argv).ok()) return 1;
+//   absl::Status FuzzCorpus(const std::vector<std::string>& corpus) {
 //     SBX_ASSIGN_OR_RETURN(sandbox::PolicyBuilder builder,
 //                          sandbox::PolicyBuilder::Default());
 //     SBX_ASSIGN_OR_RETURN(sandbox::Policy policy, builder.Build());
@@ -24,10 +22,18 @@
 //                            inputs->Run(input));
 //       if (result.outcome != sandbox::InputOutcome::kOk) Keep(input);
 //     }
+//     return absl::OkStatus();
+//   }
+//
+//   int main(int argc, char** argv) {
+//     if (!sandbox::RegisterInputWorker("parse", FuzzOne).ok()) return 1;
+//     if (!sandbox::InitForkServer(argc, argv).ok()) return 1;
+//     return FuzzCorpus(ReadCorpus(argv[1])).ok() ? 0 : 1;
 //   }
 //
 // Exec style, a program that links the library: after its own
-// initialisation it calls ServeInputs(FuzzOne), which never returns; the
+// initialisation it calls ServeInputs(FuzzOne), which returns only on an
+// error; the
 // host creates the InputSandbox with {.argv = {"/path/to/program"}}.
 //
 // What each input gets. A fork of the template as it was when it started

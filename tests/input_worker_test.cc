@@ -353,8 +353,12 @@ TEST_P(InputWorkerTest, TheTemplateSurvivesAThousandInputsWithoutLeaks) {
   EXPECT_EQ(counts[static_cast<int>(InputOutcome::kTimeout)], 5);
   EXPECT_EQ(inputs->starts(), 1);
   EXPECT_EQ(CountHostFds(), fds);
+  const pid_t sandbox_pid = inputs->sandbox()->pid();
   inputs.reset();
   EXPECT_EQ(CountHostFds(), fds_before);
+  // The sandbox is gone with it, reaped.
+  EXPECT_EQ(kill(sandbox_pid, 0), -1);
+  EXPECT_EQ(errno, ESRCH);
 }
 
 TEST_P(InputWorkerTest, AnInputsMemoryWritesAreInvisibleToTheNext) {
@@ -465,6 +469,19 @@ TEST(InputSandboxTest, ATemplateThatBreaksThePolicyFailsCreateNamingTheCall) {
                                HasSubstr("rt_sigtimedwait")));
 }
 
+TEST(InputSandboxTest, ATemplateThatCannotServeSaysWhy) {
+  PolicyBuilder builder = DefaultPolicyBuilder();
+  RemoveSyscalls(builder, {"prctl"});
+  builder.BlockSyscallWithErrno("prctl", EPERM);
+  builder.mutable_proto().mutable_seccomp()->set_defer_until_lockdown(true);
+  EXPECT_THAT(
+      InputSandbox::Create(BuildOrFail(builder),
+                           TemplateCommand(Flavour::kZygote), TestOptions()),
+      StatusIs(absl::StatusCode::kInternal,
+               HasSubstr("the template reported: input server: "
+                         "prctl(PR_SET_CHILD_SUBREAPER)")));
+}
+
 // --- A hostile template: this binary as `--hostile MODE`. ---
 
 // The lies, each answered in place of a real report.
@@ -479,6 +496,7 @@ constexpr const char* kLies[] = {
     "huge",      // a frame announcing 1 TiB
     "close",     // hangs up
     "fd",        // a descriptor (its own stdin) before the report
+    "failed",    // a failure with a 1 MiB message
 };
 
 int RunHostile(const char* mode) {
@@ -530,6 +548,10 @@ int RunHostile(const char* mode) {
       for (;;) pause();
     } else if (lie == "close") {
       return 0;
+    } else if (lie == "failed") {
+      reply.kind = static_cast<uint32_t>(internal::InputReplyKind::kFailed);
+      send(reply, sizeof(reply));
+      (void)comms.SendString(std::string(1 << 20, '\n')).ok();
     } else if (lie == "fd") {
       (void)comms.SendFd(0).ok();
       send(reply, sizeof(reply));

@@ -290,6 +290,16 @@ absl::Status ServeInputsOn(
   }
 }
 
+void ReportInputServerFailure(Comms& comms, const absl::Status& why) {
+  if (why.ok() || why.code() == absl::StatusCode::kUnavailable) return;
+  InputReply reply = {};
+  reply.kind = static_cast<uint32_t>(InputReplyKind::kFailed);
+  reply.value = static_cast<int32_t>(why.code());
+  if (SendReply(comms, reply).ok()) {
+    (void)comms.SendString(why.message().substr(0, kMaxFailureMessage)).ok();
+  }
+}
+
 void WriteInputOutputInChild(absl::Span<const uint8_t> output) {
   if (g_child_state == nullptr) return;
   const size_t size = std::min(output.size(), g_output_capacity);

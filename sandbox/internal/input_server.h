@@ -58,7 +58,13 @@ enum class InputReplyKind : uint32_t {
   kTimedOut = 4,
   // A C++ allocation failed in the input (the new_handler ran).
   kOutOfMemory = 5,
+  // The template cannot serve (value: an absl::StatusCode); a SendString
+  // with the message follows, then the template ends.
+  kFailed = 6,
 };
+
+// The longest failure message a template sends (ReportInputServerFailure).
+inline constexpr size_t kMaxFailureMessage = 1024;
 
 // Set in InputReply::flags.
 inline constexpr uint32_t kInputTmpNotEmptied = 1;
@@ -91,6 +97,10 @@ struct InputServerSetup {
 [[nodiscard]] absl::Status ServeInputsOn(
     Comms& comms, InputServerSetup& setup,
     const std::function<int(const uint8_t*, size_t)>& fn);
+
+// Tells the host why the template stops serving (best effort: the channel
+// may be what failed). Not for Unavailable (the host went).
+void ReportInputServerFailure(Comms& comms, const absl::Status& why);
 
 // WriteInputOutput() in an input's process; nothing elsewhere.
 void WriteInputOutputInChild(absl::Span<const uint8_t> output);
