@@ -14,12 +14,11 @@
 //     SBX_ASSIGN_OR_RETURN(sandbox::PolicyBuilder builder,
 //                          sandbox::PolicyBuilder::Default());
 //     SBX_ASSIGN_OR_RETURN(sandbox::Policy policy, builder.Build());
-//     SBX_ASSIGN_OR_RETURN(std::unique_ptr<sandbox::InputSandbox> inputs,
-//                          sandbox::InputSandbox::Create(
-//                              policy, {.worker = "parse"}));
+//     SBX_ASSIGN_OR_RETURN(
+//         std::unique_ptr<sandbox::InputSandbox> inputs,
+//         sandbox::InputSandbox::Create(policy, {.worker = "parse"}));
 //     for (const std::string& input : corpus) {
-//       SBX_ASSIGN_OR_RETURN(sandbox::InputResult result,
-//                            inputs->Run(input));
+//       SBX_ASSIGN_OR_RETURN(sandbox::InputResult result, inputs->Run(input));
 //       if (result.outcome != sandbox::InputOutcome::kOk) Keep(input);
 //     }
 //     return absl::OkStatus();
@@ -33,8 +32,8 @@
 //
 // Exec style, a program that links the library: after its own
 // initialisation it calls ServeInputs(FuzzOne), which returns only on an
-// error; the
-// host creates the InputSandbox with {.argv = {"/path/to/program"}}.
+// error; the host creates the InputSandbox with
+// {.argv = {"/path/to/program"}}.
 //
 // What each input gets. A fork of the template as it was when it started
 // serving: what one input does to memory (its own, the heap, globals) the
