@@ -236,10 +236,17 @@ int main(int argc, char** argv) {
                absl::SimpleAtoi(argv[i + 1], &seed)) {
       ++i;
     } else {
-      std::fprintf(stderr,
+      const bool help = arg == "--help" || arg == "-h";
+      std::fprintf(help ? stdout : stderr,
                    "usage: fuzz_harness [--corpus DIR] [--crashes DIR] "
-                   "[--runs N] [--seed N]\n");
-      return 1;
+                   "[--runs N] [--seed N]\n"
+                   "  --corpus DIR   inputs to mutate (default: seeds made in "
+                   "a temp dir)\n"
+                   "  --crashes DIR  where failing inputs are kept, as "
+                   "crash-<hash> (default: a new temp dir)\n"
+                   "  --runs N       inputs to run (default 20000)\n"
+                   "  --seed N       the mutator's seed (default 1)\n");
+      return help ? 0 : 1;
     }
   }
   std::string seed_dir;  // made here, removed at the end

@@ -81,6 +81,10 @@
 // own grows over the inputs it serves (some 10 µs each) until it too ends
 // the sandbox.
 //
+// The template should be single-threaded when it serves: an input is a
+// fork, which holds only the forking thread (locks other threads held stay
+// held in it).
+//
 // The template itself. It is not dumpable once it serves (an input cannot
 // read or write its memory through /proc), and it blocks every signal an
 // input could send it but SIGKILL and SIGSTOP; an input that kills it ends
