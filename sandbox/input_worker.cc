@@ -1,7 +1,11 @@
 #include "sandbox/input_worker.h"
 
+#include <linux/audit.h>
+#include <linux/seccomp.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -11,7 +15,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "sandbox/internal/bpf_evaluator.h"
 #include "sandbox/internal/input_server.h"
+#include "sandbox/internal/policy_internal.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/status_macros.h"
 #include "sandbox/worker.h"
@@ -51,6 +57,17 @@ std::string FailureMessage(Comms& comms) {
   absl::StatusOr<std::string> message = comms.RecvString();
   if (!message.ok()) return "(no message)";
   return absl::CHexEscape(message->substr(0, internal::kMaxFailureMessage));
+}
+
+// Whether `policy`'s filter allows `nr` with these first arguments.
+bool Allows(const Policy& policy, int nr, uint64_t arg0) {
+  struct seccomp_data data = {};
+  data.nr = nr;
+  data.arch = AUDIT_ARCH_X86_64;
+  data.args[0] = arg0;
+  data.args[1] = sizeof(cpu_set_t);
+  return EvaluateSeccomp(internal::StateOf(policy).seccomp.instructions,
+                         data) == SECCOMP_RET_ALLOW;
 }
 
 // "oom_kill N" in a memory.events or memory.oom_control file; -1 if absent.
@@ -170,6 +187,13 @@ absl::Status InputSandbox::Start() {
   InputConfig config = {};
   config.magic = internal::kInputConfigMagic;
   config.flags = options_.clean_tmp ? internal::kInputCleanTmp : 0;
+  // Both calls as the template makes them: on itself (0) and on an input
+  // (any pid of the sandbox's; 2 stands for them).
+  if (Allows(policy_, __NR_sched_getaffinity, 0) &&
+      Allows(policy_, __NR_sched_setaffinity, 0) &&
+      Allows(policy_, __NR_sched_setaffinity, 2)) {
+    config.flags |= internal::kInputPinTemplate;
+  }
   config.input_capacity = PageRound(options_.max_input_bytes);
   config.output_capacity = PageRound(options_.max_output_bytes);
   config.timeout_ns =
