@@ -81,6 +81,11 @@
 // own grows over the inputs it serves (some 10 µs each) until it too ends
 // the sandbox.
 //
+// CPUs. When the policy allows sched_getaffinity and sched_setaffinity (the
+// default policy does), the template stays on the CPU it started serving on
+// and gives each input every CPU it had: its forks then flush only that
+// CPU's TLB, not every CPU's (about half the round trip in a VM).
+//
 // The template should be single-threaded when it serves: an input is a
 // fork, which holds only the forking thread (locks other threads held stay
 // held in it).
