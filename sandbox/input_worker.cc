@@ -187,11 +187,9 @@ absl::Status InputSandbox::Start() {
   InputConfig config = {};
   config.magic = internal::kInputConfigMagic;
   config.flags = options_.clean_tmp ? internal::kInputCleanTmp : 0;
-  // Both calls as the template makes them: on itself (0) and on an input
-  // (any pid of the sandbox's; 2 stands for them).
+  // Both calls as the template and each input make them, on themselves.
   if (Allows(policy_, __NR_sched_getaffinity, 0) &&
-      Allows(policy_, __NR_sched_setaffinity, 0) &&
-      Allows(policy_, __NR_sched_setaffinity, 2)) {
+      Allows(policy_, __NR_sched_setaffinity, 0)) {
     config.flags |= internal::kInputPinTemplate;
   }
   config.input_capacity = PageRound(options_.max_input_bytes);

@@ -238,6 +238,9 @@ absl::Status ServeInputsOn(
         state->setup_errno = static_cast<uint32_t>(errno);
         _exit(127);
       }
+      // Every CPU the template had, before the input runs (if this fails,
+      // the input runs on the template's one: slower, nothing else).
+      if (pinned) sched_setaffinity(0, sizeof(all_cpus), &all_cpus);
       g_child_state = state;
       g_output = output_area;
       g_output_capacity = config.output_capacity;
@@ -246,9 +249,6 @@ absl::Status ServeInputsOn(
       _exit(fn(input_area, request.size) & 0xff);
     }
 
-    // The input gets every CPU the template had (if this fails, it runs
-    // on the template's one: slower, nothing else).
-    if (pinned) sched_setaffinity(child, sizeof(all_cpus), &all_cpus);
     int status = 0;
     bool done = false;
     bool timed_out = false;

@@ -33,7 +33,8 @@ inline constexpr uint32_t kInputConfigMagic = 0x4e505553;  // "SUPN"
 // Set in InputConfig::flags.
 inline constexpr uint32_t kInputCleanTmp = 1;
 // The policy allows sched_getaffinity and sched_setaffinity: the template
-// stays on one CPU and gives each input the CPUs it had. A fork write-
+// stays on one CPU, and each input takes back the CPUs it had before it
+// runs. A fork write-
 // protects the template's memory, and the kernel then flushes the TLB of
 // every CPU its memory was used on (an IPI each, costly in a VM): on one
 // CPU, that is a local flush (measured: the round trip about 45% shorter).
