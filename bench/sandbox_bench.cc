@@ -75,6 +75,7 @@
 #include "bench/bench_util.h"
 #include "benchmark/benchmark.h"
 #include "sandbox/comms.h"
+#include "sandbox/input_worker.h"
 #include "sandbox/internal/cgroup.h"
 #include "sandbox/internal/fork_server.h"
 #include "sandbox/internal/policy_internal.h"
@@ -216,6 +217,39 @@ void BM_ForkWaitBaseline(benchmark::State& state) {
     }
   }
   accounting.Report(state);
+}
+
+// --- Many inputs, each in a fork of a template (sandbox/input_worker.h) ---
+
+constexpr char kNoopInputWorker[] = "noop_input";
+
+// An empty input function in a pristine child of a template in a sandbox of
+// `variant`, timed from the host: copy the input to the region, request,
+// fork, run, reap, sweep, report. Against BM_ForkWaitBaseline, a bare
+// fork + _exit + waitpid of this (larger) process.
+void BM_ForkPerInput(benchmark::State& state, Variant variant, bool clean_tmp) {
+  const absl::StatusOr<Policy>& policy = CachedPolicy(variant);
+  if (!policy.ok()) {
+    state.SkipWithError(policy.status().ToString().c_str());
+    return;
+  }
+  InputOptions options;
+  options.clean_tmp = clean_tmp;
+  absl::StatusOr<std::unique_ptr<InputSandbox>> inputs =
+      InputSandbox::Create(*policy, {.worker = kNoopInputWorker}, options);
+  if (!inputs.ok()) {
+    state.SkipWithError(inputs.status().ToString().c_str());
+    return;
+  }
+  const std::string input(64, 'a');
+  for (auto _ : state) {
+    absl::StatusOr<InputResult> result = (*inputs)->Run(input);
+    if (!result.ok() || result->outcome != InputOutcome::kOk) {
+      state.SkipWithError(result.ok() ? InputOutcomeName(result->outcome)
+                                      : result.status().ToString().c_str());
+      return;
+    }
+  }
 }
 
 void BM_ForkExecBaseline(benchmark::State& state) {
@@ -949,6 +983,21 @@ void RegisterAll() {
       ->UseRealTime()
       ->MinTime(0.3)
       ->Unit(kMicrosecond);
+  benchmark::RegisterBenchmark("BM_ForkPerInput/full", BM_ForkPerInput,
+                               Variant::kFull, false)
+      ->UseRealTime()
+      ->MinTime(0.5)
+      ->Unit(kMicrosecond);
+  benchmark::RegisterBenchmark("BM_ForkPerInput/full_cgroup", BM_ForkPerInput,
+                               Variant::kFullCgroup, false)
+      ->UseRealTime()
+      ->MinTime(0.5)
+      ->Unit(kMicrosecond);
+  benchmark::RegisterBenchmark("BM_ForkPerInput/full_clean_tmp",
+                               BM_ForkPerInput, Variant::kFull, true)
+      ->UseRealTime()
+      ->MinTime(0.5)
+      ->Unit(kMicrosecond);
   benchmark::RegisterBenchmark("BM_ForkExecBaseline", BM_ForkExecBaseline)
       ->UseRealTime()
       ->MinTime(0.3)
@@ -1132,6 +1181,12 @@ void RegisterCgroupBenchmarks() {
 int main(int argc, char** argv) {
   // The zygote is a fork of this process as it is now: before any thread.
   sandbox::bench::RegisterNoopWorker();
+  if (absl::Status s = sandbox::RegisterInputWorker(
+          sandbox::bench::kNoopInputWorker,
+          [](const uint8_t*, size_t) { return 0; });
+      !s.ok()) {
+    fprintf(stderr, "RegisterInputWorker: %s\n", s.ToString().c_str());
+  }
   if (absl::Status s = sandbox::InitForkServer(argc, argv); !s.ok()) {
     fprintf(stderr, "InitForkServer: %s (BM_SpawnZygote will fail)\n",
             s.ToString().c_str());

@@ -61,6 +61,20 @@ std::vector<FdMapping> FdPlan(const Command& command) {
   return fds;
 }
 
+// The process (thread group) of thread `tid` of our pid namespace, from
+// /proc/<tid>/status; -1 if it cannot be read.
+pid_t ThreadGroupOf(pid_t tid) {
+  const std::string path = absl::StrCat("/proc/", tid, "/status");
+  UniqueFd status(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!status) return -1;
+  char text[1024];
+  const ssize_t got = read(status.get(), text, sizeof(text) - 1);
+  if (got <= 0) return -1;
+  text[got] = '\0';
+  const char* line = strstr(text, "\nTgid:");
+  return line != nullptr ? static_cast<pid_t>(atoi(line + 6)) : -1;
+}
+
 bool WantsCgroup(const Policy& policy) {
   const proto::Limits& limits = policy.proto().limits();
   return policy.limits().memory > 0 || limits.pids() > 0 || limits.cpus() > 0;
@@ -151,6 +165,8 @@ class Sandbox::Impl {
   [[nodiscard]] absl::Status Start(const Policy& policy, const Command& command,
                                    SpawnMode mode)
       ABSL_NO_THREAD_SAFETY_ANALYSIS;
+  std::vector<proto::Violation> TakeProcessViolations()
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Called by the supervisor thread: handles what is ready, never blocks.
   void Service() ABSL_LOCKS_EXCLUDED(mu_);
   void ReadChildMessages() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -235,6 +251,11 @@ class Sandbox::Impl {
   struct rusage rusage_ ABSL_GUARDED_BY(mu_) = {};
   std::optional<proto::SetupError> setup_error_ ABSL_GUARDED_BY(mu_);
   std::optional<proto::Violation> violation_ ABSL_GUARDED_BY(mu_);
+  // SpawnTemplate(): violations by processes other than listener_sender_
+  // kill only them and are kept here, for TakeProcessViolations().
+  bool keep_template_ = false;
+  static constexpr size_t kMaxProcessViolations = 16;
+  std::vector<proto::Violation> process_violations_ ABSL_GUARDED_BY(mu_);
   std::optional<proto::Result> result_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -273,6 +294,25 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Spawn(const Policy& policy,
   // On an error after the child exists, ~Impl kills and reaps it.
   SBX_RETURN_IF_ERROR(impl->Start(policy, command, mode));
   return std::unique_ptr<Sandbox>(new Sandbox(std::move(impl)));
+}
+
+absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::SpawnTemplate(
+    const Policy& policy, const Command& command) {
+  auto impl = std::make_unique<Impl>();
+  impl->keep_template_ = true;
+  SBX_RETURN_IF_ERROR(impl->Start(policy, command, SpawnMode::kForkServer));
+  return std::unique_ptr<Sandbox>(new Sandbox(std::move(impl)));
+}
+
+std::vector<proto::Violation> Sandbox::TakeProcessViolations() {
+  return impl_->TakeProcessViolations();
+}
+
+std::vector<proto::Violation> Sandbox::Impl::TakeProcessViolations() {
+  absl::MutexLock lock(&mu_);
+  std::vector<proto::Violation> taken = std::move(process_violations_);
+  process_violations_.clear();
+  return taken;
 }
 
 Sandbox::Sandbox(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -833,7 +873,7 @@ void Sandbox::Impl::ReadNotification() {
     ioctl(notify_.get(), SECCOMP_IOCTL_NOTIF_SEND, &response);
     return;
   }
-  if (!violation_.has_value()) {
+  auto describe = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     proto::Violation violation;
     violation.set_nr(notification.data.nr);
     // x32 calls come with the x86-64 audit arch and bit 30 set.
@@ -849,8 +889,35 @@ void Sandbox::Impl::ReadNotification() {
     violation.set_decoded(
         internal::DecodeNotification(notify_.get(), notification));
     internal::ExplainViolation(violation);
-    violation_ = std::move(violation);
+    return violation;
+  };
+  if (keep_template_ && listener_sender_ > 0 &&
+      static_cast<pid_t>(notification.pid) != listener_sender_ &&
+      notification.pid != 0) {
+    // An input's process (SpawnTemplate): it alone dies, all its threads.
+    // The pidfd is of the caller's process if the notification is still
+    // pending after it was opened (a waiting thread cannot have exited, nor
+    // its process, and had its id reused). A thread of the template, or a
+    // caller whose process is unknown, ends the whole sandbox, as without a
+    // template.
+    const pid_t process = ThreadGroupOf(static_cast<pid_t>(notification.pid));
+    UniqueFd caller;
+    if (process > 0 && process != listener_sender_) {
+      caller.reset(static_cast<int>(syscall(SYS_pidfd_open, process, 0)));
+    }
+    if (ioctl(notify_.get(), SECCOMP_IOCTL_NOTIF_ID_VALID, &notification.id) !=
+        0) {
+      return;  // the caller died (its call never ran)
+    }
+    if (caller) {
+      if (process_violations_.size() < kMaxProcessViolations) {
+        process_violations_.push_back(describe());
+      }
+      syscall(SYS_pidfd_send_signal, caller.get(), SIGKILL, nullptr, 0);
+      return;
+    }
   }
+  if (!violation_.has_value()) violation_ = describe();
   // The call stays blocked until the kill lands: it never runs.
   KillNow();
   if (!policy_->proto().namespaces().pid() && notification.pid != 0 &&

@@ -90,7 +90,18 @@ class Sandbox {
 
  private:
   class Impl;
+  friend class InputSandbox;
   explicit Sandbox(std::unique_ptr<Impl> impl);
+
+  // InputSandbox's spawn (sandbox/input_worker.h): a policy violation by a
+  // process other than the one that installed the filter (the template)
+  // kills only that process and is kept for TakeProcessViolations(); the
+  // sandbox goes on. A violation by the template ends the sandbox as usual.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Sandbox>> SpawnTemplate(
+      const Policy& policy, const Command& command);
+  // The violations kept since the last call, oldest first (the first 16;
+  // each one killed its caller, so more take a tree of forked processes).
+  std::vector<proto::Violation> TakeProcessViolations();
 
   std::unique_ptr<Impl> impl_;
 };

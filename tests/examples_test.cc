@@ -1,6 +1,7 @@
 // The programs in examples/, run as the README runs them (build/bin/<name>
 // as a subprocess), with assertions on what they print and how they exit.
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -272,6 +273,32 @@ TEST(PluginHostExampleTest, ThePluginAloneRefusesToRun) {
   ProgramRun run = RunExample("plugin");
   EXPECT_EQ(run.exit_status, 2);
   EXPECT_THAT(run.err, HasSubstr("plugin_host runs me"));
+}
+
+// --- fuzz_harness ---
+
+TEST(FuzzHarnessExampleTest, FindsThePlantedCrashAndKeepsTheInputs) {
+  testing::ScratchDir crashes("fuzz-harness-test-");
+  ProgramRun run = RunExample("fuzz_harness", {"--runs", "2000", "--seed", "1",
+                                               "--crashes", crashes.path()});
+  ASSERT_EQ(run.exit_status, 0) << run.out << run.err;
+  EXPECT_THAT(run.out, ContainsRegex("2000 inputs in [0-9.]+ s: [0-9]+ "
+                                     "inputs/s"));
+  // The planted null handler is found, the rest run clean, and one sandbox
+  // served them all.
+  EXPECT_THAT(run.out, ContainsRegex("outcomes: crash [1-9][0-9]*, ok "));
+  EXPECT_THAT(run.out, HasSubstr("sandboxes started: 1\n"));
+  int kept = 0;
+  DIR* dir = opendir(crashes.path().c_str());
+  ASSERT_NE(dir, nullptr);
+  while (struct dirent* entry = readdir(dir)) {
+    if (absl::StartsWith(entry->d_name, "crash-")) ++kept;
+  }
+  closedir(dir);
+  EXPECT_GT(kept, 0);
+  EXPECT_THAT(run.out, HasSubstr(absl::StrCat(kept,
+                                              " distinct failing "
+                                              "inputs kept")));
 }
 
 }  // namespace

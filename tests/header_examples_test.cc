@@ -136,6 +136,7 @@ const std::map<std::string, std::string>& ExampleSources() {
       {"command.h", "tests/header_examples_test.cc"},
       {"comms.h", "tests/header_examples_test.cc"},
       {"fd.h", "tests/header_examples_test.cc"},
+      {"input_worker.h", "tests/input_worker_header_example.cc"},
       {"learn.h", "tests/header_examples_test.cc"},
       {"oci_seccomp.h", "tests/header_examples_test.cc"},
       {"policy.h", "tests/header_examples_test.cc"},
@@ -899,6 +900,26 @@ TEST(HeaderExamplesTest, WorkerParsesInAZygoteWorkerThatLocksItselfDown) {
   EXPECT_EQ(run.out, "OK, exit code 2\n");
   unlink(png.c_str());
   unlink(text.c_str());
+  rmdir(dir);
+}
+
+// --- sandbox/input_worker.h (tests/input_worker_header_example.cc) ---
+
+TEST(HeaderExamplesTest, InputWorkerKeepsTheInputThatCrashesAndGoesOn) {
+  EXPECT_EQ(ExpectExamplesTested("input_worker.h"), 1u);
+  if (!testing::IsRoot()) {
+    SANDBOX_SKIP_UNDER_SHADOW_SANITIZER(
+        testing::kUnprivilegedMemoryLimitVsSanitizer);
+  }
+  char dir[] = "/tmp/sandbox-input-worker-example-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string corpus = absl::StrCat(dir, "/corpus");
+  std::ofstream(corpus) << "fine\n!boom\nalso fine\n!bang\n";
+  ProgramRun run =
+      RunHostProgram(BinDir() + "/input_worker_header_example", {corpus});
+  EXPECT_EQ(run.exit_status, 0) << run.err;
+  EXPECT_EQ(run.out, "kept !boom\nkept !bang\n");
+  unlink(corpus.c_str());
   rmdir(dir);
 }
 

@@ -838,6 +838,8 @@ int LockDownExec(int sync_fd, int filter_fd, bool notify) {
   return rc;
 }
 
+int SandboxSyncFd() { return g_sync_fd; }
+
 int LockDownDeferred() {
   if (g_deferred_filter == nullptr) {
     errno = EALREADY;

@@ -284,6 +284,11 @@ int LockDownDeferred();
 // `notify`) to the supervisor on `sync_fd`. -1 with errno on failure.
 int LockDownExec(int sync_fd, int filter_fd, bool notify);
 
+// The sync socket a sandboxee still holds (a zygote worker, or an exec'd
+// program after LockDownExec()), -1 if none: an input server closes it in
+// the processes it forks for inputs.
+int SandboxSyncFd();
+
 // Environment variable that tells an exec'd sandboxee where its deferred
 // filter is: "<sync fd>,<filter fd>,<notify 0|1>".
 inline constexpr char kLockDownEnv[] = "SANDBOX_LOCKDOWN";
