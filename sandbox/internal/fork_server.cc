@@ -609,7 +609,7 @@ absl::StatusOr<std::unique_ptr<ForkServerClient>> ForkServerClient::Start(
   args.flags = kClonePidfd;
   args.pidfd = reinterpret_cast<uintptr_t>(&pidfd);
   args.exit_signal = SIGCHLD;
-  const long pid = syscall(SYS_clone3, &args, sizeof(args));
+  const long pid = Clone3OrClone(args);
   if (pid < 0) return ErrnoStatus("clone3(fork server)");
   if (pid == 0) ExecServer(exec, server_end.get(), host);
   std::unique_ptr<ForkServerClient> client(new ForkServerClient());

@@ -563,7 +563,7 @@ absl::StatusOr<SpawnOutcome> StartChild(const PreparedSpawn& prepared,
     args.flags |= kCloneIntoCgroup;
     args.cgroup = static_cast<uint64_t>(request.cgroup_fd);
   }
-  const long pid = syscall(SYS_clone3, &args, sizeof(args));
+  const long pid = Clone3OrClone(args);
   if (pid < 0) {
     const int error = errno;
     if (error == EPERM || error == ENOSPC || error == EUSERS) {
