@@ -28,15 +28,22 @@ struct CloneArgs {
   uint64_t cgroup;
 };
 
-// Landlock (<linux/landlock.h> of this toolchain predates scoping, ABI 6,
-// kernel 6.12).
+// Landlock. <linux/landlock.h> of Debian 12 (Linux 6.1) knows ABI 1 and 2:
+// the filesystem rights up to LANDLOCK_ACCESS_FS_REFER and a ruleset
+// attribute with handled_access_fs alone. What later ABIs added is here.
 struct LandlockRulesetAttr {
   uint64_t handled_access_fs;
-  uint64_t handled_access_net;
-  uint64_t scoped;
+  uint64_t handled_access_net;  // ABI 4
+  uint64_t scoped;              // ABI 6
 };
 inline constexpr uint32_t kLandlockCreateRulesetVersion = 1U << 0;
+inline constexpr uint64_t kLandlockAccessFsTruncate = 1ULL << 14;    // ABI 3
+inline constexpr uint64_t kLandlockAccessFsIoctlDev = 1ULL << 15;    // ABI 5
+inline constexpr uint64_t kLandlockAccessNetBindTcp = 1ULL << 0;     // ABI 4
+inline constexpr uint64_t kLandlockAccessNetConnectTcp = 1ULL << 1;  // ABI 4
 inline constexpr uint64_t kLandlockScopeAbstractUnixSocket = 1ULL << 0;
+inline constexpr uint64_t kLandlockScopeSignal = 1ULL << 1;
+inline constexpr long kLandlockNetMinAbi = 4;
 inline constexpr long kLandlockScopeMinAbi = 6;
 
 inline constexpr uint64_t kClonePidfd = 0x00001000ULL;

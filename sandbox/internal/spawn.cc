@@ -26,6 +26,7 @@
 #include "absl/synchronization/mutex.h"
 #include "sandbox/command.h"
 #include "sandbox/internal/kernel_abi.h"
+#include "sandbox/internal/landlock.h"
 #include "sandbox/internal/mounts.h"
 #include "sandbox/internal/policy_internal.h"
 #include "sandbox/internal/util.h"
@@ -655,10 +656,7 @@ absl::Status ReleaseChild(int sync_fd) {
 }
 
 bool LandlockCanScopeAbstractUnix() {
-  static const bool can =
-      syscall(SYS_landlock_create_ruleset, nullptr, 0,
-              kLandlockCreateRulesetVersion) >= kLandlockScopeMinAbi;
-  return can;
+  return LandlockAbi() >= kLandlockScopeMinAbi;
 }
 
 namespace {
