@@ -22,15 +22,16 @@
 #include "sandbox/internal/cgroup.h"
 #include "sandbox/internal/exec_diagnosis.h"
 #include "sandbox/internal/fork_server.h"
+#include "sandbox/internal/learn_recorder.h"
 #include "sandbox/internal/notification_decoder.h"
 #include "sandbox/internal/policy_internal.h"
 #include "sandbox/internal/result.h"
 #include "sandbox/internal/seccomp_compiler.h"
 #include "sandbox/internal/spawn.h"
 #include "sandbox/internal/supervisor.h"
-#include "sandbox/internal/violation_remedy.h"
 #include "sandbox/internal/untrusted_fd.h"
 #include "sandbox/internal/util.h"
+#include "sandbox/internal/violation_remedy.h"
 #include "sandbox/policy_builder.h"
 #include "sandbox/status_macros.h"
 #include "sandbox/worker.h"
@@ -217,6 +218,8 @@ class Sandbox::Impl {
   bool exec_by_supervisor_ = false;
   bool first_exec_pending_ ABSL_GUARDED_BY(mu_) = false;
   int later_exec_errno_ = 0;
+  // Learn mode (sandbox/learn.h): every call comes to ReadNotification.
+  std::unique_ptr<internal::LearnRecorder> learn_ ABSL_GUARDED_BY(mu_);
   // The child sent its last setup message; what comes after is the
   // sandboxee's (where it keeps the sync socket: worker_).
   bool payload_started_ ABSL_GUARDED_BY(mu_) = false;
@@ -373,6 +376,10 @@ absl::Status Sandbox::Impl::Start(const Policy& policy, const Command& command,
   {
     absl::MutexLock lock(&mu_);
     first_exec_pending_ = exec_by_supervisor_ && !worker_;
+    if (program.learn_base != nullptr) {
+      learn_ = std::make_unique<internal::LearnRecorder>(
+          program.learn_base, policy.proto().filesystem());
+    }
   }
   has_init_ = policy.proto().namespaces().pid() &&
               !policy.proto().namespaces().program_is_init();
@@ -804,11 +811,27 @@ void Sandbox::Impl::ReadNotification() {
       ioctl(notify_.get(), SECCOMP_IOCTL_NOTIF_SEND, &response);
       return;
     }
-    if (later_exec_errno_ != 0) {
+    if (later_exec_errno_ != 0 && learn_ == nullptr) {
       response.error = -later_exec_errno_;
       ioctl(notify_.get(), SECCOMP_IOCTL_NOTIF_SEND, &response);
       return;
     }
+  }
+  const internal::LearnRecorder::Answer answer =
+      learn_ != nullptr ? learn_->Judge(notify_.get(), notification)
+                        : internal::LearnRecorder::Answer{.violation = true};
+  if (!answer.violation) {
+    // Learn mode. Trusted inputs only: a call let through is read again by
+    // the kernel after us, and only its number and registers were judged.
+    struct seccomp_notif_resp response = {};
+    response.id = notification.id;
+    if (answer.allow) {
+      response.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    } else {
+      response.error = -answer.error;
+    }
+    ioctl(notify_.get(), SECCOMP_IOCTL_NOTIF_SEND, &response);
+    return;
   }
   if (!violation_.has_value()) {
     proto::Violation violation;
@@ -926,6 +949,7 @@ void Sandbox::Impl::Finish() {
   facts.wait_status =
       exit_status_received_ ? payload_wait_status_ : wait_status_;
   internal::ClassifyOutcome(facts, result);
+  if (learn_ != nullptr) *result.mutable_learned() = learn_->Report();
   result_ = std::move(result);
   // Nothing more will be read; the filter's listener goes only now, after
   // every process that holds the filter is dead.

@@ -15,14 +15,17 @@
 #include <string>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "sandbox/internal/syscall_groups.h"
 #include "sandbox/internal/util.h"
+#include "sandbox/learn.h"
 #include "sandbox/oci_seccomp.h"
 #include "sandbox/policy_builder.h"
 #include "sandbox/sandbox.h"
@@ -80,6 +83,18 @@ Options:
                        print the policy's system call rules (after the flags)
                        as an OCI seccomp profile (JSON) on stdout and exit;
                        no PROGRAM
+  --learn OUT          learn mode, for trusted inputs: run PROGRAM with
+                       every system call outside the policy let through and
+                       recorded, and write OUT: the policy plus groups and
+                       rules that allow what was seen, commented with what
+                       came how often, calls the sandbox refuses whatever
+                       the policy says, and paths the program looked for
+                       that the sandbox lacks (as binds to add). Without
+                       --policy the base is policies/default.textproto
+                       with no system call allowed. If OUT exists it is the
+                       base and this run merges into it (no --policy);
+                       run it again on other inputs to learn more. Still a
+                       sandbox: namespaces, mounts and limits apply
   --result-json FILE   write the Result as JSON (protobuf field names)
   -v, --verbose        print the Result on stderr
   -h, --help           this text
@@ -114,6 +129,7 @@ struct Options {
   std::string policy_path;
   std::string seccomp_profile;
   bool export_seccomp_profile = false;
+  std::string learn_path;
   std::vector<FlagEdit> edits;
   std::string result_json;
   bool verbose = false;
@@ -296,6 +312,8 @@ Options ParseFlags(int argc, char** argv, proto::Policy& overrides,
       options.seccomp_profile = value_of(arg);
     } else if (arg == "--export-seccomp-profile") {
       options.export_seccomp_profile = true;
+    } else if (arg == "--learn") {
+      options.learn_path = value_of(arg);
     } else {
       Die(absl::StrCat("unknown option '", arg, "' (see --help)"));
     }
@@ -303,6 +321,9 @@ Options ParseFlags(int argc, char** argv, proto::Policy& overrides,
   for (; i < argc; ++i) options.argv.push_back(argv[i]);
   if (options.export_seccomp_profile && !options.argv.empty()) {
     Die("--export-seccomp-profile runs no program");
+  }
+  if (options.export_seccomp_profile && !options.learn_path.empty()) {
+    Die("--export-seccomp-profile and --learn: choose one");
   }
   if (options.argv.empty() && !options.export_seccomp_profile) {
     Die("no program given (see --help)");
@@ -413,6 +434,79 @@ proto::Seccomp ReadSeccompProfile(const std::string& path) {
   return std::move(profile->seccomp);
 }
 
+// --verbose and --result-json.
+void PrintResult(const Options& options, const proto::Result& result) {
+  if (options.verbose) {
+    for (const std::string& warning : result.warnings()) {
+      std::cerr << "sandbox-run: warning: " << warning << "\n";
+    }
+  }
+  if (!options.verbose && options.result_json.empty()) return;
+  google::protobuf::util::JsonPrintOptions print;
+  print.preserve_proto_field_names = true;
+  std::string json;
+  if (!google::protobuf::util::MessageToJsonString(result, &json, print).ok()) {
+    Die("cannot print the result as JSON");
+  }
+  if (options.verbose) std::cerr << "sandbox-run: result: " << json << "\n";
+  if (!options.result_json.empty()) {
+    std::ofstream out(options.result_json);
+    out << json << "\n";
+    if (!out) Die(absl::StrCat("cannot write ", options.result_json));
+  }
+}
+
+// Writes `text` to `path` whole or not at all: a temporary file beside it,
+// renamed over it.
+void WriteAtomically(const std::string& path, const std::string& text) {
+  const std::string temporary = absl::StrCat(path, ".tmp.", getpid());
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) {
+      std::remove(temporary.c_str());
+      Die(absl::StrCat("--learn ", path, ": cannot write ", temporary));
+    }
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    const int error = errno;
+    std::remove(temporary.c_str());
+    Die(absl::ErrnoToStatus(error, absl::StrCat("--learn ", path,
+                                                ": cannot rename ", temporary))
+            .message());
+  }
+}
+
+int RunLearning(const Options& options, const PolicyBuilder& base,
+                const std::string& previous) {
+  Command command;
+  command.argv = options.argv;
+  command.inherit_stdio = true;
+  absl::StatusOr<LearnedPolicy> learned =
+      Learn(base, command,
+            {.previous = previous, .label = absl::StrJoin(options.argv, " ")});
+  if (!learned.ok()) Die(learned.status().ToString());
+  PrintResult(options, learned->result);
+  // A sandbox that never ran its program learned nothing: OUT stays.
+  if (learned->result.status() != proto::Result::SETUP_ERROR) {
+    WriteAtomically(options.learn_path, learned->text);
+    const proto::LearnReport& report = learned->result.learned();
+    std::cerr << "sandbox-run: learn: run " << learned->run << ": "
+              << report.calls_size() << " distinct calls outside the policy, "
+              << report.denied_size()
+              << " refused by the sandbox whatever the policy says, "
+              << report.missing_paths_size()
+              << " paths not in the sandbox; wrote " << options.learn_path
+              << "\n"
+              << "sandbox-run: learn: for trusted inputs only; review "
+              << options.learn_path
+              << ", and run --learn again on other inputs to learn the "
+                 "calls they make\n";
+  }
+  return ExitStatusFor(learned->result);
+}
+
 int Main(int argc, char** argv) {
   // A root caller's supplementary groups would otherwise need setgroups
   // left allowed in the sandbox for the child to drop them.
@@ -420,17 +514,60 @@ int Main(int argc, char** argv) {
   proto::Policy overrides;
   std::vector<proto::Mount> extra_mounts;
   Options options = ParseFlags(argc, argv, overrides, extra_mounts);
-  const std::string path =
-      options.policy_path.empty() ? DefaultPolicyPath() : options.policy_path;
+  // --learn OUT with an existing OUT: OUT is the policy, and this run
+  // merges into it.
+  std::string previous;
+  if (!options.learn_path.empty()) {
+    std::ifstream existing(options.learn_path);
+    if (existing) {
+      if (!options.policy_path.empty()) {
+        Die(absl::StrCat("--learn ", options.learn_path,
+                         ": the file exists, so it is this run's policy and "
+                         "the run merges into it; --policy cannot be given "
+                         "too (remove the file to start again)"));
+      }
+      std::stringstream text;
+      text << existing.rdbuf();
+      previous = text.str();
+    }
+  }
+  const bool merging = !previous.empty();
+  const std::string path = merging                       ? options.learn_path
+                           : options.policy_path.empty() ? DefaultPolicyPath()
+                                                         : options.policy_path;
   absl::StatusOr<PolicyBuilder> builder = PolicyBuilder::FromTextFile(path);
   if (!builder.ok()) Die(builder.status().ToString());
+  // Learning from the default policy: its sandbox, none of its calls.
+  if (!options.learn_path.empty() && !merging && options.policy_path.empty()) {
+    builder->mutable_proto().clear_seccomp();
+    builder->mutable_proto().mutable_seccomp()->set_default_action(
+        proto::Seccomp::KILL);
+  }
   const int file_mounts = builder->proto().filesystem().mounts_size();
   const int file_env = builder->proto().env_size();
   // Flags override the file: scalar fields replace, mounts and env add.
   proto::Policy& policy = builder->mutable_proto();
   policy.MergeFrom(overrides);
   for (proto::Mount& mount : extra_mounts) {
+    // A learn run merging into its file is given the same flags again:
+    // what the file already has is not added twice.
+    if (merging &&
+        absl::c_any_of(
+            policy.filesystem().mounts(), [&](const proto::Mount& existing) {
+              return google::protobuf::util::MessageDifferencer::Equals(
+                  existing, mount);
+            })) {
+      continue;
+    }
     *policy.mutable_filesystem()->add_mounts() = std::move(mount);
+  }
+  if (merging) {
+    std::vector<std::string> env;
+    for (const std::string& variable : policy.env()) {
+      if (!absl::c_linear_search(env, variable)) env.push_back(variable);
+    }
+    policy.clear_env();
+    for (std::string& variable : env) policy.add_env(std::move(variable));
   }
   // A limit asked for on the command line is never silently weakened.
   if (options.strict_cgroup) {
@@ -463,6 +600,9 @@ int Main(int argc, char** argv) {
     std::cout << *json << "\n";
     return 0;
   }
+  if (!options.learn_path.empty()) {
+    return RunLearning(options, *builder, previous);
+  }
 
   Command command;
   command.argv = options.argv;
@@ -474,27 +614,7 @@ int Main(int argc, char** argv) {
   if (!sandbox.ok()) Die(sandbox.status().ToString());
   absl::StatusOr<proto::Result> result = (*sandbox)->Wait();
   if (!result.ok()) Die(result.status().ToString());
-  if (options.verbose) {
-    for (const std::string& warning : result->warnings()) {
-      std::cerr << "sandbox-run: warning: " << warning << "\n";
-    }
-  }
-
-  if (options.verbose || !options.result_json.empty()) {
-    google::protobuf::util::JsonPrintOptions print;
-    print.preserve_proto_field_names = true;
-    std::string json;
-    if (!google::protobuf::util::MessageToJsonString(*result, &json, print)
-             .ok()) {
-      Die("cannot print the result as JSON");
-    }
-    if (options.verbose) std::cerr << "sandbox-run: result: " << json << "\n";
-    if (!options.result_json.empty()) {
-      std::ofstream out(options.result_json);
-      out << json << "\n";
-      if (!out) Die(absl::StrCat("cannot write ", options.result_json));
-    }
-  }
+  PrintResult(options, *result);
   return ExitStatusFor(*result);
 }
 

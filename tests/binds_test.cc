@@ -43,27 +43,10 @@ using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 // A host directory the sandbox user may write (it is nobody on a root
-// host), removed with everything in it; symlinks in it are removed, never
-// followed.
-class TempDir {
+// host), removed with everything in it.
+class TempDir : public testing::ScratchDir {
  public:
-  TempDir() {
-    char path[] = "/tmp/sandbox-binds-XXXXXX";
-    EXPECT_NE(mkdtemp(path), nullptr);
-    path_ = path;
-    chmod(path_.c_str(), 0777);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const {
-    return absl::StrCat(path_, "/", name);
-  }
-
- private:
-  std::string path_;
+  TempDir() : ScratchDir("sandbox-binds-", 0777) {}
 };
 
 void MakeDir(const std::string& path) {

@@ -52,6 +52,7 @@
 #include "sandbox/internal/seccomp_compiler.h"
 #include "sandbox/internal/util.h"
 #include "sandbox/internal/wipe.h"
+#include "sandbox/learn.h"
 #include "sandbox/oci_seccomp.h"
 #include "sandbox/policy.h"
 #include "sandbox/policy_builder.h"
@@ -135,6 +136,7 @@ const std::map<std::string, std::string>& ExampleSources() {
       {"command.h", "tests/header_examples_test.cc"},
       {"comms.h", "tests/header_examples_test.cc"},
       {"fd.h", "tests/header_examples_test.cc"},
+      {"learn.h", "tests/header_examples_test.cc"},
       {"oci_seccomp.h", "tests/header_examples_test.cc"},
       {"policy.h", "tests/header_examples_test.cc"},
       {"policy_builder.h", "tests/header_examples_test.cc"},
@@ -386,6 +388,48 @@ TEST(HeaderExamplesTest, PolicyBuilderBuildsFromCodeAndFromAFile) {
   ASSERT_THAT(from_file, IsOk());
   absl::StatusOr<proto::Result> result =
       sandbox::Run(*from_file, Command{.argv = {"/bin/true"}});
+  ASSERT_THAT(result, IsOk());
+  EXPECT_EQ(result->status(), proto::Result::OK) << result->DebugString();
+}
+
+// --- sandbox/learn.h ---
+
+absl::StatusOr<LearnedPolicy> LearnHeaderExample() {
+  // clang-format off
+  SBX_ASSIGN_OR_RETURN(PolicyBuilder base, PolicyBuilder::Default());
+  proto::Seccomp nothing;  // start with no system call allowed
+  nothing.set_default_action(proto::Seccomp::KILL);
+  base.SetSeccomp(nothing);
+  SBX_ASSIGN_OR_RETURN(
+      LearnedPolicy learned,
+      Learn(base, Command{.argv = {"/usr/bin/file", "/usr/bin/ls"}}));
+  // learned.text: the base, plus groups and rules commented with what
+  // was seen. Another input, merged into the same file:
+  SBX_ASSIGN_OR_RETURN(PolicyBuilder again,
+                       PolicyBuilder::FromText(learned.text));
+  SBX_ASSIGN_OR_RETURN(
+      learned, Learn(again, Command{.argv = {"/usr/bin/file", "/usr/share"}},
+                     {.previous = learned.text}));
+  // clang-format on
+  return learned;
+}
+
+TEST(HeaderExamplesTest, LearnWritesAPolicyAndMergesASecondRun) {
+  EXPECT_EQ(ExpectExamplesTested("learn.h"), 1u);
+  absl::StatusOr<LearnedPolicy> learned = LearnHeaderExample();
+  ASSERT_THAT(learned, IsOk());
+  EXPECT_EQ(learned->run, 2);
+  EXPECT_THAT(learned->text, HasSubstr("# run 1: /usr/bin/file /usr/bin/ls"));
+  EXPECT_THAT(learned->text, HasSubstr("# run 2: /usr/bin/file /usr/share"));
+  EXPECT_THAT(learned->text, HasSubstr("allow_groups: DYNAMIC_STARTUP"));
+  // What it wrote runs file on a third input.
+  absl::StatusOr<PolicyBuilder> learned_policy =
+      PolicyBuilder::FromText(learned->text);
+  ASSERT_THAT(learned_policy, IsOk());
+  absl::StatusOr<Policy> policy = learned_policy->Build();
+  ASSERT_THAT(policy, IsOk());
+  absl::StatusOr<proto::Result> result =
+      sandbox::Run(*policy, Command{.argv = {"/usr/bin/file", "/usr/bin"}});
   ASSERT_THAT(result, IsOk());
   EXPECT_EQ(result->status(), proto::Result::OK) << result->DebugString();
 }

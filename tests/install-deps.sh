@@ -11,6 +11,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   zlib1g-dev  # examples/file_parser gunzips with zlib
   util-linux  # setpriv, for the unprivileged test pass
+  # Real programs the tests run in sandboxes (learn mode, Docker's profile)
+  file libxml2-utils python3 gzip tar
   clang libclang-rt-14-dev  # tests/fuzz: libFuzzer, ASan, UBSan
   # tests/qemu_cgroup_v2.sh: a qemu guest with a cgroup v2 kernel
   qemu-system-x86 busybox-static cpio xz-utils

@@ -8,6 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <system_error>
+
 #include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -178,20 +181,12 @@ TesteeRun RunTestee(const Policy& policy, const std::vector<std::string>& args,
   EXPECT_TRUE(result.ok()) << result.status();
   if (!result.ok()) return run;
   run.result = *result;
-  char buffer[4096];
-  off_t offset = 0;
-  ssize_t n;
-  while ((n = pread(out.get(), buffer, sizeof(buffer), offset)) > 0) {
-    run.output.append(buffer, n);
-    offset += n;
-  }
+  run.output = ReadAllFrom(out.get());
   run.values = ParseValues(run.output);
   return run;
 }
 
-namespace {
-
-std::string ReadAll(int fd) {
+std::string ReadAllFrom(int fd) {
   std::string text;
   char buffer[4096];
   off_t offset = 0;
@@ -203,7 +198,21 @@ std::string ReadAll(int fd) {
   return text;
 }
 
-}  // namespace
+ScratchDir::ScratchDir(const std::string& prefix, mode_t mode) {
+  std::string path = absl::StrCat("/tmp/", prefix, "XXXXXX");
+  EXPECT_NE(mkdtemp(path.data()), nullptr) << path;
+  path_ = path;
+  EXPECT_EQ(chmod(path_.c_str(), mode), 0) << path_;
+}
+
+ScratchDir::~ScratchDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+std::string ScratchDir::operator/(const std::string& name) const {
+  return absl::StrCat(path_, "/", name);
+}
 
 // Runs `program` (a path) with `args`, stdout and stderr captured; stdout
 // goes to `stdout_path` instead when given.
@@ -240,8 +249,8 @@ ProgramRun RunHostProgram(std::string program, std::vector<std::string> args,
     run.exit_status =
         WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
   }
-  run.out = ReadAll(out);
-  run.err = ReadAll(err);
+  run.out = ReadAllFrom(out);
+  run.err = ReadAllFrom(err);
   close(out);
   close(err);
   return run;

@@ -10,6 +10,8 @@
 #ifndef SANDBOX_TESTS_TEST_UTIL_H_
 #define SANDBOX_TESTS_TEST_UTIL_H_
 
+#include <sys/types.h>
+
 #include <map>
 #include <memory>
 #include <string>
@@ -153,6 +155,27 @@ inline constexpr char kUnprivilegedMemoryLimitVsSanitizer[] =
     "unprivileged, the policy's memory limit is an RLIMIT_AS (no cgroup), "
     "which leaves the sanitizer runtime no room (it reserves terabytes of "
     "shadow)";
+
+// Everything in the file at `fd`, read with pread from offset 0 (a memfd
+// the sandbox wrote its stdout to).
+std::string ReadAllFrom(int fd);
+
+// A fresh directory /tmp/<prefix>XXXXXX with `mode` (a sandbox's user is
+// nobody on a root host: 0755 to bind it, 0777 to write in it), removed
+// with everything in it at destruction; symlinks in it are removed, never
+// followed.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::string& prefix, mode_t mode = 0755);
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const;
+
+ private:
+  std::string path_;
+};
 
 // A program run on the host (not in a sandbox), e.g. sandbox-run itself.
 struct ProgramRun {

@@ -42,6 +42,7 @@
 #include <sched.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -74,6 +75,9 @@ struct SeccompProgram {
   // With first_exec_by_supervisor and default_action ERRNO: the errno every
   // other execve fails with. 0: it is a violation.
   int later_exec_errno = 0;
+  // Learn mode (internal/learn.h): this program sends every call to the
+  // supervisor, which judges it by the base policy's own filter, here.
+  std::shared_ptr<const std::vector<sock_filter>> learn_base;
 };
 
 // Validates and compiles `seccomp`. Errors are InvalidArgument naming the
