@@ -296,6 +296,7 @@ TEST(CliTest, HelpDocumentsEveryFlagAndExitStatus) {
         "128+N"}) {
     EXPECT_THAT(run.out, HasSubstr(flag));
   }
+  EXPECT_THAT(run.out, HasSubstr("--landlock-fallback"));
 }
 
 TEST(CliTest, ShadowIsNotVisible) {

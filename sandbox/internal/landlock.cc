@@ -93,8 +93,9 @@ absl::Status LandlockRuleset::Allow(int fd, LandlockAccess access,
       rights = handled_fs_;
       break;
     case LandlockAccess::kDevice:
+      // Truncate too: a shell's "> /dev/null" opens with O_TRUNC.
       rights = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE |
-               kLandlockAccessFsIoctlDev;
+               kLandlockAccessFsTruncate | kLandlockAccessFsIoctlDev;
       break;
   }
   if (!S_ISDIR(st.st_mode)) rights &= kFileRights;

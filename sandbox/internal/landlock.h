@@ -42,7 +42,7 @@ enum class LandlockAccess {
   // Every right the ruleset handles: also write, truncate, make and remove
   // entries of any kind, link and rename within and across allowed trees.
   kReadWrite,
-  // A device node: read, write and ioctl.
+  // A device node: read, write (truncating too) and ioctl.
   kDevice,
 };
 

@@ -27,6 +27,7 @@
 #include "sandbox/command.h"
 #include "sandbox/internal/kernel_abi.h"
 #include "sandbox/internal/landlock.h"
+#include "sandbox/internal/landlock_fallback.h"
 #include "sandbox/internal/mounts.h"
 #include "sandbox/internal/policy_internal.h"
 #include "sandbox/internal/util.h"
@@ -330,6 +331,45 @@ absl::Status PrepareIdentity(const Policy& policy, PreparedSpawn& prepared) {
   return absl::OkStatus();
 }
 
+// namespaces.landlock_fallback: no namespace at all, the sandboxee's host
+// ids, and the policy's view as a Landlock ruleset over the bind sources
+// opened the one time (PrepareMounts) and the host's tmpfs stand-ins.
+absl::Status PrepareLandlockFallback(const LaunchRequest& request,
+                                     PreparedSpawn& prepared) {
+  const Policy& policy = *request.policy;
+  ChildPlan& plan = prepared.plan;
+  prepared.clone_flags = 0;
+  plan.new_user_ns = false;
+  plan.new_mount_ns = false;
+  plan.new_pid_ns = false;
+  plan.program_is_init = false;
+  plan.new_net_ns = false;
+  plan.new_uts_ns = false;
+  plan.new_cgroup_ns = false;
+  SBX_ASSIGN_OR_RETURN(FallbackIds ids, LandlockFallbackIds(policy));
+  plan.uid = ids.uid;
+  plan.gid = ids.gid;
+  plan.clear_groups = ids.clear_groups;
+  plan.drop_bounding_set = ids.can_setpcap;
+  if (request.fallback_dirs.size() !=
+      static_cast<size_t>(policy.proto().filesystem().mounts_size())) {
+    return absl::InternalError(
+        "landlock fallback: one directory per mount expected");
+  }
+  SBX_RETURN_IF_ERROR(PrepareMounts(policy, prepared.mounts));
+  if (prepared.mounts.early_failure.has_value()) {
+    prepared.early_failure = std::move(prepared.mounts.early_failure);
+    return absl::OkStatus();
+  }
+  SBX_ASSIGN_OR_RETURN(
+      LandlockRuleset ruleset,
+      FallbackRuleset(policy, prepared.mounts, request.fallback_dirs));
+  prepared.landlock_ruleset.reset(dup(ruleset.fd()));
+  if (!prepared.landlock_ruleset) return ErrnoStatus("dup(Landlock ruleset)");
+  plan.landlock_ruleset_fd = prepared.landlock_ruleset.get();
+  return absl::OkStatus();
+}
+
 void PrepareExec(const Policy& policy, const Command& command,
                  PreparedSpawn& prepared) {
   std::vector<std::string> env = MergeEnv(policy.proto(), command);
@@ -456,10 +496,14 @@ absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
       (ns.user() ? CLONE_NEWUSER : 0) | (ns.mount() ? CLONE_NEWNS : 0) |
       (ns.pid() ? CLONE_NEWPID : 0) | (ns.net() ? CLONE_NEWNET : 0) |
       (ns.ipc() ? CLONE_NEWIPC : 0) | (ns.uts() ? CLONE_NEWUTS : 0);
-  SBX_RETURN_IF_ERROR(PrepareIdentity(policy, *prepared));
-  if (ns.user()) PrepareUserNamespaceLimits(policy, plan);
+  if (request.landlock_fallback) {
+    SBX_RETURN_IF_ERROR(PrepareLandlockFallback(request, *prepared));
+  } else {
+    SBX_RETURN_IF_ERROR(PrepareIdentity(policy, *prepared));
+    if (ns.user()) PrepareUserNamespaceLimits(policy, plan);
+  }
 
-  if (ns.mount()) {
+  if (plan.new_mount_ns) {
     plan.root_tmpfs_data =
         Keep(*prepared,
              absl::StrCat("size=", policy.limits().root_size, ",mode=0755"));
@@ -477,7 +521,7 @@ absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
   }
   plan.cwd =
       Keep(*prepared, command.cwd.empty() ? p.filesystem().cwd() : command.cwd);
-  if (ns.uts()) plan.hostname = Keep(*prepared, p.hostname());
+  if (plan.new_uts_ns) plan.hostname = Keep(*prepared, p.hostname());
 
   // Made once per process: it never changes, and only children (copies of
   // it) ever apply it, so no lock of libcap's on it is ever held here.
@@ -567,12 +611,24 @@ absl::StatusOr<SpawnOutcome> StartChild(const PreparedSpawn& prepared,
   const long pid = Clone3OrClone(args);
   if (pid < 0) {
     const int error = errno;
-    if (error == EPERM || error == ENOSPC || error == EUSERS) {
+    if (error == EPERM || error == ENOSPC || error == EUSERS ||
+        error == EACCES) {
+      const std::string failed =
+          absl::StrCat("clone3 with new namespaces: ", strerror(error), " (",
+                       ErrnoName(error), ")");
+      absl::StatusOr<std::optional<std::string>> unavailable =
+          (prepared.clone_flags & CLONE_NEWUSER) != 0
+              ? UserNamespacesUnavailable()
+              : std::optional<std::string>();
+      if (unavailable.ok() && unavailable->has_value()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            failed, ": user namespaces are unavailable here: ", **unavailable,
+            ". ", kLandlockFallbackHint));
+      }
       return absl::FailedPreconditionError(absl::StrCat(
-          "clone3 with new namespaces: ", strerror(error), " (",
-          ErrnoName(error),
-          "); user namespaces may be disabled or exhausted on this host "
-          "(see /proc/sys/user/max_user_namespaces)"));
+          failed,
+          "; namespaces may be disabled or exhausted on this host (see "
+          "/proc/sys/user/max_*_namespaces)"));
     }
     return ErrnoStatus("clone3", error);
   }
@@ -621,7 +677,8 @@ absl::StatusOr<SpawnOutcome> SpawnChild(const LaunchRequest& request,
     prepared->plan.server_channel_fd = site.server_channel_fd;
   }
   const proto::Namespaces& ns = request.policy->proto().namespaces();
-  if (!(ns.net() && ns.shared_net() && site.shared_net_fd >= 0)) {
+  if (request.landlock_fallback ||
+      !(ns.net() && ns.shared_net() && site.shared_net_fd >= 0)) {
     return StartChild(*prepared, request, site, killed_child);
   }
   // Cloned from inside the shared namespace, without a new one, the child

@@ -58,6 +58,8 @@ struct PreparedSpawn {
   std::vector<char*> envp;
   struct sock_fprog filter = {};
   struct sock_fprog lockdown_prelude = {};
+  // With LaunchRequest::landlock_fallback; the plan holds its number.
+  UniqueFd landlock_ruleset;
 };
 
 // One spawn as the process that clones sees it (the host in direct mode,
@@ -81,6 +83,12 @@ struct LaunchRequest {
   int cgroup_fd = -1;
   // Zygote mode: runs instead of an exec, with the command's worker name.
   int (*worker_entry)(const void* name) = nullptr;
+  // namespaces.landlock_fallback in force (the host found user namespaces
+  // unavailable): no namespace at all, the policy's view as a Landlock
+  // ruleset (internal/landlock_fallback.h), and `fallback_dirs` (parallel
+  // to filesystem.mounts, "" for binds) standing in for its tmpfs mounts.
+  bool landlock_fallback = false;
+  std::vector<std::string> fallback_dirs;
 };
 
 // Where the clone happens, when that is not the host itself.
