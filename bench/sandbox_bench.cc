@@ -58,6 +58,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -74,6 +75,7 @@
 #include "bench/bench_util.h"
 #include "benchmark/benchmark.h"
 #include "sandbox/comms.h"
+#include "sandbox/internal/cgroup.h"
 #include "sandbox/internal/fork_server.h"
 #include "sandbox/internal/policy_internal.h"
 #include "sandbox/internal/seccomp_compiler.h"
@@ -937,6 +939,8 @@ class ExactNames : public Base {
   }
 };
 
+void RegisterCgroupBenchmarks();
+
 void RegisterAll() {
   using benchmark::kMicrosecond;
   using benchmark::kMillisecond;
@@ -1049,6 +1053,77 @@ void RegisterAll() {
       ->Repetitions(1)
       ->UseRealTime()
       ->Unit(kMillisecond);
+  RegisterCgroupBenchmarks();
+}
+
+// --- The cgroup path, step by step (issue 15's "measured step by step") ---
+
+// One sandbox's cgroup life with the default policy's caps (1 GiB of
+// memory, 512 pids), each step timed apart: Create (the mkdirs and limit
+// writes, one directory per hierarchy in use), AddProcess (the
+// cgroup.procs migration of a live process: v1's path; v2 spawns use
+// CLONE_INTO_CGROUP instead) and the teardown (the destructor's KillAll,
+// wait and rmdirs, with the process already reaped). The iteration's time
+// is their sum; the counters are each step's mean in microseconds.
+void BM_CgroupSteps(benchmark::State& state) {
+  const CgroupLimits limits{.memory_bytes = 1ull << 30, .pids = 512};
+  if (absl::StatusOr<std::unique_ptr<Cgroup>> probe = Cgroup::Create(limits);
+      !probe.ok()) {
+    state.SkipWithError(probe.status().ToString().c_str());
+    return;
+  }
+  using Clock = std::chrono::steady_clock;
+  auto us = [](Clock::duration d) {
+    return std::chrono::duration<double, std::micro>(d).count();
+  };
+  double create_us = 0;
+  double add_us = 0;
+  double remove_us = 0;
+  for (auto _ : state) {
+    const Clock::time_point start = Clock::now();
+    absl::StatusOr<std::unique_ptr<Cgroup>> cgroup = Cgroup::Create(limits);
+    const Clock::time_point created = Clock::now();
+    if (!cgroup.ok()) {
+      state.SkipWithError(cgroup.status().ToString().c_str());
+      return;
+    }
+    const pid_t child = fork();
+    if (child == 0) {
+      pause();
+      _exit(0);
+    }
+    const Clock::time_point forked = Clock::now();
+    const absl::Status added = (*cgroup)->AddProcess(child);
+    const Clock::time_point moved = Clock::now();
+    kill(child, SIGKILL);
+    int status;
+    waitpid(child, &status, 0);
+    if (!added.ok()) {
+      state.SkipWithError(added.ToString().c_str());
+      return;
+    }
+    const Clock::time_point reaped = Clock::now();
+    cgroup->reset();
+    const Clock::time_point removed = Clock::now();
+    create_us += us(created - start);
+    add_us += us(moved - forked);
+    remove_us += us(removed - reaped);
+    state.SetIterationTime(std::chrono::duration<double>((created - start) +
+                                                         (moved - forked) +
+                                                         (removed - reaped))
+                               .count());
+  }
+  const double n = static_cast<double>(state.iterations());
+  state.counters["create_us"] = create_us / n;
+  state.counters["add_process_us"] = add_us / n;
+  state.counters["remove_us"] = remove_us / n;
+}
+
+void RegisterCgroupBenchmarks() {
+  benchmark::RegisterBenchmark("BM_CgroupSteps/default_policy_caps",
+                               BM_CgroupSteps)
+      ->UseManualTime()
+      ->Unit(benchmark::kMicrosecond);
 }
 
 }  // namespace

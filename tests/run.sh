@@ -57,3 +57,30 @@ cd /tmp
 "${as_nobody[@]}" env HOME=/tmp ctest --test-dir "$unpriv_top/build" \
   --output-on-failure -j2 \
   -E '^CgroupTest\.|^LimitsTest\.|NestedUserNamespaceAsRootTest\.|_v2_in_qemu$|^install_and_find_package$|^link_without_helper$'
+
+# Where users deploy: a representative part of the suite (isolation view,
+# violations, limits' errors, examples, the CLI, capture, learn mode, the
+# fork server and zygotes) inside user namespaces, as rootless containers
+# and pods with user namespaces run their processes:
+#  - as the root of a namespace mapping 0..65535 to 100000.. (a container
+#    with a /etc/subuid range), and as uid 1000 inside it;
+#  - as the root of `unshare -Urmpf --mount-proc` run by uid 65534 (one id
+#    mapped: its own).
+# None of them can make cgroups, so the cgroup limits are the clear error.
+representative=(sandbox_test violation_test examples_test cli_test
+  capture_test learn_test fork_server_test zygote_test)
+in_userns=$top/build/bin/in_user_namespace
+run_representative() {
+  local t
+  for t in "${representative[@]}"; do
+    "$@" env HOME=/tmp "$unpriv_top/build/bin/$t" --gtest_brief=1
+  done
+  "$@" env HOME=/tmp "$unpriv_top/build/bin/limits_test" --gtest_brief=1 \
+    --gtest_filter='LimitsWithoutDelegationTest.*'
+}
+echo "== representative tests as root of a user namespace with a range map"
+run_representative "$in_userns" --
+echo "== representative tests as uid 1000 inside that user namespace"
+run_representative "$in_userns" --uid 1000 --
+echo "== representative tests as root of unshare -Urmpf --mount-proc (uid 65534)"
+run_representative "${as_nobody[@]}" unshare -Urmpf --mount-proc

@@ -26,6 +26,7 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sandbox/internal/spawn.h"
 #include "sandbox/policy_builder.h"
 #include "tests/test_util.h"
 
@@ -42,6 +43,18 @@ using ::sandbox::testing::TesteeRun;
 using ::testing::AnyOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
+
+// Whether `id` is in the id map at `path` (ours) and is not root in the
+// namespace outside ours.
+bool IsNonRootOutside(uint32_t id, const char* path) {
+  std::ifstream map(path);
+  uint64_t inside, outside, count;
+  while (map >> inside >> outside >> count) {
+    if (id >= inside && id - inside < count)
+      return outside + (id - inside) != 0;
+  }
+  return false;
+}
 
 Policy Build(const PolicyBuilder& builder) {
   absl::StatusOr<Policy> policy = builder.Build();
@@ -131,11 +144,12 @@ TEST(NamespacesTest, SharedEmptyNetworkNamespace) {
     EXPECT_EQ(run->values["interfaces"], "lo");
     EXPECT_NE(run->values["ns_net"], HostNamespaceInode("net"));
   }
-  if (IsRoot()) {
+  if (internal::CanReturnToOwnNetNamespace()) {
     // One namespace, kept by the fork server for every such sandbox.
     EXPECT_EQ(first.values["ns_net"], second.values["ns_net"]);
   } else {
-    // Unprivileged: each gets its own, as without the field.
+    // Unprivileged, or root in a container's user namespace that kept the
+    // host's network namespace: each gets its own, as without the field.
     EXPECT_NE(first.values["ns_net"], second.values["ns_net"]);
   }
   // Host networking still works next to it (the server went back).
@@ -189,22 +203,34 @@ TEST(NamespacesTest, UidMapNamesTheOutsideId) {
   std::string text(4096, '\0');
   text.resize(pread(fd, text.data(), text.size(), 0));
   close(fd);
-  const uint32_t uid = IsRoot() ? 65534 : geteuid();
-  const uint32_t gid = IsRoot() ? 65534 : getegid();
   std::istringstream in(text);
   uint32_t inside, outside, count;
   in >> inside >> outside >> count;
   EXPECT_EQ(inside, 1000u);
-  EXPECT_EQ(outside, uid);
   EXPECT_EQ(count, 1u);
+  const uint32_t outside_uid = outside;
   in >> inside >> outside >> count;
   EXPECT_EQ(inside, 1000u);
-  EXPECT_EQ(outside, gid);
+  const uint32_t outside_gid = outside;
+  if (IsRoot() && !internal::InInitialUserNamespace()) {
+    // Root in a container's user namespace: an id its map has, never one
+    // that is root outside it (nested_userns_test checks which).
+    EXPECT_TRUE(IsNonRootOutside(outside_uid, "/proc/self/uid_map"))
+        << outside_uid;
+    EXPECT_TRUE(IsNonRootOutside(outside_gid, "/proc/self/gid_map"))
+        << outside_gid;
+    return;
+  }
+  EXPECT_EQ(outside_uid, IsRoot() ? 65534 : geteuid());
+  EXPECT_EQ(outside_gid, IsRoot() ? 65534 : getegid());
 }
 
 TEST(NamespacesTest, OutsideIdIsConfigurableAsRoot) {
-  if (!IsRoot()) {
-    // Unprivileged hosts can only map their own id: a clear error.
+  if (!IsRoot() || !IsNonRootOutside(12345, "/proc/self/uid_map") ||
+      !IsNonRootOutside(12346, "/proc/self/gid_map")) {
+    // Unprivileged hosts can only map their own id, and root in a
+    // container's user namespace only the ids its map has (here, "0 <own
+    // id> 1"): a clear error.
     absl::StatusOr<Policy> policy =
         TesteePolicy().SetOutsideUser(12345, 12345).Build();
     ASSERT_THAT(policy, IsOk());
@@ -232,6 +258,14 @@ TEST(NamespacesTest, WithoutUserNamespaceNeedsRoot) {
     EXPECT_THAT(Sandbox::Spawn(*policy, command),
                 StatusIs(absl::StatusCode::kFailedPrecondition,
                          HasSubstr("namespaces.user")));
+    return;
+  }
+  if (!IsNonRootOutside(1000, "/proc/self/uid_map")) {
+    // Root in a container's user namespace without the sandbox user in
+    // its map: a clear error before any child runs.
+    EXPECT_THAT(Sandbox::Spawn(*policy, command),
+                StatusIs(absl::StatusCode::kFailedPrecondition,
+                         HasSubstr("user.uid: 1000")));
     return;
   }
   TesteeRun run = RunTestee(*policy, {"ns", "report"});

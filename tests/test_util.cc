@@ -16,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "sandbox/fd.h"
+#include "sandbox/internal/cgroup.h"
 #include "sandbox/internal/syscall_groups.h"
 #include "sandbox/sandbox.h"
 
@@ -41,6 +42,12 @@ std::string SpawnModeName(const ::testing::TestParamInfo<SpawnMode>& info) {
 }
 
 bool IsRoot() { return geteuid() == 0; }
+
+bool CanUseCgroups() {
+  absl::StatusOr<std::unique_ptr<Cgroup>> probe =
+      Cgroup::Create({.memory_bytes = 64 << 20, .pids = 16});
+  return probe.ok();
+}
 
 bool BuiltWithSanitizer(absl::string_view sanitizer) {
 #ifdef SANDBOX_SANITIZE

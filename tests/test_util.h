@@ -129,6 +129,10 @@ std::string HostNamespaceInode(const std::string& name);
 
 bool IsRoot();
 
+// Whether this process can make the sandbox's cgroups (root on a host, or
+// a delegated cgroup), probed by making one.
+bool CanUseCgroups();
+
 // Whether this build has `sanitizer` ("address", "thread", "undefined"),
 // from -DSANDBOX_SANITIZE.
 bool BuiltWithSanitizer(absl::string_view sanitizer);

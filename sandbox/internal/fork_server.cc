@@ -138,12 +138,13 @@ int HostNetNamespace() {
 
 // The empty network namespace shared by sandboxes with
 // namespaces.shared_net, made on first use with loopback up; -1 where the
-// server cannot make one (not root).
+// server cannot make one and come back (not root, or root in a user
+// namespace that does not own the host's network namespace).
 int SharedNetNamespace() {
   static int fd = -2;
   if (fd != -2) return fd;
   fd = -1;
-  if (geteuid() != 0 || HostNetNamespace() < 0) return fd;
+  if (!CanReturnToOwnNetNamespace() || HostNetNamespace() < 0) return fd;
   if (unshare(CLONE_NEWNET) != 0) return fd;
   const int shared = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
   // Loopback up, as a sandbox with its own namespace has it.

@@ -2,11 +2,13 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/nsfs.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -18,6 +20,7 @@
 #include <iterator>
 #include <map>
 #include <optional>
+#include <tuple>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -269,7 +272,29 @@ absl::Status PrepareIdentity(const Policy& policy, PreparedSpawn& prepared) {
           "user.uid: without a user namespace the sandboxee would be host "
           "root; pick a non-zero id");
     }
-    plan.clear_groups = true;
+    // Root in a container's user namespace: the sandbox user must exist
+    // in it, and not be root outside it.
+    for (const auto& [id, path, field] :
+         {std::make_tuple(plan.uid, "/proc/self/uid_map", "user.uid"),
+          std::make_tuple(plan.gid, "/proc/self/gid_map", "user.gid")}) {
+      const std::vector<IdRange> map = ReadIdMap(path);
+      if (map.empty() || IsInitialIdMap(map)) continue;
+      const std::optional<uint64_t> outside = OutsideOf(map, id);
+      if (!outside.has_value() || *outside == 0) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            field, ": ", id,
+            outside.has_value() ? " is root outside this user namespace"
+                                : " does not exist in this user namespace",
+            " (", path,
+            "), and namespaces.user is false: the sandbox user must be an "
+            "id this namespace maps; keep namespaces.user (the default), "
+            "or pick one the map lists"));
+      }
+    }
+    // The child inherits our supplementary groups: drop them, if there
+    // are any (root in a user namespace whose setgroups is denied has none
+    // and cannot call it).
+    plan.clear_groups = getgroups(0, nullptr) != 0;
     return absl::OkStatus();
   }
   prepared.write_id_maps = true;
@@ -702,6 +727,19 @@ absl::StatusOr<SpawnOutcome> SpawnChild(const LaunchRequest& request,
 bool InInitialUserNamespace() {
   const std::vector<IdRange> map = ReadIdMap("/proc/self/uid_map");
   return map.empty() || IsInitialIdMap(map);
+}
+
+bool CanReturnToOwnNetNamespace() {
+  if (geteuid() != 0) return false;
+  UniqueFd net(open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
+  if (!net.valid()) return false;
+  UniqueFd owner(ioctl(net.get(), NS_GET_USERNS));
+  struct stat owner_stat;
+  struct stat own_stat;
+  return owner.valid() && fstat(owner.get(), &owner_stat) == 0 &&
+         stat("/proc/self/ns/user", &own_stat) == 0 &&
+         owner_stat.st_dev == own_stat.st_dev &&
+         owner_stat.st_ino == own_stat.st_ino;
 }
 
 absl::Status ReleaseChild(int sync_fd) {

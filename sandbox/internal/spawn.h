@@ -165,6 +165,12 @@ class SpawnOutcome {
 // every id to itself); true if the map cannot be read.
 bool InInitialUserNamespace();
 
+// Whether this process may leave its network namespace for another and
+// come back: root, in the user namespace that owns its network namespace
+// (setns needs CAP_SYS_ADMIN there). Not so for root inside a container's
+// user namespace that kept the host's network namespace (unshare -Ur).
+bool CanReturnToOwnNetNamespace();
+
 // Lets the child run its setup (after the host placed it in its cgroup).
 [[nodiscard]] absl::Status ReleaseChild(int sync_fd);
 
