@@ -367,7 +367,10 @@ absl::Status Sandbox::Impl::Start(const Policy& policy, const Command& command,
                        internal::NeedsLandlockFallback(policy));
   std::optional<Command> remapped;
   if (no_user_namespaces.has_value()) {
-    SBX_ASSIGN_OR_RETURN(fallback_dirs_, internal::FallbackDirs::Make(policy));
+    SBX_ASSIGN_OR_RETURN(internal::FallbackIds ids,
+                         internal::LandlockFallbackIds(policy));
+    SBX_ASSIGN_OR_RETURN(fallback_dirs_,
+                         internal::FallbackDirs::Make(policy, ids));
     remapped = fallback_dirs_->Remap(policy, command);
     for (std::string& warning : internal::LandlockFallbackWarnings(
              policy, *no_user_namespaces, cgroup_ != nullptr)) {

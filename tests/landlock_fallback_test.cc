@@ -25,6 +25,7 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -49,6 +50,8 @@ using ::testing::Not;
 
 constexpr char kDenyUserNamespaces[] = "deny-user-namespaces";
 constexpr char kNoUserNamespacesLeft[] = "no-user-namespaces-left";
+constexpr char kNoUserNamespacesLeftAsRoot[] =
+    "no-user-namespaces-left-as-root";
 constexpr uid_t kNobody = 65534;
 
 // What Docker's and Podman's default profiles do to user namespaces.
@@ -82,15 +85,16 @@ bool WriteProc(const char* path, const std::string& text) {
 
 // user.max_user_namespaces = 0, as root of a user namespace of our own
 // (where the sysctl is ours to set) sets it for everything inside: a
-// nested one fails with ENOSPC. We are uid 65534 there, our own ids
-// outside, and lose the namespace's capabilities at the exec.
-[[noreturn]] void LimitUserNamespacesAndExec(char** argv) {
+// nested one fails with ENOSPC. We are `inside` there (one id, our own
+// outside), and keep the namespace's capabilities across the exec only as
+// its root (0), as in a container made with `unshare -Ur`.
+[[noreturn]] void LimitUserNamespacesAndExec(char** argv, int inside) {
   const uid_t uid = geteuid();
   const gid_t gid = getegid();
   if (unshare(CLONE_NEWUSER) != 0 ||
       !WriteProc("/proc/self/setgroups", "deny") ||
-      !WriteProc("/proc/self/uid_map", absl::StrCat("65534 ", uid, " 1")) ||
-      !WriteProc("/proc/self/gid_map", absl::StrCat("65534 ", gid, " 1")) ||
+      !WriteProc("/proc/self/uid_map", absl::StrCat(inside, " ", uid, " 1")) ||
+      !WriteProc("/proc/self/gid_map", absl::StrCat(inside, " ", gid, " 1")) ||
       !WriteProc("/proc/sys/user/max_user_namespaces", "0")) {
     std::fprintf(stderr, "cannot limit user namespaces: %s\n",
                  std::strerror(errno));
@@ -144,8 +148,20 @@ FallbackRun RunFallback(const std::vector<std::string>& command) {
   return RunWithoutUserNamespaces({"--landlock-fallback"}, command);
 }
 
-// The uid the sandboxee runs as: nobody for a root host, our own otherwise.
-uid_t SandboxeeUid() { return geteuid() == 0 ? kNobody : geteuid(); }
+// The uid the sandboxee runs as: nobody for a root host where our user
+// namespace has it (as the host's has), our own otherwise (also root of a
+// namespace that maps only itself, as under unshare -Ur).
+uid_t SandboxeeUid() {
+  if (geteuid() != 0) return geteuid();
+  std::istringstream map(ReadFile("/proc/self/uid_map"));
+  uint64_t inside = 0;
+  uint64_t outside = 0;
+  uint64_t count = 0;
+  while (map >> inside >> outside >> count) {
+    if (kNobody >= inside && kNobody - inside < count) return kNobody;
+  }
+  return geteuid();
+}
 
 // What python3 in the fallback printed after `connect` (a statement of
 // its socket module): "connected", or "refused <errno>".
@@ -221,6 +237,27 @@ TEST_F(LandlockFallbackTest, MaxUserNamespacesZeroFallsBackToo) {
   EXPECT_THAT(fallback.run.out, Not(HasSubstr("host-secret-42")));
   EXPECT_THAT(fallback.run.out, Not(HasSubstr("rc=0")));
   EXPECT_THAT(fallback.run.err, HasSubstr("lost the pid namespace"));
+}
+
+// Root of a user namespace that maps only itself (unshare -Ur): nobody
+// does not exist there, so the sandboxee is that root without capabilities
+// -- our own user outside -- unless that would be host root.
+TEST_F(LandlockFallbackTest,
+       RootOfASingleIdNamespaceRunsAsItselfNotAsHostRoot) {
+  FallbackRun fallback = RunWithoutUserNamespaces(
+      {"--landlock-fallback"},
+      {"sh", "-c", absl::StrCat("id -u; cat ", secret_, "; echo rc=$?")},
+      kNoUserNamespacesLeftAsRoot);
+  if (geteuid() == 0) {
+    EXPECT_EQ(fallback.run.exit_status, 125) << fallback.run.err;
+    EXPECT_THAT(fallback.run.err, HasSubstr("user.outside_uid"));
+    EXPECT_THAT(fallback.run.err, HasSubstr("root outside"));
+    return;
+  }
+  EXPECT_EQ(fallback.run.exit_status, 0) << fallback.run.err;
+  EXPECT_THAT(fallback.run.out, HasSubstr("0\n"));
+  EXPECT_THAT(fallback.run.out, Not(HasSubstr("host-secret-42")));
+  EXPECT_THAT(fallback.run.out, Not(HasSubstr("rc=0")));
 }
 
 TEST_F(LandlockFallbackTest, RunsShAwkAndPythonWithTheDefaultView) {
@@ -355,8 +392,9 @@ TEST_F(LandlockFallbackTest, CannotSignalAHostProcess) {
   const pid_t victim = fork();
   ASSERT_GE(victim, 0);
   if (victim == 0) {
-    if (geteuid() == 0 && (setresgid(kNobody, kNobody, kNobody) != 0 ||
-                           setresuid(kNobody, kNobody, kNobody) != 0)) {
+    const uid_t uid = SandboxeeUid();
+    if (uid != geteuid() &&
+        (setresgid(uid, uid, uid) != 0 || setresuid(uid, uid, uid) != 0)) {
       _exit(1);
     }
     for (;;) pause();
@@ -381,7 +419,12 @@ int main(int argc, char** argv) {
   }
   if (argc >= 3 &&
       std::strcmp(argv[1], sandbox::testing::kNoUserNamespacesLeft) == 0) {
-    sandbox::testing::LimitUserNamespacesAndExec(argv + 2);
+    sandbox::testing::LimitUserNamespacesAndExec(argv + 2, 65534);
+  }
+  if (argc >= 3 &&
+      std::strcmp(argv[1], sandbox::testing::kNoUserNamespacesLeftAsRoot) ==
+          0) {
+    sandbox::testing::LimitUserNamespacesAndExec(argv + 2, 0);
   }
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdlib.h>
-#include <sys/capability.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -22,7 +21,6 @@
 namespace sandbox::internal {
 namespace {
 
-constexpr uint32_t kNobody = 65534;
 constexpr const char* kDevNodes[] = {"/dev/null", "/dev/zero", "/dev/full",
                                      "/dev/random", "/dev/urandom"};
 
@@ -48,17 +46,6 @@ void RemoveContents(int dir) {
     unlinkat(dir, name.c_str(), AT_REMOVEDIR);
   }
   closedir(stream);
-}
-
-bool HasSetpcap() {
-  cap_t caps = cap_get_proc();
-  if (caps == nullptr) return false;
-  cap_flag_value_t value = CAP_CLEAR;
-  const bool has =
-      cap_get_flag(caps, CAP_SETPCAP, CAP_EFFECTIVE, &value) == 0 &&
-      value == CAP_SET;
-  cap_free(caps);
-  return has;
 }
 
 // `value` with a leading tmpfs target replaced by its directory.
@@ -161,29 +148,8 @@ absl::StatusOr<std::optional<std::string>> NeedsLandlockFallback(
   return why;
 }
 
-absl::StatusOr<FallbackIds> LandlockFallbackIds(const Policy& policy) {
-  FallbackIds ids;
-  ids.can_setpcap = HasSetpcap();
-  if (geteuid() != 0) {
-    ids.uid = geteuid();
-    ids.gid = getegid();
-    return ids;
-  }
-  const proto::User& user = policy.proto().user();
-  ids.uid = user.has_outside_uid() ? user.outside_uid() : kNobody;
-  ids.gid = user.has_outside_gid() ? user.outside_gid() : kNobody;
-  if (ids.uid == 0 || ids.gid == 0) {
-    return absl::InvalidArgumentError(
-        "user.outside_uid/outside_gid: with namespaces.landlock_fallback the "
-        "sandboxee runs as these host ids; 0 would be host root");
-  }
-  ids.clear_groups = true;
-  return ids;
-}
-
 absl::StatusOr<std::unique_ptr<FallbackDirs>> FallbackDirs::Make(
-    const Policy& policy) {
-  SBX_ASSIGN_OR_RETURN(FallbackIds ids, LandlockFallbackIds(policy));
+    const Policy& policy, const FallbackIds& ids) {
   std::unique_ptr<FallbackDirs> made(new FallbackDirs());
   const proto::Filesystem& fs = policy.proto().filesystem();
   for (int i = 0; i < fs.mounts_size(); ++i) {

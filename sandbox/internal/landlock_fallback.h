@@ -9,8 +9,9 @@
 //   SBX_ASSIGN_OR_RETURN(std::optional<std::string> why,
 //                        NeedsLandlockFallback(policy));
 //   if (why.has_value()) {
+//     SBX_ASSIGN_OR_RETURN(FallbackIds ids, LandlockFallbackIds(policy));
 //     SBX_ASSIGN_OR_RETURN(std::unique_ptr<FallbackDirs> dirs,
-//                          FallbackDirs::Make(policy));
+//                          FallbackDirs::Make(policy, ids));
 //     Command remapped = dirs->Remap(policy, command);
 //     // request.landlock_fallback = true; request.fallback_dirs = ...
 //   }
@@ -61,10 +62,8 @@ inline constexpr char kLandlockFallbackHint[] =
 [[nodiscard]] absl::StatusOr<std::optional<std::string>> NeedsLandlockFallback(
     const Policy& policy);
 
-// Who the sandboxee is without a user namespace: a root host's sandboxee is
-// user.outside_uid/outside_gid (default nobody, 65534) with no
-// supplementary groups; an unprivileged host's is the host's own ids, with
-// its supplementary groups (only root may drop them).
+// Who the sandboxee is without a user namespace (LandlockFallbackIds in
+// internal/spawn.h picks them).
 struct FallbackIds {
   uid_t uid = 0;
   gid_t gid = 0;
@@ -74,16 +73,14 @@ struct FallbackIds {
   // no_new_privs keeps any from being gained by exec.
   bool can_setpcap = false;
 };
-[[nodiscard]] absl::StatusOr<FallbackIds> LandlockFallbackIds(
-    const Policy& policy);
 
 // A private directory for each tmpfs of the policy, in /tmp, mode 0700,
-// owned by the sandboxee; removed (without following any link the
-// sandboxee planted) with this object.
+// owned by the sandboxee (`ids`, for a root host); removed (without following
+// any link the sandboxee planted) with this object.
 class FallbackDirs {
  public:
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<FallbackDirs>> Make(
-      const Policy& policy);
+      const Policy& policy, const FallbackIds& ids);
   ~FallbackDirs();
   FallbackDirs(const FallbackDirs&) = delete;
   FallbackDirs& operator=(const FallbackDirs&) = delete;

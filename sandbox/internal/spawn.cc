@@ -255,6 +255,17 @@ absl::StatusOr<uint32_t> PickOutsideId(const std::vector<IdRange>& map,
       ") is root outside it; the sandbox user would be host root"));
 }
 
+bool HasSetpcap() {
+  cap_t caps = cap_get_proc();
+  if (caps == nullptr) return false;
+  cap_flag_value_t value = CAP_CLEAR;
+  const bool has =
+      cap_get_flag(caps, CAP_SETPCAP, CAP_EFFECTIVE, &value) == 0 &&
+      value == CAP_SET;
+  cap_free(caps);
+  return has;
+}
+
 absl::Status PrepareIdentity(const Policy& policy, PreparedSpawn& prepared) {
   const proto::Policy& p = policy.proto();
   const bool root = geteuid() == 0;
@@ -722,6 +733,41 @@ absl::StatusOr<SpawnOutcome> SpawnChild(const LaunchRequest& request,
     _exit(3);
   }
   return outcome;
+}
+
+absl::StatusOr<FallbackIds> LandlockFallbackIds(const Policy& policy) {
+  FallbackIds ids;
+  ids.can_setpcap = HasSetpcap();
+  if (geteuid() != 0) {
+    ids.uid = geteuid();
+    ids.gid = getegid();
+    return ids;
+  }
+  const proto::User& user = policy.proto().user();
+  if ((user.has_outside_uid() && user.outside_uid() == 0) ||
+      (user.has_outside_gid() && user.outside_gid() == 0)) {
+    return absl::InvalidArgumentError(
+        "user.outside_uid/outside_gid: with namespaces.landlock_fallback the "
+        "sandboxee runs as these host ids; 0 would be host root");
+  }
+  SBX_ASSIGN_OR_RETURN(
+      ids.uid,
+      PickOutsideId(ReadIdMap("/proc/self/uid_map"), "/proc/self/uid_map",
+                    user.has_outside_uid()
+                        ? std::optional<uint32_t>(user.outside_uid())
+                        : std::nullopt,
+                    geteuid(), "user.outside_uid"));
+  SBX_ASSIGN_OR_RETURN(
+      ids.gid,
+      PickOutsideId(ReadIdMap("/proc/self/gid_map"), "/proc/self/gid_map",
+                    user.has_outside_gid()
+                        ? std::optional<uint32_t>(user.outside_gid())
+                        : std::nullopt,
+                    getegid(), "user.outside_gid"));
+  // Root in a user namespace whose setgroups is denied has none to drop,
+  // and cannot call it.
+  ids.clear_groups = getgroups(0, nullptr) != 0;
+  return ids;
 }
 
 bool InInitialUserNamespace() {

@@ -22,6 +22,7 @@
 #include "sandbox/command.h"
 #include "sandbox/fd.h"
 #include "sandbox/internal/child_setup.h"
+#include "sandbox/internal/landlock_fallback.h"
 #include "sandbox/internal/mounts.h"
 #include "sandbox/policy.h"
 #include "sandbox/result.pb.h"
@@ -170,6 +171,16 @@ bool InInitialUserNamespace();
 // (setns needs CAP_SYS_ADMIN there). Not so for root inside a container's
 // user namespace that kept the host's network namespace (unshare -Ur).
 bool CanReturnToOwnNetNamespace();
+
+// Who a sandbox of `policy` is under namespaces.landlock_fallback, without
+// a user namespace: an unprivileged host's own ids, with its supplementary
+// groups (only root may drop them); for a root host, user.outside_uid and
+// outside_gid (nobody by default) without supplementary groups -- inside a
+// user namespace, ids it maps that are not root outside it, picked as for
+// the sandbox user's outside ids. FailedPrecondition (InvalidArgument for
+// an outside id of 0) naming the field otherwise.
+[[nodiscard]] absl::StatusOr<FallbackIds> LandlockFallbackIds(
+    const Policy& policy);
 
 // Lets the child run its setup (after the host placed it in its cgroup).
 [[nodiscard]] absl::Status ReleaseChild(int sync_fd);
