@@ -115,7 +115,24 @@ absl::Status ValidateFilesystem(proto::Policy& policy, ResolvedLimits& limits) {
                       "without it would show every host process");
   }
 
-  return internal::ValidateMounts(fs, limits.tmpfs_sizes);
+  SBX_RETURN_IF_ERROR(internal::ValidateMounts(fs, limits.tmpfs_sizes));
+  if (ns.landlock_fallback()) {
+    // Landlock grants host paths: a bind elsewhere would not be where the
+    // program looks for it.
+    for (int i = 0; i < fs.mounts_size(); ++i) {
+      const proto::BindMount& bind = fs.mounts(i).bind();
+      if (fs.mounts(i).has_bind() && bind.target() != bind.source()) {
+        return FieldError(
+            absl::StrCat("filesystem.mounts[", i, "].bind.target"),
+            absl::StrCat(bind.target(), " differs from its source ",
+                         bind.source(),
+                         ", which namespaces.landlock_fallback cannot "
+                         "honour: without a mount namespace the program sees "
+                         "host paths. Bind it at its own path"));
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ValidateLimits(proto::Policy& policy, ResolvedLimits& limits) {
@@ -215,6 +232,16 @@ absl::Status ValidateNamespaces(const proto::Namespaces& ns) {
   if (ns.shared_net() && !ns.net()) {
     return FieldError("namespaces.shared_net",
                       "needs a network namespace (namespaces.net)");
+  }
+  if (ns.landlock_fallback() && !ns.user()) {
+    return FieldError("namespaces.landlock_fallback",
+                      "only applies with a user namespace (namespaces.user): "
+                      "it is what runs where one cannot be made");
+  }
+  if (ns.landlock_fallback() && !ns.mount()) {
+    return FieldError("namespaces.landlock_fallback",
+                      "needs a mount namespace (namespaces.mount): the "
+                      "fallback's Landlock rules are the policy's mounts");
   }
   // Without a user namespace only root can create the others: checked at
   // spawn time, where the host's privilege is known.

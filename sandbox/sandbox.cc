@@ -22,6 +22,7 @@
 #include "sandbox/internal/cgroup.h"
 #include "sandbox/internal/exec_diagnosis.h"
 #include "sandbox/internal/fork_server.h"
+#include "sandbox/internal/landlock_fallback.h"
 #include "sandbox/internal/learn_recorder.h"
 #include "sandbox/internal/notification_decoder.h"
 #include "sandbox/internal/policy_internal.h"
@@ -197,6 +198,11 @@ class Sandbox::Impl {
   // The sandbox has an init of ours (a pid namespace without
   // program_is_init): only it reports the payload's exit status.
   bool has_init_ = false;
+  // It has a pid namespace (not so with the Landlock fallback).
+  bool has_pid_ns_ = false;
+  // namespaces.landlock_fallback in force: the directories standing in for
+  // the policy's tmpfs mounts, removed with this object.
+  std::unique_ptr<internal::FallbackDirs> fallback_dirs_;
   // The policy defers the filter to LockDown(): one listener is expected
   // from the payload after it started.
   bool deferred_ = false;
@@ -395,8 +401,25 @@ absl::Status Sandbox::Impl::Start(const Policy& policy, const Command& command,
   }
   const Policy& effective = fallback.has_value() ? *fallback : policy;
   const proto::Namespaces& ns = policy.proto().namespaces();
+  // Where user namespaces cannot be made and the policy opts in: no
+  // namespaces, Landlock in their place, and every loss in the warnings.
+  SBX_ASSIGN_OR_RETURN(std::optional<std::string> no_user_namespaces,
+                       internal::NeedsLandlockFallback(policy));
+  std::optional<Command> remapped;
+  if (no_user_namespaces.has_value()) {
+    SBX_ASSIGN_OR_RETURN(internal::FallbackIds ids,
+                         internal::LandlockFallbackIds(policy));
+    SBX_ASSIGN_OR_RETURN(fallback_dirs_,
+                         internal::FallbackDirs::Make(policy, ids));
+    remapped = fallback_dirs_->Remap(policy, command);
+    for (std::string& warning : internal::LandlockFallbackWarnings(
+             policy, *no_user_namespaces, cgroup_ != nullptr)) {
+      warnings_.push_back(std::move(warning));
+    }
+  }
+  const Command& launched = remapped.has_value() ? *remapped : command;
   if (ns.net() && ns.shared_net() && server != nullptr && geteuid() == 0 &&
-      !internal::LandlockCanScopeAbstractUnix()) {
+      !fallback_dirs_ && !internal::LandlockCanScopeAbstractUnix()) {
     warnings_.push_back(
         "namespaces.shared_net: this kernel's Landlock cannot scope abstract "
         "unix sockets (ABI 6, Linux 6.12): sandboxes sharing the network "
@@ -421,8 +444,8 @@ absl::Status Sandbox::Impl::Start(const Policy& policy, const Command& command,
           program.learn_base, policy.proto().filesystem());
     }
   }
-  has_init_ = policy.proto().namespaces().pid() &&
-              !policy.proto().namespaces().program_is_init();
+  has_pid_ns_ = ns.pid() && !fallback_dirs_;
+  has_init_ = has_pid_ns_ && !ns.program_is_init();
   int sync_pair[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_pair) != 0) {
     return ErrnoStatus("socketpair(sync)");
@@ -463,8 +486,12 @@ absl::Status Sandbox::Impl::Start(const Policy& policy, const Command& command,
 
   internal::LaunchRequest request;
   request.policy = &effective;
-  request.command = &command;
+  request.command = &launched;
   request.fds = std::move(fds);
+  if (fallback_dirs_) {
+    request.landlock_fallback = true;
+    request.fallback_dirs = fallback_dirs_->dirs();
+  }
   request.child_sync_fd = child_sync.get();
   request.host_sync_fd = sync_.get();
   if (cgroup_) request.cgroup_fd = cgroup_->clone_into_fd();
@@ -920,7 +947,7 @@ void Sandbox::Impl::ReadNotification() {
   if (!violation_.has_value()) violation_ = describe();
   // The call stays blocked until the kill lands: it never runs.
   KillNow();
-  if (!policy_->proto().namespaces().pid() && notification.pid != 0 &&
+  if (!has_pid_ns_ && notification.pid != 0 &&
       ioctl(notify_.get(), SECCOMP_IOCTL_NOTIF_ID_VALID, &notification.id) ==
           0) {
     // Without a pid namespace the caller may be a grandchild of ours.

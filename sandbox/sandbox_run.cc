@@ -67,6 +67,22 @@ Options:
   --timeout SEC        wall-clock limit; the sandbox is killed after SEC
   --net none|host      none: an empty network namespace with loopback
                        (default); host: the host's network
+  --landlock-fallback  where user namespaces cannot be made (Ubuntu's
+                       AppArmor restriction, user.max_user_namespaces=0, a
+                       container's seccomp profile), run without namespaces,
+                       confined by Landlock: read and execute beneath the
+                       read-only binds, write beneath the writable ones and
+                       a private directory in /tmp for each tmpfs (cwd,
+                       TMPDIR and env values under a tmpfs point there);
+                       no TCP bind or connect without --net host (Landlock
+                       ABI 4), no signals or abstract unix sockets beyond
+                       the sandbox (ABI 6). Same seccomp filter, rlimits,
+                       cgroup caps, no capabilities. Lost, and listed as
+                       warnings: every namespace (host processes, network,
+                       IPC, hostname visible; paths are the host's, binds
+                       must be at their own path), the private /proc and
+                       /dev/shm, the sandbox user (nobody for root, else
+                       your own user). Without it such a spawn fails (125)
   --hostname NAME      hostname inside the sandbox
   --env K=V            set an environment variable (repeatable); nothing of
                        the host's environment is passed otherwise
@@ -310,6 +326,10 @@ Options ParseFlags(int argc, char** argv, proto::Policy& overrides,
         Die(absl::StrCat("--net: expected none or host, got '", mode, "'"));
       }
       overrides.mutable_namespaces()->set_net(mode == "none");
+    } else if (arg == "--landlock-fallback") {
+      options.edits.push_back(
+          {"--landlock-fallback", "namespaces.landlock_fallback"});
+      overrides.mutable_namespaces()->set_landlock_fallback(true);
     } else if (arg == "--hostname") {
       sets("hostname");
       overrides.set_hostname(value_of(arg));

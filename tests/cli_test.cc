@@ -305,6 +305,7 @@ TEST(CliTest, HelpDocumentsEveryFlagAndExitStatus) {
         "128+N",         "--afl"}) {
     EXPECT_THAT(run.out, HasSubstr(flag));
   }
+  EXPECT_THAT(run.out, HasSubstr("--landlock-fallback"));
 }
 
 TEST(CliTest, ShadowIsNotVisible) {

@@ -173,6 +173,18 @@ namespaces { uts: false }
 namespaces { mount: false }
 filesystem { @mounts { bind { source: "/usr" } } })",
                   "filesystem.mounts", "needs the mount namespace"},
+        BadPolicy{"LandlockFallbackWithoutUserNamespace", R"(
+namespaces { user: false @landlock_fallback: true })",
+                  "namespaces.landlock_fallback",
+                  "only applies with a user namespace"},
+        BadPolicy{"LandlockFallbackWithoutMountNamespace", R"(
+namespaces { mount: false @landlock_fallback: true })",
+                  "namespaces.landlock_fallback", "needs a mount namespace"},
+        BadPolicy{"LandlockFallbackBindElsewhere", R"(
+namespaces { landlock_fallback: true }
+filesystem { mounts { bind { source: "/usr" @target: "/opt/usr" } } })",
+                  "filesystem.mounts[0].bind.target",
+                  "namespaces.landlock_fallback cannot honour"},
         BadPolicy{"ProcWithoutPidNamespace", R"(
 namespaces { pid: false }
 filesystem { @proc: true })",

@@ -606,20 +606,22 @@ void SwitchIds(const ChildPlan& plan) {
 // explicit empty capset at the end is needed because a uid change away
 // from a non-zero (unmapped) id keeps them.
 void DropPrivileges(const ChildPlan& plan) {
-  for (int cap = 0; cap <= plan.last_cap; ++cap) {
-    if (cap_drop_bound(cap) < 0 && errno != EINVAL) {
-      Fail(SetupStep::kDropBoundingSet, errno, cap);
+  if (plan.drop_bounding_set) {
+    for (int cap = 0; cap <= plan.last_cap; ++cap) {
+      if (cap_drop_bound(cap) < 0 && errno != EINVAL) {
+        Fail(SetupStep::kDropBoundingSet, errno, cap);
+      }
     }
+    // uid 0 gains nothing by exec, and no one can undo that.
+    SBX_CHILD_CHECK(
+        prctl(PR_SET_SECUREBITS,
+              SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
+                  SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
+                  SECBIT_NO_CAP_AMBIENT_RAISE |
+                  SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
+              0, 0, 0),
+        kSecurebits, -1);
   }
-  // uid 0 gains nothing by exec, and no one can undo that.
-  SBX_CHILD_CHECK(
-      prctl(PR_SET_SECUREBITS,
-            SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
-                SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
-                SECBIT_NO_CAP_AMBIENT_RAISE |
-                SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
-            0, 0, 0),
-      kSecurebits, -1);
   if (!plan.new_user_ns) SwitchIds(plan);
   SBX_CHILD_CHECK(cap_reset_ambient(), kDropCapabilities, -1);
   SBX_CHILD_CHECK(cap_set_proc(plan.empty_caps), kDropCapabilities, -1);
@@ -949,6 +951,8 @@ const char* SetupStepName(SetupStep step) {
       return "drop_capabilities";
     case SetupStep::kNoNewPrivs:
       return "no_new_privs";
+    case SetupStep::kLandlockRestrict:
+      return "landlock_restrict_self";
     case SetupStep::kLandlockScope:
       return "landlock_scope";
     case SetupStep::kResetSignals:
@@ -1055,6 +1059,14 @@ void RunChild(const ChildPlan& plan, int sync_fd, int parent_end) {
   // other's abstract unix sockets (and pass descriptors through them).
   // After no_new_privs, which an unprivileged Landlock domain needs.
   if (plan.scope_abstract_unix) ScopeAbstractUnixSockets();
+  // namespaces.landlock_fallback: the policy's view, in place of the
+  // namespaces this host cannot make. After no_new_privs, like the above.
+  if (plan.landlock_ruleset_fd >= 0) {
+    SBX_CHILD_CHECK(
+        syscall(SYS_landlock_restrict_self, plan.landlock_ruleset_fd, 0),
+        kLandlockRestrict, -1);
+    close(plan.landlock_ruleset_fd);
+  }
   EndPhase(SetupPhase::kDropPrivileges);
 
   // 5. With a pid namespace we are its init: the payload runs as our child

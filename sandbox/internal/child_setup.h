@@ -65,6 +65,7 @@ enum class SetupStep : uint32_t {
   kSecurebits,
   kDropCapabilities,
   kNoNewPrivs,
+  kLandlockRestrict,
   kLandlockScope,
   kResetSignals,
   kForkPayload,
@@ -207,6 +208,13 @@ struct ChildPlan {
   // A Landlock domain scoping abstract unix sockets to this sandbox (for a
   // network namespace shared with other sandboxes).
   bool scope_abstract_unix = false;
+  // namespaces.landlock_fallback: the ruleset the child enforces on itself
+  // after no_new_privs (landlock_restrict_self), or -1.
+  int landlock_ruleset_fd = -1;
+  // Drop the bounding set and lock securebits, which needs CAP_SETPCAP: not
+  // for an unprivileged host without a user namespace (the fallback), which
+  // holds no capability to begin with.
+  bool drop_bounding_set = true;
 
   // Credentials of the sandboxee, as seen inside its namespace.
   uid_t uid = 0;

@@ -237,6 +237,9 @@ absl::StatusOr<std::unique_ptr<DecodedSpawnRequest>> DecodeSpawnRequest(
     launch.fds.push_back({fds[1 + i], request.fd_targets(i)});
   }
   if (request.has_cgroup_fd()) launch.cgroup_fd = fds.back();
+  launch.landlock_fallback = request.landlock_fallback();
+  launch.fallback_dirs.assign(request.fallback_dirs().begin(),
+                              request.fallback_dirs().end());
   if (!command.worker.empty()) {
     if (g_workers.has == nullptr || !g_workers.has(command.worker)) {
       return absl::NotFoundError(
@@ -610,7 +613,7 @@ absl::StatusOr<std::unique_ptr<ForkServerClient>> ForkServerClient::Start(
   args.flags = kClonePidfd;
   args.pidfd = reinterpret_cast<uintptr_t>(&pidfd);
   args.exit_signal = SIGCHLD;
-  const long pid = syscall(SYS_clone3, &args, sizeof(args));
+  const long pid = Clone3OrClone(args);
   if (pid < 0) return ErrnoStatus("clone3(fork server)");
   if (pid == 0) ExecServer(exec, server_end.get(), host);
   std::unique_ptr<ForkServerClient> client(new ForkServerClient());
@@ -744,6 +747,9 @@ absl::StatusOr<SpawnOutcome> ForkServerClient::Spawn(
   request.mutable_env()->Assign(command.env.begin(), command.env.end());
   request.set_cwd(command.cwd);
   request.set_worker(command.worker);
+  request.set_landlock_fallback(launch.landlock_fallback);
+  request.mutable_fallback_dirs()->Assign(launch.fallback_dirs.begin(),
+                                          launch.fallback_dirs.end());
   std::vector<int> fds = {launch.child_sync_fd};
   for (const FdMapping& mapping : launch.fds) {
     request.add_fd_targets(mapping.sandbox_fd);

@@ -28,20 +28,47 @@ struct CloneArgs {
   uint64_t cgroup;
 };
 
-// Landlock (<linux/landlock.h> of this toolchain predates scoping, ABI 6,
-// kernel 6.12).
+// Landlock. <linux/landlock.h> of Debian 12 (Linux 6.1) knows ABI 1 and 2:
+// the filesystem rights up to LANDLOCK_ACCESS_FS_REFER and a ruleset
+// attribute with handled_access_fs alone. What later ABIs added is here.
 struct LandlockRulesetAttr {
   uint64_t handled_access_fs;
-  uint64_t handled_access_net;
-  uint64_t scoped;
+  uint64_t handled_access_net;  // ABI 4
+  uint64_t scoped;              // ABI 6
 };
 inline constexpr uint32_t kLandlockCreateRulesetVersion = 1U << 0;
+inline constexpr uint64_t kLandlockAccessFsTruncate = 1ULL << 14;    // ABI 3
+inline constexpr uint64_t kLandlockAccessFsIoctlDev = 1ULL << 15;    // ABI 5
+inline constexpr uint64_t kLandlockAccessNetBindTcp = 1ULL << 0;     // ABI 4
+inline constexpr uint64_t kLandlockAccessNetConnectTcp = 1ULL << 1;  // ABI 4
 inline constexpr uint64_t kLandlockScopeAbstractUnixSocket = 1ULL << 0;
+inline constexpr uint64_t kLandlockScopeSignal = 1ULL << 1;
+inline constexpr long kLandlockNetMinAbi = 4;
 inline constexpr long kLandlockScopeMinAbi = 6;
 
 inline constexpr uint64_t kClonePidfd = 0x00001000ULL;
 inline constexpr uint64_t kCloneClearSighand = 0x100000000ULL;
 inline constexpr uint64_t kCloneIntoCgroup = 0x200000000ULL;
+
+// clone3(2) with `args`, like fork: the child returns 0 on the caller's
+// stack. Where clone3 fails with ENOSYS -- the default seccomp profiles of
+// Docker and Podman answer it so, since a filter cannot read its flags
+// behind the pointer, to make the C library fall back to clone(2) -- the
+// same with clone(2), which has no CLONE_INTO_CGROUP and no flag above bit
+// 31: `args.cgroup` is not used (the host places every child in its cgroup
+// before releasing it anyway, which is harmless where clone3 did). A raw
+// system call.
+inline long Clone3OrClone(const CloneArgs& args) {
+  long pid = syscall(SYS_clone3, &args, sizeof(args));
+  if (pid >= 0 || errno != ENOSYS) return pid;
+  // x86-64: clone(flags | exit signal, stack, parent_tid, child_tid, tls);
+  // with CLONE_PIDFD the pidfd is stored at parent_tid.
+  const uint64_t flags = (args.flags & 0xffffffffULL & ~kCloneIntoCgroup) |
+                         (args.exit_signal & 0xff);
+  return syscall(SYS_clone, flags, nullptr,
+                 reinterpret_cast<int*>(static_cast<uintptr_t>(args.pidfd)),
+                 nullptr, nullptr);
+}
 
 // The kernel's O_LARGEFILE, which 64-bit glibc defines as 0: the flag
 // still arrives from 32-bit code and from callers that set it by number.

@@ -154,7 +154,7 @@ absl::Status CheckProcMountable(bool user_ns) {
       CloneArgs args = {};
       args.flags = CLONE_NEWNS | CLONE_NEWPID | (user_ns ? CLONE_NEWUSER : 0);
       args.exit_signal = SIGCHLD;
-      const long pid = syscall(SYS_clone3, &args, sizeof(args));
+      const long pid = Clone3OrClone(args);
       if (pid == 0) ProbeProcMount();
       if (pid < 0) return absl::OkStatus();  // clone3 reports it for real
       int status = 0;

@@ -29,6 +29,8 @@
 #include "absl/synchronization/mutex.h"
 #include "sandbox/command.h"
 #include "sandbox/internal/kernel_abi.h"
+#include "sandbox/internal/landlock.h"
+#include "sandbox/internal/landlock_fallback.h"
 #include "sandbox/internal/mounts.h"
 #include "sandbox/internal/policy_internal.h"
 #include "sandbox/internal/util.h"
@@ -253,6 +255,17 @@ absl::StatusOr<uint32_t> PickOutsideId(const std::vector<IdRange>& map,
       ") is root outside it; the sandbox user would be host root"));
 }
 
+bool HasSetpcap() {
+  cap_t caps = cap_get_proc();
+  if (caps == nullptr) return false;
+  cap_flag_value_t value = CAP_CLEAR;
+  const bool has =
+      cap_get_flag(caps, CAP_SETPCAP, CAP_EFFECTIVE, &value) == 0 &&
+      value == CAP_SET;
+  cap_free(caps);
+  return has;
+}
+
 absl::Status PrepareIdentity(const Policy& policy, PreparedSpawn& prepared) {
   const proto::Policy& p = policy.proto();
   const bool root = geteuid() == 0;
@@ -351,6 +364,45 @@ absl::Status PrepareIdentity(const Policy& policy, PreparedSpawn& prepared) {
   }
   prepared.uid_map = absl::StrCat(plan.uid, " ", outside_uid, " 1\n");
   prepared.gid_map = absl::StrCat(plan.gid, " ", outside_gid, " 1\n");
+  return absl::OkStatus();
+}
+
+// namespaces.landlock_fallback: no namespace at all, the sandboxee's host
+// ids, and the policy's view as a Landlock ruleset over the bind sources
+// opened the one time (PrepareMounts) and the host's tmpfs stand-ins.
+absl::Status PrepareLandlockFallback(const LaunchRequest& request,
+                                     PreparedSpawn& prepared) {
+  const Policy& policy = *request.policy;
+  ChildPlan& plan = prepared.plan;
+  prepared.clone_flags = 0;
+  plan.new_user_ns = false;
+  plan.new_mount_ns = false;
+  plan.new_pid_ns = false;
+  plan.program_is_init = false;
+  plan.new_net_ns = false;
+  plan.new_uts_ns = false;
+  plan.new_cgroup_ns = false;
+  SBX_ASSIGN_OR_RETURN(FallbackIds ids, LandlockFallbackIds(policy));
+  plan.uid = ids.uid;
+  plan.gid = ids.gid;
+  plan.clear_groups = ids.clear_groups;
+  plan.drop_bounding_set = ids.can_setpcap;
+  if (request.fallback_dirs.size() !=
+      static_cast<size_t>(policy.proto().filesystem().mounts_size())) {
+    return absl::InternalError(
+        "landlock fallback: one directory per mount expected");
+  }
+  SBX_RETURN_IF_ERROR(PrepareMounts(policy, prepared.mounts));
+  if (prepared.mounts.early_failure.has_value()) {
+    prepared.early_failure = std::move(prepared.mounts.early_failure);
+    return absl::OkStatus();
+  }
+  SBX_ASSIGN_OR_RETURN(
+      LandlockRuleset ruleset,
+      FallbackRuleset(policy, prepared.mounts, request.fallback_dirs));
+  prepared.landlock_ruleset.reset(dup(ruleset.fd()));
+  if (!prepared.landlock_ruleset) return ErrnoStatus("dup(Landlock ruleset)");
+  plan.landlock_ruleset_fd = prepared.landlock_ruleset.get();
   return absl::OkStatus();
 }
 
@@ -480,10 +532,14 @@ absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
       (ns.user() ? CLONE_NEWUSER : 0) | (ns.mount() ? CLONE_NEWNS : 0) |
       (ns.pid() ? CLONE_NEWPID : 0) | (ns.net() ? CLONE_NEWNET : 0) |
       (ns.ipc() ? CLONE_NEWIPC : 0) | (ns.uts() ? CLONE_NEWUTS : 0);
-  SBX_RETURN_IF_ERROR(PrepareIdentity(policy, *prepared));
-  if (ns.user()) PrepareUserNamespaceLimits(policy, plan);
+  if (request.landlock_fallback) {
+    SBX_RETURN_IF_ERROR(PrepareLandlockFallback(request, *prepared));
+  } else {
+    SBX_RETURN_IF_ERROR(PrepareIdentity(policy, *prepared));
+    if (ns.user()) PrepareUserNamespaceLimits(policy, plan);
+  }
 
-  if (ns.mount()) {
+  if (plan.new_mount_ns) {
     plan.root_tmpfs_data =
         Keep(*prepared,
              absl::StrCat("size=", policy.limits().root_size, ",mode=0755"));
@@ -501,7 +557,7 @@ absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
   }
   plan.cwd =
       Keep(*prepared, command.cwd.empty() ? p.filesystem().cwd() : command.cwd);
-  if (ns.uts()) plan.hostname = Keep(*prepared, p.hostname());
+  if (plan.new_uts_ns) plan.hostname = Keep(*prepared, p.hostname());
 
   // Made once per process: it never changes, and only children (copies of
   // it) ever apply it, so no lock of libcap's on it is ever held here.
@@ -588,15 +644,27 @@ absl::StatusOr<SpawnOutcome> StartChild(const PreparedSpawn& prepared,
     args.flags |= kCloneIntoCgroup;
     args.cgroup = static_cast<uint64_t>(request.cgroup_fd);
   }
-  const long pid = syscall(SYS_clone3, &args, sizeof(args));
+  const long pid = Clone3OrClone(args);
   if (pid < 0) {
     const int error = errno;
-    if (error == EPERM || error == ENOSPC || error == EUSERS) {
+    if (error == EPERM || error == ENOSPC || error == EUSERS ||
+        error == EACCES) {
+      const std::string failed =
+          absl::StrCat("clone3 with new namespaces: ", strerror(error), " (",
+                       ErrnoName(error), ")");
+      absl::StatusOr<std::optional<std::string>> unavailable =
+          (prepared.clone_flags & CLONE_NEWUSER) != 0
+              ? UserNamespacesUnavailable()
+              : std::optional<std::string>();
+      if (unavailable.ok() && unavailable->has_value()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            failed, ": user namespaces are unavailable here: ", **unavailable,
+            ". ", kLandlockFallbackHint));
+      }
       return absl::FailedPreconditionError(absl::StrCat(
-          "clone3 with new namespaces: ", strerror(error), " (",
-          ErrnoName(error),
-          "); user namespaces may be disabled or exhausted on this host "
-          "(see /proc/sys/user/max_user_namespaces)"));
+          failed,
+          "; namespaces may be disabled or exhausted on this host (see "
+          "/proc/sys/user/max_*_namespaces)"));
     }
     return ErrnoStatus("clone3", error);
   }
@@ -645,7 +713,8 @@ absl::StatusOr<SpawnOutcome> SpawnChild(const LaunchRequest& request,
     prepared->plan.server_channel_fd = site.server_channel_fd;
   }
   const proto::Namespaces& ns = request.policy->proto().namespaces();
-  if (!(ns.net() && ns.shared_net() && site.shared_net_fd >= 0)) {
+  if (request.landlock_fallback ||
+      !(ns.net() && ns.shared_net() && site.shared_net_fd >= 0)) {
     return StartChild(*prepared, request, site, killed_child);
   }
   // Cloned from inside the shared namespace, without a new one, the child
@@ -664,6 +733,41 @@ absl::StatusOr<SpawnOutcome> SpawnChild(const LaunchRequest& request,
     _exit(3);
   }
   return outcome;
+}
+
+absl::StatusOr<FallbackIds> LandlockFallbackIds(const Policy& policy) {
+  FallbackIds ids;
+  ids.can_setpcap = HasSetpcap();
+  if (geteuid() != 0) {
+    ids.uid = geteuid();
+    ids.gid = getegid();
+    return ids;
+  }
+  const proto::User& user = policy.proto().user();
+  if ((user.has_outside_uid() && user.outside_uid() == 0) ||
+      (user.has_outside_gid() && user.outside_gid() == 0)) {
+    return absl::InvalidArgumentError(
+        "user.outside_uid/outside_gid: with namespaces.landlock_fallback the "
+        "sandboxee runs as these host ids; 0 would be host root");
+  }
+  SBX_ASSIGN_OR_RETURN(
+      ids.uid,
+      PickOutsideId(ReadIdMap("/proc/self/uid_map"), "/proc/self/uid_map",
+                    user.has_outside_uid()
+                        ? std::optional<uint32_t>(user.outside_uid())
+                        : std::nullopt,
+                    geteuid(), "user.outside_uid"));
+  SBX_ASSIGN_OR_RETURN(
+      ids.gid,
+      PickOutsideId(ReadIdMap("/proc/self/gid_map"), "/proc/self/gid_map",
+                    user.has_outside_gid()
+                        ? std::optional<uint32_t>(user.outside_gid())
+                        : std::nullopt,
+                    getegid(), "user.outside_gid"));
+  // Root in a user namespace whose setgroups is denied has none to drop,
+  // and cannot call it.
+  ids.clear_groups = getgroups(0, nullptr) != 0;
+  return ids;
 }
 
 bool InInitialUserNamespace() {
@@ -693,10 +797,7 @@ absl::Status ReleaseChild(int sync_fd) {
 }
 
 bool LandlockCanScopeAbstractUnix() {
-  static const bool can =
-      syscall(SYS_landlock_create_ruleset, nullptr, 0,
-              kLandlockCreateRulesetVersion) >= kLandlockScopeMinAbi;
-  return can;
+  return LandlockAbi() >= kLandlockScopeMinAbi;
 }
 
 namespace {

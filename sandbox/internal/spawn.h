@@ -22,6 +22,7 @@
 #include "sandbox/command.h"
 #include "sandbox/fd.h"
 #include "sandbox/internal/child_setup.h"
+#include "sandbox/internal/landlock_fallback.h"
 #include "sandbox/internal/mounts.h"
 #include "sandbox/policy.h"
 #include "sandbox/result.pb.h"
@@ -58,6 +59,8 @@ struct PreparedSpawn {
   std::vector<char*> envp;
   struct sock_fprog filter = {};
   struct sock_fprog lockdown_prelude = {};
+  // With LaunchRequest::landlock_fallback; the plan holds its number.
+  UniqueFd landlock_ruleset;
 };
 
 // One spawn as the process that clones sees it (the host in direct mode,
@@ -81,6 +84,12 @@ struct LaunchRequest {
   int cgroup_fd = -1;
   // Zygote mode: runs instead of an exec, with the command's worker name.
   int (*worker_entry)(const void* name) = nullptr;
+  // namespaces.landlock_fallback in force (the host found user namespaces
+  // unavailable): no namespace at all, the policy's view as a Landlock
+  // ruleset (internal/landlock_fallback.h), and `fallback_dirs` (parallel
+  // to filesystem.mounts, "" for binds) standing in for its tmpfs mounts.
+  bool landlock_fallback = false;
+  std::vector<std::string> fallback_dirs;
 };
 
 // Where the clone happens, when that is not the host itself.
@@ -162,6 +171,16 @@ bool InInitialUserNamespace();
 // (setns needs CAP_SYS_ADMIN there). Not so for root inside a container's
 // user namespace that kept the host's network namespace (unshare -Ur).
 bool CanReturnToOwnNetNamespace();
+
+// Who a sandbox of `policy` is under namespaces.landlock_fallback, without
+// a user namespace: an unprivileged host's own ids, with its supplementary
+// groups (only root may drop them); for a root host, user.outside_uid and
+// outside_gid (nobody by default) without supplementary groups -- inside a
+// user namespace, ids it maps that are not root outside it, picked as for
+// the sandbox user's outside ids. FailedPrecondition (InvalidArgument for
+// an outside id of 0) naming the field otherwise.
+[[nodiscard]] absl::StatusOr<FallbackIds> LandlockFallbackIds(
+    const Policy& policy);
 
 // Lets the child run its setup (after the host placed it in its cgroup).
 [[nodiscard]] absl::Status ReleaseChild(int sync_fd);
