@@ -68,7 +68,8 @@ cd /tmp
 #    mapped: its own).
 # None of them can make cgroups, so the cgroup limits are the clear error.
 representative=(sandbox_test violation_test examples_test cli_test
-  capture_test learn_test fork_server_test zygote_test landlock_fallback_test)
+  capture_test learn_test fork_server_test zygote_test landlock_fallback_test
+  input_worker_test)
 in_userns=$top/build/bin/in_user_namespace
 run_representative() {
   local t
