@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <optional>
 #include <tuple>
 
@@ -255,6 +256,28 @@ absl::StatusOr<uint32_t> PickOutsideId(const std::vector<IdRange>& map,
       ") is root outside it; the sandbox user would be host root"));
 }
 
+// Our own uid and gid maps. They are written once and change only with our
+// user namespace: read once per namespace, not per spawn.
+struct IdMaps {
+  std::vector<IdRange> uid;
+  std::vector<IdRange> gid;
+};
+std::shared_ptr<const IdMaps> OwnIdMaps() {
+  static absl::Mutex mu(absl::kConstInit);
+  static ino_t maps_ns ABSL_GUARDED_BY(mu) = 0;
+  static auto* maps ABSL_PT_GUARDED_BY(mu) =
+      new std::shared_ptr<const IdMaps>();
+  struct stat user_ns = {};
+  stat("/proc/self/ns/user", &user_ns);
+  absl::MutexLock lock(&mu);
+  if (*maps == nullptr || maps_ns != user_ns.st_ino) {
+    *maps = std::make_shared<const IdMaps>(IdMaps{
+        ReadIdMap("/proc/self/uid_map"), ReadIdMap("/proc/self/gid_map")});
+    maps_ns = user_ns.st_ino;
+  }
+  return *maps;
+}
+
 bool HasSetpcap() {
   cap_t caps = cap_get_proc();
   if (caps == nullptr) return false;
@@ -285,12 +308,14 @@ absl::Status PrepareIdentity(const Policy& policy, PreparedSpawn& prepared) {
     }
     // Root in a container's user namespace: the sandbox user must exist
     // in it, and not be root outside it.
-    for (const auto& [id, path, field] :
-         {std::make_tuple(plan.uid, "/proc/self/uid_map", "user.uid"),
-          std::make_tuple(plan.gid, "/proc/self/gid_map", "user.gid")}) {
-      const std::vector<IdRange> map = ReadIdMap(path);
-      if (map.empty() || IsInitialIdMap(map)) continue;
-      const std::optional<uint64_t> outside = OutsideOf(map, id);
+    const std::shared_ptr<const IdMaps> maps = OwnIdMaps();
+    for (const auto& [id, map, path, field] :
+         {std::make_tuple(plan.uid, &maps->uid, "/proc/self/uid_map",
+                          "user.uid"),
+          std::make_tuple(plan.gid, &maps->gid, "/proc/self/gid_map",
+                          "user.gid")}) {
+      if (map->empty() || IsInitialIdMap(*map)) continue;
+      const std::optional<uint64_t> outside = OutsideOf(*map, id);
       if (!outside.has_value() || *outside == 0) {
         return absl::FailedPreconditionError(absl::StrCat(
             field, ": ", id,
@@ -312,30 +337,17 @@ absl::Status PrepareIdentity(const Policy& policy, PreparedSpawn& prepared) {
   uint32_t outside_uid = 0;
   uint32_t outside_gid = 0;
   if (root) {
-    // Our maps are written once and change only with our user namespace:
-    // read once per namespace, not per spawn.
-    static absl::Mutex mu(absl::kConstInit);
-    static ino_t maps_ns ABSL_GUARDED_BY(mu) = 0;
-    static auto* uid_map ABSL_PT_GUARDED_BY(mu) = new std::vector<IdRange>();
-    static auto* gid_map ABSL_PT_GUARDED_BY(mu) = new std::vector<IdRange>();
-    struct stat user_ns = {};
-    stat("/proc/self/ns/user", &user_ns);
-    absl::MutexLock lock(&mu);
-    if (maps_ns == 0 || maps_ns != user_ns.st_ino) {
-      *uid_map = ReadIdMap("/proc/self/uid_map");
-      *gid_map = ReadIdMap("/proc/self/gid_map");
-      maps_ns = user_ns.st_ino;
-    }
+    const std::shared_ptr<const IdMaps> maps = OwnIdMaps();
     SBX_ASSIGN_OR_RETURN(
         outside_uid,
-        PickOutsideId(*uid_map, "/proc/self/uid_map",
+        PickOutsideId(maps->uid, "/proc/self/uid_map",
                       p.user().has_outside_uid()
                           ? std::optional<uint32_t>(p.user().outside_uid())
                           : std::nullopt,
                       geteuid(), "user.outside_uid"));
     SBX_ASSIGN_OR_RETURN(
         outside_gid,
-        PickOutsideId(*gid_map, "/proc/self/gid_map",
+        PickOutsideId(maps->gid, "/proc/self/gid_map",
                       p.user().has_outside_gid()
                           ? std::optional<uint32_t>(p.user().outside_gid())
                           : std::nullopt,
@@ -750,20 +762,19 @@ absl::StatusOr<FallbackIds> LandlockFallbackIds(const Policy& policy) {
         "user.outside_uid/outside_gid: with namespaces.landlock_fallback the "
         "sandboxee runs as these host ids; 0 would be host root");
   }
+  const std::shared_ptr<const IdMaps> maps = OwnIdMaps();
   SBX_ASSIGN_OR_RETURN(
-      ids.uid,
-      PickOutsideId(ReadIdMap("/proc/self/uid_map"), "/proc/self/uid_map",
-                    user.has_outside_uid()
-                        ? std::optional<uint32_t>(user.outside_uid())
-                        : std::nullopt,
-                    geteuid(), "user.outside_uid"));
+      ids.uid, PickOutsideId(maps->uid, "/proc/self/uid_map",
+                             user.has_outside_uid()
+                                 ? std::optional<uint32_t>(user.outside_uid())
+                                 : std::nullopt,
+                             geteuid(), "user.outside_uid"));
   SBX_ASSIGN_OR_RETURN(
-      ids.gid,
-      PickOutsideId(ReadIdMap("/proc/self/gid_map"), "/proc/self/gid_map",
-                    user.has_outside_gid()
-                        ? std::optional<uint32_t>(user.outside_gid())
-                        : std::nullopt,
-                    getegid(), "user.outside_gid"));
+      ids.gid, PickOutsideId(maps->gid, "/proc/self/gid_map",
+                             user.has_outside_gid()
+                                 ? std::optional<uint32_t>(user.outside_gid())
+                                 : std::nullopt,
+                             getegid(), "user.outside_gid"));
   // Root in a user namespace whose setgroups is denied has none to drop,
   // and cannot call it.
   ids.clear_groups = getgroups(0, nullptr) != 0;
