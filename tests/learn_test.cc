@@ -401,6 +401,32 @@ TEST(LearnTest, ALearningRunIsStillASandbox) {
   EXPECT_EQ(slow.learned.result.status(), proto::Result::TIMEOUT);
 }
 
+TEST(LearnTest, ASandboxeeCannotGrowWhatTheHostKeepsWithoutBound) {
+  // 6,000 distinct ioctl requests, each a call learn mode tells apart: the
+  // host keeps at most 4,096 and says the rest were dropped.
+  DataDir data;
+  data.Write("flood.py",
+             "import fcntl\n"
+             "for request in range(0x10000, 0x10000 + 6000):\n"
+             "    try:\n"
+             "        fcntl.ioctl(0, request)\n"
+             "    except OSError:\n"
+             "        pass\n"
+             "print('flooded')\n");
+  Learned learned =
+      LearnOrFail(WithData(data), {"/usr/bin/python3", "/data/flood.py"});
+  ASSERT_EQ(learned.learned.result.status(), proto::Result::OK)
+      << learned.learned.result.DebugString();
+  EXPECT_EQ(learned.output, "flooded\n");
+  const proto::LearnReport& report = learned.learned.result.learned();
+  EXPECT_TRUE(report.truncated());
+  EXPECT_LE(report.calls_size(), 4096);
+  EXPECT_THAT(learned.learned.text, HasSubstr("run again to learn the rest"));
+  // More than four values: one rule for ioctl without conditions.
+  EXPECT_THAT(learned.learned.text,
+              HasSubstr("rules { action: ALLOW syscalls: \"ioctl\" }"));
+}
+
 TEST(LearnTest, BadInputsAreRefusedWithAReason) {
   PolicyBuilder base = NothingAllowed();
   Command command{.argv = {"/bin/true"}};
