@@ -9,7 +9,10 @@
 #
 #   bash bench/afl_compare.sh [SECONDS] [ROUNDS]     # default 30 s, 3 rounds
 #
-# Environment: BUILD_DIR (default <repo>/build, with bin/sandbox-run built).
+# Environment: BUILD_DIR (default <repo>/build, with bin/sandbox-run built);
+# BIND_CPU=1 lets afl-fuzz bind itself and the target to a free CPU, as it
+# does by default (it then needs a CPU no other afl-fuzz holds); without it
+# AFL_NO_AFFINITY=1, so that the scheduler spreads the processes.
 # The runs stay in a new /tmp/sandbox-afl-compare.XXXXXX (printed).
 set -euo pipefail
 
@@ -29,7 +32,8 @@ mkdir "$OUT/in"
 printf hello >"$OUT/in/hello"
 printf a >"$OUT/in/a"
 
-export AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_NO_UI=1
+export AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1
+[ "${BIND_CPU:-0}" = 1 ] || export AFL_NO_AFFINITY=1
 export AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_CRASH_README=1
 
 # With perf (linux-perf), also the CPU time afl-fuzz and everything it
@@ -60,7 +64,7 @@ run() {
   echo "$eps $crash $cpu"
 }
 
-echo "afl-fuzz $(afl-fuzz -h 2>&1 | grep -o '4\.[0-9a-z]*' | head -1), ${SECONDS_EACH} s per run, $(nproc) CPUs, $(uname -r)"
+echo "afl-fuzz $(afl-fuzz -h 2>&1 | grep -o '4\.[0-9a-z]*' | head -1), ${SECONDS_EACH} s per run, $(nproc) CPUs, $(uname -r), $([ -n "${AFL_NO_AFFINITY:-}" ] && echo "AFL_NO_AFFINITY=1" || echo "bound to one CPU")"
 # Other work on the machine moves execs/s more than the sandbox does: the
 # load goes with the figures.
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"

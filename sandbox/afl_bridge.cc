@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
@@ -35,6 +36,7 @@
 #include "absl/time/time.h"
 #include "sandbox/fd.h"
 #include "sandbox/internal/afl_protocol.h"
+#include "sandbox/internal/kernel_abi.h"
 #include "sandbox/internal/untrusted_fd.h"
 #include "sandbox/policy_builder.h"
 #include "sandbox/sandbox.h"
@@ -87,13 +89,13 @@ bool FileHas(const std::string& path, absl::string_view signature) {
 }
 
 // "Pid:" and the number of "NSpid:" fields of a pidfd, from our own
-// fdinfo; nullopt for a descriptor that is no pidfd. Raw reads: this runs
-// once per input.
-struct PidfdInfo {
+// fdinfo; nullopt for a descriptor that is no pidfd. Raw reads: before
+// Linux 6.13 (no PIDFD_GET_INFO) this runs once per input.
+struct FdinfoPid {
   pid_t pid = -1;
   int depth = 0;
 };
-std::optional<PidfdInfo> ReadPidfdInfo(int fd) {
+std::optional<FdinfoPid> ReadPidfdInfo(int fd) {
   char path[48];
   snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
   UniqueFd file(open(path, O_RDONLY | O_CLOEXEC));
@@ -101,7 +103,7 @@ std::optional<PidfdInfo> ReadPidfdInfo(int fd) {
   char text[1024];
   const ssize_t n = read(file.get(), text, sizeof(text) - 1);
   if (n <= 0) return std::nullopt;
-  std::optional<PidfdInfo> info;
+  std::optional<FdinfoPid> info;
   for (absl::string_view line :
        absl::StrSplit(absl::string_view(text, static_cast<size_t>(n)), '\n')) {
     std::vector<absl::string_view> fields =
@@ -158,6 +160,9 @@ class AflBridge::Impl {
     // /proc/<host pid>/task/<host pid>/children of the fork server: the
     // host pids of what it forked, read afresh from offset 0 each time.
     UniqueFd children;
+    // Our pidfd of the fork server, and its host pid.
+    UniqueFd program;
+    pid_t program_pid = -1;
   };
   // A child as afl-fuzz may kill it.
   struct Child {
@@ -172,6 +177,9 @@ class AflBridge::Impl {
   absl::Status Spawn(const Policy& policy);
   // The test case where the program reads it.
   absl::Status StageInput();
+  // Whether `pidfd`, ours, names `host_pid` as a live child of the fork
+  // server.
+  bool ChildOfServer(const UniqueFd& pidfd, pid_t host_pid);
   // Zeroes the map, tells the fork server `go` and reads the pid it
   // claims for its child; false with `why` if the sandbox fails on the way.
   bool Launch(uint32_t go, uint32_t* claimed, std::string* why);
@@ -211,6 +219,7 @@ class AflBridge::Impl {
   bool have_hello_ = false;
   uint32_t hello_ = 0;
   pid_t null_pid_ = -1;
+  bool pidfd_get_info_ = true;  // until the kernel says it has no such ioctl
 };
 
 AflBridge::Impl::~Impl() {
@@ -357,7 +366,7 @@ void AflBridge::Impl::StopSandbox() {
 // A pidfd the shim sent, as the kernel names it: its host pid if the
 // process is alive in the sandbox's own pid namespace, else -1.
 pid_t SandboxPid(const UniqueFd& pidfd, int sandbox_depth) {
-  std::optional<PidfdInfo> info = ReadPidfdInfo(pidfd.get());
+  std::optional<FdinfoPid> info = ReadPidfdInfo(pidfd.get());
   if (!info.has_value() || info->pid <= 0 || sandbox_depth < 2 ||
       info->depth != sandbox_depth) {
     return -1;
@@ -490,12 +499,16 @@ absl::Status AflBridge::Impl::Spawn(const Policy& policy) {
         absl::StrCat("/proc/", program, "/task/", program, "/children").c_str(),
         O_RDONLY | O_CLOEXEC));
     if (!server_.children.valid() && error == 0) error = errno;
+    server_.program.reset(
+        static_cast<int>(syscall(SYS_pidfd_open, program, 0)));
+    if (!server_.program.valid() && error == 0) error = errno;
+    server_.program_pid = program;
     server_.map_address = address;
   }
   // Opened while both were alive: the files are theirs, whatever their
   // pids name later.
   const bool bound = server_.shim_mem.valid() && server_.children.valid() &&
-                     Alive(fds[0]) && Alive(fds[1]);
+                     server_.program.valid() && Alive(fds[0]) && Alive(fds[1]);
   for (UniqueFd& fd : fds) internal::CloseUntrusted(std::move(fd));
   if (n == 0) {
     // The shim ended first: the sandbox says how.
@@ -685,15 +698,30 @@ AflBridge::Impl::Child AflBridge::Impl::FindChild(int32_t claimed) {
   // The pid may have been reaped and taken since the list was read: the
   // pidfd, taken now, must still name a process of the sandbox.
   UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, found, 0)));
-  if (!pidfd.valid()) return child;
-  std::optional<PidfdInfo> info = ReadPidfdInfo(pidfd.get());
-  if (!info.has_value() || info->pid != found ||
-      info->depth != sandbox_depth_ || sandbox_depth_ < 2) {
-    return child;
-  }
+  if (!pidfd.valid() || !ChildOfServer(pidfd, found)) return child;
   child.host_pid = found;
   child.pidfd = std::move(pidfd);
   return child;
+}
+
+bool AflBridge::Impl::ChildOfServer(const UniqueFd& pidfd, pid_t host_pid) {
+  if (pidfd_get_info_) {
+    internal::PidfdInfo info = {};
+    info.mask = internal::kPidfdInfoPid;
+    if (ioctl(pidfd.get(), internal::kPidfdGetInfo, &info) == 0) {
+      // Its parent was the fork server if the fork server lives still: the
+      // pid of a live process names no other.
+      return static_cast<pid_t>(info.pid) == host_pid &&
+             static_cast<pid_t>(info.ppid) == server_.program_pid &&
+             Alive(server_.program);
+    }
+    if (errno != ENOTTY && errno != EINVAL) return false;  // ESRCH: gone
+    pidfd_get_info_ = false;                               // before Linux 6.13
+  }
+  // Else one /proc file: a process of the sandbox's pid namespace.
+  std::optional<FdinfoPid> info = ReadPidfdInfo(pidfd.get());
+  return info.has_value() && info->pid == host_pid &&
+         info->depth == sandbox_depth_ && sandbox_depth_ >= 2;
 }
 
 absl::Status AflBridge::Impl::EndInput(const Policy& policy, bool pid_sent,
@@ -825,6 +853,8 @@ absl::Status AflBridge::Impl::StageInput() {
       return ErrnoStatus("write the input's copy");
     }
     offset += n;
+    // afl-fuzz wrote the whole file before `go`: a short read is its end.
+    if (static_cast<size_t>(n) < sizeof(buffer)) break;
   }
   if (offset != staged_bytes_ && ftruncate(staging_.get(), offset) != 0) {
     return ErrnoStatus("ftruncate the input's copy");

@@ -4,6 +4,7 @@
 #ifndef SANDBOX_INTERNAL_KERNEL_ABI_H_
 #define SANDBOX_INTERNAL_KERNEL_ABI_H_
 
+#include <linux/ioctl.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -45,6 +46,29 @@ inline constexpr uint64_t kLandlockScopeAbstractUnixSocket = 1ULL << 0;
 inline constexpr uint64_t kLandlockScopeSignal = 1ULL << 1;
 inline constexpr long kLandlockNetMinAbi = 4;
 inline constexpr long kLandlockScopeMinAbi = 6;
+
+// PIDFD_GET_INFO (Linux 6.13) and the first version of its struct: what a
+// pidfd names, without a /proc file. Older kernels answer ENOTTY or EINVAL.
+struct PidfdInfo {
+  uint64_t mask;
+  uint64_t cgroupid;
+  uint32_t pid;
+  uint32_t tgid;
+  uint32_t ppid;
+  uint32_t ruid;
+  uint32_t rgid;
+  uint32_t euid;
+  uint32_t egid;
+  uint32_t suid;
+  uint32_t sgid;
+  uint32_t fsuid;
+  uint32_t fsgid;
+  int32_t exit_code;
+};
+static_assert(sizeof(PidfdInfo) == 64, "PIDFD_INFO_SIZE_VER0");
+inline constexpr uint64_t kPidfdInfoPid = 1ULL << 0;
+// PIDFS_IOCTL_MAGIC is 0xFF.
+inline constexpr unsigned long kPidfdGetInfo = _IOWR(0xFF, 11, PidfdInfo);
 
 inline constexpr uint64_t kClonePidfd = 0x00001000ULL;
 inline constexpr uint64_t kCloneClearSighand = 0x100000000ULL;
