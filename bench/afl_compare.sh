@@ -9,6 +9,10 @@
 #
 #   bash bench/afl_compare.sh [SECONDS] [ROUNDS]     # default 30 s, 3 rounds
 #
+# VARIANT=shmem measures the target built with -DSHMEM instead: persistent
+# mode with its inputs in afl-fuzz's shared memory (no fork, no file per
+# input), where the bridge's share of each input is the largest.
+#
 # Environment: BUILD_DIR (default <repo>/build, with bin/sandbox-run built);
 # BIND_CPU=1 lets afl-fuzz bind itself and the target to a free CPU, as it
 # does by default (it then needs a CPU no other afl-fuzz holds); without it
@@ -27,7 +31,14 @@ for tool in afl-fuzz afl-clang-fast "$SANDBOX_RUN"; do
 done
 OUT=$(mktemp -d /tmp/sandbox-afl-compare.XXXXXX)
 chmod 755 "$OUT"
-AFL_QUIET=1 afl-clang-fast -O1 -DBENCH -o "$OUT/target" "$ROOT/tests/afl/target.c"
+VARIANT=${VARIANT:-file}
+case $VARIANT in
+  file) variant_flags=() input_arg=(@@) ;;
+  shmem) variant_flags=(-DSHMEM) input_arg=() ;;
+  *) echo "afl_compare: VARIANT is file or shmem"; exit 1 ;;
+esac
+AFL_QUIET=1 afl-clang-fast -O1 -DBENCH "${variant_flags[@]}" -o "$OUT/target" \
+  "$ROOT/tests/afl/target.c"
 mkdir "$OUT/in"
 printf hello >"$OUT/in/hello"
 printf a >"$OUT/in/a"
@@ -64,7 +75,7 @@ run() {
   echo "$eps $crash $cpu"
 }
 
-echo "afl-fuzz $(afl-fuzz -h 2>&1 | grep -o '4\.[0-9a-z]*' | head -1), ${SECONDS_EACH} s per run, $(nproc) CPUs, $(uname -r), $([ -n "${AFL_NO_AFFINITY:-}" ] && echo "AFL_NO_AFFINITY=1" || echo "bound to one CPU")"
+echo "afl-fuzz $(afl-fuzz -h 2>&1 | grep -o '4\.[0-9a-z]*' | head -1), ${SECONDS_EACH} s per run, $(nproc) CPUs, $(uname -r), $VARIANT, $([ -n "${AFL_NO_AFFINITY:-}" ] && echo "AFL_NO_AFFINITY=1" || echo "bound to one CPU")"
 # Other work on the machine moves execs/s more than the sandbox does: the
 # load goes with the figures.
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -72,9 +83,10 @@ printf '%-6s %12s %8s %12s %8s %7s %10s %10s\n' round outside crash inside crash
   cpu_us_out cpu_us_in
 ratios=()
 for round in $(seq 1 "$ROUNDS"); do
-  read -r out_eps out_crash out_cpu < <(run "outside-$round" "$OUT/target" @@)
+  read -r out_eps out_crash out_cpu < <(run "outside-$round" "$OUT/target" \
+    "${input_arg[@]}")
   read -r in_eps in_crash in_cpu < <(run "inside-$round" "$SANDBOX_RUN" --afl \
-    --ro-bind "$OUT/target:/target" -- /target @@)
+    --ro-bind "$OUT/target:/target" -- /target "${input_arg[@]}")
   ratio=$(awk -v a="$in_eps" -v b="$out_eps" 'BEGIN {printf "%.2f", a / b}')
   ratios+=("$ratio")
   printf '%-6s %12s %8s %12s %8s %7s %10s %10s\n' "$round" "$out_eps" \

@@ -149,6 +149,11 @@ class AflBridge::Impl {
   absl::Status Serve(const Policy& policy);
 
  private:
+  // A child as afl-fuzz may kill it.
+  struct Child {
+    pid_t host_pid = -1;
+    UniqueFd pidfd;  // ours, to see it end; invalid for the zombie
+  };
   // The program's fork server in its sandbox, as the bridge reaches it.
   struct Server {
     UniqueFd to;    // its control pipe (198 inside), non-blocking
@@ -157,17 +162,18 @@ class AflBridge::Impl {
     // the shim as a process of the sandbox: bound to that process.
     UniqueFd shim_mem;
     uint64_t map_address = 0;
+    uint64_t fuzz_address = 0;  // the test case segment's; 0 if none
     // /proc/<host pid>/task/<host pid>/children of the fork server: the
     // host pids of what it forked, read afresh from offset 0 each time.
     UniqueFd children;
     // Our pidfd of the fork server, and its host pid.
     UniqueFd program;
     pid_t program_pid = -1;
-  };
-  // A child as afl-fuzz may kill it.
-  struct Child {
-    pid_t host_pid = -1;
-    UniqueFd pidfd;  // ours, to see it end; invalid for the zombie
+    // The last child it named, by the pid it claimed: in persistent mode
+    // the same process runs input after input. While our pidfd says it
+    // lives, its pids are still these.
+    Child child;
+    int32_t child_claimed = -1;
   };
 
   // Starts a sandbox and takes its program's hello: the first is passed to
@@ -203,6 +209,13 @@ class AflBridge::Impl {
   }
 
   uint8_t* trace_bits_ = nullptr;
+  // afl-fuzz's test case segment (__AFL_SHM_FUZZ_ID), read-only; used when
+  // the program's hello asks for test cases in shared memory, with the
+  // answer afl-fuzz gave, which every restarted program gets too.
+  const uint8_t* fuzz_ = nullptr;
+  size_t fuzz_bytes_ = 0;
+  bool shmem_input_ = false;
+  uint32_t shmem_answer_ = 0;
   size_t map_bytes_ = 0;
   size_t used_ = 0;
   std::vector<uint8_t> zeros_;
@@ -225,6 +238,7 @@ class AflBridge::Impl {
 AflBridge::Impl::~Impl() {
   StopSandbox();
   if (trace_bits_ != nullptr) shmdt(trace_bits_);
+  if (fuzz_ != nullptr) shmdt(fuzz_);
   if (!staging_dir_.empty()) {
     unlink(absl::StrCat(staging_dir_, "/input").c_str());
     rmdir(staging_dir_.c_str());
@@ -267,6 +281,20 @@ absl::Status AflBridge::Impl::Init(std::vector<std::string> argv,
   }
   used_ = map_bytes_;
   zeros_.assign(map_bytes_, 0);
+  // afl-fuzz makes a test case segment whether or not the program wants
+  // one; without it a program that does is refused at its hello.
+  const char* fuzz_id_text = getenv("__AFL_SHM_FUZZ_ID");
+  int fuzz_id = -1;
+  if (fuzz_id_text != nullptr && absl::SimpleAtoi(fuzz_id_text, &fuzz_id) &&
+      fuzz_id >= 0 && shmctl(fuzz_id, IPC_STAT, &segment) == 0 &&
+      segment.shm_segsz > sizeof(uint32_t) &&
+      segment.shm_segsz <= afl::kMaxFuzzBytes) {
+    void* fuzz = shmat(fuzz_id, nullptr, SHM_RDONLY);
+    if (fuzz != reinterpret_cast<void*>(-1)) {
+      fuzz_ = static_cast<const uint8_t*>(fuzz);
+      fuzz_bytes_ = segment.shm_segsz;
+    }
+  }
 
   const proto::Namespaces& namespaces = policy.namespaces();
   if ((namespaces.has_pid() && !namespaces.pid()) ||
@@ -347,7 +375,8 @@ absl::Status AflBridge::Impl::Init(std::vector<std::string> argv,
     rule->add_syscalls(name);
   }
 
-  command_.argv = {kShimPath, absl::StrCat(map_bytes_)};
+  command_.argv = {kShimPath, absl::StrCat(map_bytes_),
+                   absl::StrCat(fuzz_bytes_)};
   command_.argv.insert(command_.argv.end(), argv.begin(), argv.end());
   // afl-fuzz's stdout and stderr (/dev/null unless AFL_DEBUG_CHILD).
   command_.inherit_stdio = true;
@@ -448,8 +477,8 @@ absl::Status AflBridge::Impl::Spawn(const Policy& policy) {
   shim_channel.reset();
   sandbox_depth_ = PidNamespaceDepth(sandbox_->pid());
 
-  // The shim's one record: the map's address, pidfds of itself and of the
-  // program.
+  // The shim's one record: its segments' addresses, pidfds of itself and
+  // of the program.
   const absl::Time deadline = absl::Now() + kStartDeadline;
   for (;;) {
     pollfd fds[2] = {{ours.get(), POLLIN, 0}, {sandbox_->pidfd(), POLLIN, 0}};
@@ -472,8 +501,8 @@ absl::Status AflBridge::Impl::Spawn(const Policy& policy) {
           "--afl: the shim did not start the program within 30s");
     }
   }
-  uint64_t address = 0;
-  iovec iov = {&address, sizeof(address)};
+  afl::ShimRecord record = {};
+  iovec iov = {&record, sizeof(record)};
   alignas(cmsghdr) char control_data[CMSG_SPACE(4 * sizeof(int))];
   msghdr msg = {};
   msg.msg_iov = &iov;
@@ -485,7 +514,7 @@ absl::Status AflBridge::Impl::Spawn(const Policy& policy) {
   if (n >= 0) TakeReceivedFds(msg, fds);
   pid_t shim = -1;
   pid_t program = -1;
-  if (n == sizeof(address) && (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0 &&
+  if (n == sizeof(record) && (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0 &&
       fds.size() == 2) {
     shim = SandboxPid(fds[0], sandbox_depth_);
     program = SandboxPid(fds[1], sandbox_depth_);
@@ -503,7 +532,8 @@ absl::Status AflBridge::Impl::Spawn(const Policy& policy) {
         static_cast<int>(syscall(SYS_pidfd_open, program, 0)));
     if (!server_.program.valid() && error == 0) error = errno;
     server_.program_pid = program;
-    server_.map_address = address;
+    server_.map_address = record.map_address;
+    server_.fuzz_address = record.fuzz_address;
   }
   // Opened while both were alive: the files are theirs, whatever their
   // pids name later.
@@ -566,6 +596,11 @@ absl::Status AflBridge::Impl::Start(const Policy& policy) {
           "--afl: the restarted program's fork server said 0x",
           absl::Hex(hello), ", the first one 0x", absl::Hex(hello_)));
     }
+    if (shmem_input_ && write(server_.to.get(), &shmem_answer_,
+                              sizeof(shmem_answer_)) != sizeof(shmem_answer_)) {
+      StopSandbox();
+      return ErrnoStatus("--afl: answer the restarted program's fork server");
+    }
     return absl::OkStatus();
   }
   hello_ = hello;
@@ -579,11 +614,20 @@ absl::Status AflBridge::Impl::Start(const Policy& policy) {
                      absl::Hex(hello_)));
   }
   if ((hello_ & afl::kOptEnabled) == afl::kOptEnabled) {
-    if ((hello_ & (afl::kOptAutodict | afl::kOptSharedMemFuzz)) != 0) {
+    if ((hello_ & afl::kOptAutodict) != 0) {
       return absl::UnimplementedError(
-          "--afl: the program asks for test cases in shared memory "
-          "(__AFL_FUZZ_TESTCASE_BUF) or passes a dictionary (afl-clang-lto), "
-          "which --afl does not bridge; read the input from a file or stdin");
+          "--afl: the program passes a dictionary (afl-clang-lto's "
+          "autodictionary), which --afl does not bridge; build it with "
+          "afl-clang-fast, or give afl-fuzz the dictionary with -x");
+    }
+    if ((hello_ & afl::kOptSharedMemFuzz) != 0) {
+      if (fuzz_ == nullptr || server_.fuzz_address == 0) {
+        return absl::FailedPreconditionError(
+            "--afl: the program reads test cases from shared memory "
+            "(__AFL_FUZZ_TESTCASE_BUF), but afl-fuzz gave no test case "
+            "segment (__AFL_SHM_FUZZ_ID)");
+      }
+      shmem_input_ = true;
     }
     if ((hello_ & afl::kOptMapSize) != 0 &&
         ((hello_ & 0x00fffffe) >> 1) + 1 > map_bytes_) {
@@ -594,6 +638,17 @@ absl::Status AflBridge::Impl::Start(const Policy& policy) {
   }
   used_ = afl::MapBytesUsed(hello_, map_bytes_);
   if (!Tell(hello_)) return ErrnoStatus("write to afl-fuzz (fd 199)");
+  if (shmem_input_) {
+    // afl-fuzz's answer to a fork server that asks for shared memory test
+    // cases; the program's runtime waits for it before it attaches them.
+    if (!afl::ReadAll(afl::kControlFd, &shmem_answer_, sizeof(shmem_answer_))) {
+      return ErrnoStatus("read afl-fuzz's answer (fd 198)");
+    }
+    if (write(server_.to.get(), &shmem_answer_, sizeof(shmem_answer_)) !=
+        sizeof(shmem_answer_)) {
+      return ErrnoStatus("--afl: answer the program's fork server");
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -755,6 +810,20 @@ absl::Status AflBridge::Impl::EndInput(const Policy& policy, bool pid_sent,
 }
 
 bool AflBridge::Impl::Launch(uint32_t go, uint32_t* claimed, std::string* why) {
+  if (shmem_input_) {
+    // The test case afl-fuzz wrote to its segment, into the sandbox's: its
+    // length word, then as many bytes as fit.
+    uint32_t length = 0;
+    std::memcpy(&length, fuzz_, sizeof(length));
+    const size_t bytes =
+        sizeof(length) + std::min<size_t>(length, fuzz_bytes_ - sizeof(length));
+    if (pwrite(server_.shim_mem.get(), fuzz_, bytes,
+               static_cast<off_t>(server_.fuzz_address)) !=
+        static_cast<ssize_t>(bytes)) {
+      *why = "the test case cannot be written";
+      return false;
+    }
+  }
   // A clean map for the child, as afl-fuzz cleans its own.
   if (pwrite(server_.shim_mem.get(), zeros_.data(), used_,
              static_cast<off_t>(server_.map_address)) !=
@@ -797,7 +866,12 @@ absl::Status AflBridge::Impl::Serve(const Policy& policy) {
       if (absl::Status s = EndInput(policy, false, why); !s.ok()) return s;
       continue;
     }
-    Child child = FindChild(static_cast<int32_t>(claimed));
+    Child& child = server_.child;
+    if (static_cast<int32_t>(claimed) != server_.child_claimed ||
+        !child.pidfd.valid() || !Alive(child.pidfd)) {
+      child = FindChild(static_cast<int32_t>(claimed));
+      server_.child_claimed = static_cast<int32_t>(claimed);
+    }
     if (child.host_pid <= 0) {
       return absl::InternalError("--afl: fork() for a pid");
     }
@@ -828,6 +902,8 @@ absl::Status AflBridge::Impl::Serve(const Policy& policy) {
 }
 
 absl::Status AflBridge::Impl::StageInput() {
+  // afl-fuzz writes no file then; Launch copies the segment.
+  if (shmem_input_) return absl::OkStatus();
   if (stdin_input_.valid()) {
     // The sandbox's descriptor 0 shares this file offset.
     if (lseek(stdin_input_.get(), 0, SEEK_SET) != 0) {

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # AFL++ fuzzing a target inside the sandbox (sandbox-run --afl): builds
 # tests/afl/target.c with afl-clang-fast, runs afl-fuzz on it under
-# sandbox-run --afl for a few seconds, with the input as a file (@@) and on
-# stdin, and checks fuzzer_stats and what afl-fuzz found: the planted crash
-# (abort), the ptrace violation as a crash of its own (SIGSYS) after which
-# afl-fuzz went on, a hang that afl-fuzz timed out (it kills the pid the
-# bridge reports, and must then get the status), and none of the side effects the target tries from its
-# seeds (a file written in a host directory, a socket, the host's System V
-# segment, a descriptor beyond its stdio) -- each would have aborted it.
+# sandbox-run --afl for a few seconds, with the input as a file (@@), on
+# stdin, and in afl-fuzz's shared memory in persistent mode, and checks
+# fuzzer_stats and what afl-fuzz found: the planted crash (abort), the
+# ptrace violation as a crash of its own (SIGSYS) after which afl-fuzz
+# went on, a hang that afl-fuzz timed out (it kills the pid the bridge
+# reports, and must then get the status), and none of the side effects
+# the target tries from its seeds (a file written in a host directory, a
+# socket, the host's System V segment, a descriptor beyond its stdio) --
+# each would have aborted it.
 # Then a hostile fork server (tests/afl/liar.c) that names a host pid as
 # its child and never answers.
 #   afl_test.sh SANDBOX_RUN SOURCE_DIR
@@ -40,8 +42,11 @@ trap cleanup EXIT
 mkdir "$work/host"
 chmod 777 "$work/host"
 marker="$work/host/marker"
-AFL_QUIET=1 afl-clang-fast -O1 -DMARKER_PATH="\"$marker\"" \
-  -DHOST_SHM_KEY="$key" -o "$work/target" "$src/tests/afl/target.c"
+for variant in file shmem; do
+  AFL_QUIET=1 afl-clang-fast -O1 -DMARKER_PATH="\"$marker\"" \
+    -DHOST_SHM_KEY="$key" $([ $variant = shmem ] && echo -DSHMEM) \
+    -o "$work/target-$variant" "$src/tests/afl/target.c"
+done
 
 # No sockets (EPERM), files written only in the sandbox's /tmp; ptrace is
 # on the sandbox's fixed deny list whatever the policy says.
@@ -73,15 +78,16 @@ export AFL_DEBUG_CHILD=1  # sandbox-run's stderr in the log
 status=0
 fail() { echo "afl_test: $*"; status=1; }
 
-# fuzz NAME [@@]: afl-fuzz for $seconds s, the target reading the file or
-# stdin.
+# fuzz NAME VARIANT [@@]: afl-fuzz for $seconds s, the target reading the
+# file or stdin (file), or afl-fuzz's shared memory in persistent mode
+# (shmem).
 fuzz() {
-  local name=$1
-  shift
+  local name=$1 variant=$2
+  shift 2
   local out="$work/out-$name"
   if ! timeout $((seconds + 60)) afl-fuzz -i "$work/in" -o "$out" \
       -V "$seconds" -t 200 -- "$sandbox_run" --afl --policy "$work/policy.textproto" \
-      --ro-bind "$work/target:/target" --ro-bind "$work/host" \
+      --ro-bind "$work/target-$variant:/target" --ro-bind "$work/host" \
       -- /target "$@" >"$work/$name.log" 2>&1; then
     tail -40 "$work/$name.log"
     fail "$name: afl-fuzz failed"
@@ -116,8 +122,11 @@ fuzz() {
   [ ! -e "$marker" ] || fail "$name: the target wrote $marker on the host"
 }
 
-fuzz file @@
-fuzz stdin
+fuzz file file @@
+fuzz stdin file
+fuzz shmem shmem
+grep -q 'SHARED MEMORY FUZZING' "$work/shmem.log" ||
+  fail "shmem: afl-fuzz did not use shared memory test cases"
 
 # A fork server that lies about its child's pid, naming a host process,
 # and never sends a status: afl-fuzz times the input out and kills what the

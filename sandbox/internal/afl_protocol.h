@@ -21,6 +21,14 @@ constexpr int kStatusFd = 199;
 constexpr int kShimChannelFd = 3;
 // The largest map bridged.
 constexpr size_t kMaxMapBytes = size_t{1} << 30;
+// The largest shared-memory test case segment bridged (__AFL_SHM_FUZZ_ID:
+// a 4-byte length, then MAX_FILE = 1 MiB of data in AFL++ 4.04c).
+constexpr size_t kMaxFuzzBytes = (size_t{1} << 20) + 4096;
+// The shim's record: where its segments are in its memory.
+struct ShimRecord {
+  uint64_t map_address;
+  uint64_t fuzz_address;  // 0 without a test case segment
+};
 
 // FS_OPT_* of AFL++ 4.04c (include/types.h): the first word a fork server
 // sends says what it wants.

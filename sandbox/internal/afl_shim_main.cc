@@ -4,19 +4,23 @@
 // sandbox's own IPC namespace, and starts the program with the bridge's
 // fork-server pipes on 198 and 199 (mapped there by the bridge):
 //
-//   sandbox-afl-shim MAP_BYTES PROGRAM [ARGS...]
+//   sandbox-afl-shim MAP_BYTES FUZZ_BYTES PROGRAM [ARGS...]
 //   fd 3: a SOCK_SEQPACKET socket to the bridge, for one record
 //
-// The record: the address of the map in this process (8 bytes), with
-// pidfds of this process and of the program, opened here in the sandbox's
-// pid namespace so that the kernel names their host pids to the bridge.
-// The bridge then zeroes the map before each input and reads its coverage
-// after, through /proc/<host pid>/mem of this process, and talks to the
-// program's fork server directly; this process waits for the program and
-// keeps the map. The bridge believes nothing of the record but what the
-// kernel vouches for (the pidfds); a wrong address reads wrong bytes of
-// the sandbox's own memory, which a sandboxee could write into the map
-// anyway.
+// With FUZZ_BYTES other than 0 it also makes the segment a program built
+// with __AFL_FUZZ_TESTCASE_BUF reads its test cases from
+// (__AFL_SHM_FUZZ_ID), the same way.
+//
+// The record (ShimRecord): the addresses of the segments in this process,
+// with pidfds of this process and of the program, opened here in the
+// sandbox's pid namespace so that the kernel names their host pids to the
+// bridge. The bridge then writes each test case, zeroes the map before
+// each input and reads its coverage after, through /proc/<host pid>/mem of
+// this process, and talks to the program's fork server directly; this
+// process waits for the program and keeps the segments. The bridge
+// believes nothing of the record but what the kernel vouches for (the
+// pidfds); a wrong address reads or writes wrong bytes of the sandbox's
+// own memory, which a sandboxee could write into the map anyway.
 //
 // Statically linked, libc only: it runs under the policy's filter, in a
 // root that need not hold any library.
@@ -45,9 +49,9 @@ constexpr int kBridgeFd = internal::afl::kShimChannelFd;
   _exit(1);
 }
 
-// The one record to the bridge: the map's address and two pidfds.
-bool SendRecord(uint64_t address, int self, int program) {
-  iovec iov = {&address, sizeof(address)};
+// The one record to the bridge: the segments' addresses and two pidfds.
+bool SendRecord(internal::afl::ShimRecord record, int self, int program) {
+  iovec iov = {&record, sizeof(record)};
   msghdr msg = {};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
@@ -64,7 +68,19 @@ bool SendRecord(uint64_t address, int self, int program) {
   do {
     n = sendmsg(kBridgeFd, &msg, MSG_NOSIGNAL);
   } while (n < 0 && errno == EINTR);
-  return n == sizeof(address);
+  return n == sizeof(record);
+}
+
+// A segment of `bytes`, attached here; its id as text in `id`. Removed
+// now, so gone with the last detach: the program's and ours.
+uint64_t Segment(unsigned long bytes, char* id, size_t id_size) {
+  const int shm_id = shmget(IPC_PRIVATE, bytes, IPC_CREAT | 0600);
+  if (shm_id < 0) Fail("shmget");
+  void* address = shmat(shm_id, nullptr, 0);
+  if (address == reinterpret_cast<void*>(-1)) Fail("shmat");
+  shmctl(shm_id, IPC_RMID, nullptr);
+  snprintf(id, id_size, "%d", shm_id);
+  return reinterpret_cast<uintptr_t>(address);
 }
 
 }  // namespace
@@ -72,8 +88,10 @@ bool SendRecord(uint64_t address, int self, int program) {
 
 int main(int argc, char** argv) {
   using namespace sandbox;  // NOLINT: the shim's own names
-  if (argc < 3) {
-    fprintf(stderr, "usage: sandbox-afl-shim MAP_BYTES PROGRAM [ARGS...]\n");
+  if (argc < 4) {
+    fprintf(stderr,
+            "usage: sandbox-afl-shim MAP_BYTES FUZZ_BYTES PROGRAM "
+            "[ARGS...]\n");
     return 2;
   }
   char* end = nullptr;
@@ -83,24 +101,30 @@ int main(int argc, char** argv) {
     errno = EINVAL;
     Fail("MAP_BYTES");
   }
-  // The map the program's runtime attaches, in the sandbox's own IPC
+  const unsigned long fuzz_bytes = strtoul(argv[2], &end, 10);
+  if (*end != '\0' || fuzz_bytes > internal::afl::kMaxFuzzBytes) {
+    errno = EINVAL;
+    Fail("FUZZ_BYTES");
+  }
+  // The segments the program's runtime attaches, in the sandbox's own IPC
   // namespace: nothing of the host's.
-  const int shm_id = shmget(IPC_PRIVATE, map_bytes, IPC_CREAT | 0600);
-  if (shm_id < 0) Fail("shmget");
-  void* map = shmat(shm_id, nullptr, 0);
-  if (map == reinterpret_cast<void*>(-1)) Fail("shmat");
-  // Gone with the last detach: the program's and ours.
-  shmctl(shm_id, IPC_RMID, nullptr);
-
   char shm_env[32];
-  snprintf(shm_env, sizeof(shm_env), "%d", shm_id);
+  internal::afl::ShimRecord record = {};
+  record.map_address = Segment(map_bytes, shm_env, sizeof(shm_env));
+  char fuzz_env[32] = "";
+  if (fuzz_bytes != 0) {
+    record.fuzz_address = Segment(fuzz_bytes, fuzz_env, sizeof(fuzz_env));
+  }
   const pid_t program = fork();
   if (program < 0) Fail("fork");
   if (program == 0) {
     close(kBridgeFd);
     if (setenv("__AFL_SHM_ID", shm_env, 1) != 0) Fail("setenv");
-    execvp(argv[2], argv + 2);
-    fprintf(stderr, "sandbox-afl-shim: execvp %s: %s\n", argv[2],
+    if (fuzz_env[0] != '\0' && setenv("__AFL_SHM_FUZZ_ID", fuzz_env, 1) != 0) {
+      Fail("setenv");
+    }
+    execvp(argv[3], argv + 3);
+    fprintf(stderr, "sandbox-afl-shim: execvp %s: %s\n", argv[3],
             strerror(errno));
     _exit(127);
   }
@@ -111,7 +135,7 @@ int main(int argc, char** argv) {
   const int self = static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0));
   const int child = static_cast<int>(syscall(SYS_pidfd_open, program, 0));
   if (self < 0 || child < 0) Fail("pidfd_open");
-  if (!SendRecord(reinterpret_cast<uintptr_t>(map), self, child)) {
+  if (!SendRecord(record, self, child)) {
     Fail("send to the bridge");
   }
   close(self);

@@ -11,7 +11,9 @@
 //   'S'  opens a TCP socket;
 //   'I'  looks up the host's System V segment HOST_SHM_KEY;
 //   'F'  looks for any descriptor beyond stdio and its input.
-// With -DBENCH only the planted crash (bench/afl_compare.sh).
+// With -DBENCH only the planted crash (bench/afl_compare.sh). With
+// -DSHMEM it takes its inputs in persistent mode from afl-fuzz's shared
+// memory (__AFL_FUZZ_TESTCASE_BUF), the way AFL++'s docs advise.
 // A side effect that works aborts, so a sandbox that let it through shows
 // as a crash from the seed that asks for it.
 #include <fcntl.h>
@@ -29,11 +31,12 @@
 #define HOST_SHM_KEY 0x5afe
 #endif
 
-int main(int argc, char** argv) {
-  char buf[256];
-  int fd = argc > 1 ? open(argv[1], O_RDONLY) : 0;
-  if (fd < 0) return 2;
-  ssize_t n = read(fd, buf, sizeof(buf));
+#ifdef SHMEM
+__AFL_FUZZ_INIT();
+#endif
+
+// One input; `fd` is where it came from (-1 from shared memory).
+static int Run(const char* buf, ssize_t n, int fd) {
   if (n <= 0) return 0;
   if (buf[0] == '!') abort();
 #ifndef BENCH  // bench/afl_compare.sh measures the fork path, not restarts
@@ -65,4 +68,19 @@ int main(int argc, char** argv) {
   // Something for the coverage map to tell apart.
   if (n > 1 && buf[1] == 'x') return 1;
   return 0;
+}
+
+int main(int argc, char** argv) {
+#ifdef SHMEM
+  (void)argc;
+  (void)argv;
+  const char* buf = (const char*)__AFL_FUZZ_TESTCASE_BUF;
+  while (__AFL_LOOP(10000)) Run(buf, __AFL_FUZZ_TESTCASE_LEN, -1);
+  return 0;
+#else
+  char buf[256];
+  int fd = argc > 1 ? open(argv[1], O_RDONLY) : 0;
+  if (fd < 0) return 2;
+  return Run(buf, read(fd, buf, sizeof(buf)), fd);
+#endif
 }
