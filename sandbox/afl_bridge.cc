@@ -31,6 +31,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -365,6 +366,9 @@ absl::Status AflBridge::Impl::Init(std::vector<std::string> argv,
   for (const proto::SyscallRule& rule : policy.seccomp().rules()) {
     for (const std::string& name : rule.syscalls()) named.insert(name);
   }
+  // They widen a tight policy (execve above all: the shim starts the
+  // program), so the widening is said, where afl-fuzz shows the target's
+  // stderr (AFL_DEBUG_CHILD).
   proto::SyscallRule* rule = nullptr;
   for (const char* name : kAflCalls) {
     if (named.contains(name)) continue;
@@ -373,6 +377,12 @@ absl::Status AflBridge::Impl::Init(std::vector<std::string> argv,
       rule->set_action(proto::SyscallRule::ALLOW);
     }
     rule->add_syscalls(name);
+  }
+  if (rule != nullptr) {
+    std::cerr << "sandbox-run: --afl: the policy also allows "
+              << absl::StrJoin(rule->syscalls(), " ")
+              << " (AFL++'s runtime and the shim); a rule of the policy's "
+                 "for one of them stands instead\n";
   }
 
   command_.argv = {kShimPath, absl::StrCat(map_bytes_),

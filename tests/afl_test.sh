@@ -125,6 +125,9 @@ fuzz() {
 fuzz file file @@
 fuzz stdin file
 fuzz shmem shmem
+# What --afl adds to a policy that does not name them is said.
+grep -q 'the policy also allows clone fork wait4 kill shmget .*execve' \
+  "$work/file.log" || fail "file: --afl did not say what it added"
 grep -q 'SHARED MEMORY FUZZING' "$work/shmem.log" ||
   fail "shmem: afl-fuzz did not use shared memory test cases"
 
