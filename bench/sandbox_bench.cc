@@ -20,6 +20,9 @@
 //   BM_SpawnZygote/full           a registered no-op worker, default policy
 //   BM_SpawnZygote/<variant>      no_net, no_mount, no_pid, no_isolation
 //   BM_SpawnThroughput/threads:2  spawns per second from two host threads
+//   (counters: server_cpu_us, sandbox_cpu_us and machine_cpu_us, the last
+//   every CPU's busy time per spawn, kernel workers included: the cost
+//   that latency hides; read it on an idle machine)
 // System calls (ns per call, measured in a forked child that installs the
 // filter; a batch per iteration):
 //   BM_SyscallNoFilter            getppid(), no filter
@@ -162,18 +165,38 @@ CpuAndFaults ReadChildren() {
   return out;
 }
 
+// The busy time of every CPU of the machine so far, from /proc/stat's
+// first line (user nice system idle iowait irq softirq steal, in clock
+// ticks): every process and kernel worker, and anything else that runs.
+double MachineBusyNs() {
+  std::ifstream stat("/proc/stat");
+  std::string cpu;
+  double ticks[8] = {};
+  stat >> cpu;
+  for (double& t : ticks) stat >> t;
+  const double busy =
+      ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6] + ticks[7];
+  return busy * 1e9 / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 // Per-spawn counters: where the CPU goes besides the host thread (the
-// benchmark's own CPU column) and how many page faults each side takes.
+// benchmark's own CPU column) and how many page faults each side takes;
+// machine_cpu_us is all of it, kernel workers included (the network
+// namespace teardown runs in one), on an otherwise idle machine, in
+// 1/CLK_TCK steps summed over the run.
 class SpawnAccounting {
  public:
   explicit SpawnAccounting(pid_t server)
       : server_(server),
         server_start_(ReadProcess(server)),
-        children_start_(ReadChildren()) {}
+        children_start_(ReadChildren()),
+        machine_start_ns_(MachineBusyNs()) {}
   void Report(benchmark::State& state) const {
     const CpuAndFaults server = ReadProcess(server_);
     const CpuAndFaults children = ReadChildren();
     const auto per = benchmark::Counter::kAvgIterations;
+    state.counters["machine_cpu_us"] =
+        benchmark::Counter((MachineBusyNs() - machine_start_ns_) / 1e3, per);
     if (server_ > 0) {
       state.counters["server_cpu_us"] =
           benchmark::Counter((server.cpu_ns - server_start_.cpu_ns) / 1e3, per);
@@ -190,6 +213,7 @@ class SpawnAccounting {
   pid_t server_;
   CpuAndFaults server_start_;
   CpuAndFaults children_start_;
+  double machine_start_ns_;
 };
 
 pid_t ExecServerPid() {
@@ -397,6 +421,10 @@ void BM_SpawnThroughput(benchmark::State& state) {
     return;
   }
   const Command command = TrueCommand();
+  // The machine's CPU, once (thread 0): counters are summed over the
+  // threads, and divided by all their iterations.
+  const double machine_start_ns =
+      state.thread_index() == 0 ? MachineBusyNs() : 0;
   for (auto _ : state) {
     absl::StatusOr<int64_t> ns = TimeSpawn(*policy, command);
     if (!ns.ok()) {
@@ -407,6 +435,11 @@ void BM_SpawnThroughput(benchmark::State& state) {
   // Summed over the threads and divided by the (per-thread) real time: the
   // host's spawns per second.
   state.SetItemsProcessed(state.iterations());
+  if (state.thread_index() == 0) {
+    state.counters["machine_cpu_us"] =
+        benchmark::Counter((MachineBusyNs() - machine_start_ns) / 1e3,
+                           benchmark::Counter::kAvgIterations);
+  }
 }
 
 // --- System calls under seccomp ---
