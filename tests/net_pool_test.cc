@@ -134,6 +134,37 @@ bool LeaveTimeWait() {
   return true;
 }
 
+// A TCP Fast Open attempt on loopback, both ends then reset: no socket and
+// no TIME_WAIT stays, only the namespace's TCP metrics entry for
+// 127.0.0.1 (its Fast Open MSS), which a later sandbox allowed netlink
+// could read.
+bool LeaveFastOpenEntry() {
+  const int listener = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in address = Loopback(0);
+  socklen_t length = sizeof(address);
+  if (listener < 0 ||
+      bind(listener, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
+      listen(listener, 1) != 0 ||
+      getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) !=
+          0) {
+    return false;
+  }
+  const int client = socket(AF_INET, SOCK_STREAM, 0);
+  if (sendto(client, "x", 1, MSG_FASTOPEN,
+             reinterpret_cast<sockaddr*>(&address), length) != 1) {
+    return false;
+  }
+  const int accepted = accept(listener, nullptr, nullptr);
+  if (accepted < 0) return false;
+  const struct linger reset = {1, 0};
+  setsockopt(client, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+  setsockopt(accepted, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+  close(client);
+  close(accepted);
+  close(listener);
+  return true;
+}
+
 // Sandbox A: leaves a TCP listener, a bound UDP port and an abstract unix
 // name (their descriptors handed to the host, which keeps them, as any
 // other holder outside the sandbox could), a TIME_WAIT and a lingering flow
@@ -142,6 +173,13 @@ int NetLeaveWorker(Comms& comms) {
   absl::StatusOr<std::string> name = comms.RecvString();
   absl::StatusOr<std::string> hand_out = comms.RecvString();
   if (!name.ok() || !hand_out.ok()) return 2;
+  if (*hand_out == "fast_open_only") {
+    (void)comms
+        .SendString(absl::StrCat("net=", NetInode(), " ",
+                                 ErrnoOr(LeaveFastOpenEntry(), "fast_open=ok")))
+        .ok();
+    return 0;
+  }
   std::vector<std::string> report = {absl::StrCat("net=", NetInode())};
   const int tcp = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in tcp_address = Loopback(kTcpPort);
@@ -280,10 +318,18 @@ int NetQuietWorker(Comms& comms) {
   return 0;
 }
 
+// Reports its network namespace, then stays until the host says.
+int NetHoldWorker(Comms& comms) {
+  (void)comms.SendString(NetInode()).ok();
+  (void)comms.RecvString().ok();
+  return 0;
+}
+
 void RegisterNetWorkers() {
   MustRegister("net_leave", NetLeaveWorker);
   MustRegister("net_probe", NetProbeWorker);
   MustRegister("net_quiet", NetQuietWorker);
+  MustRegister("net_hold", NetHoldWorker);
 }
 
 // --- Host side ---
@@ -300,14 +346,15 @@ std::map<std::string, std::string> Report(const std::string& text) {
 // Runs a worker that gets `name` and answers one string.
 std::string RunWorker(const Policy& policy, const std::string& worker,
                       const std::string& name,
-                      std::vector<UniqueFd>* kept = nullptr) {
+                      std::vector<UniqueFd>* kept = nullptr,
+                      absl::string_view mode = "keep") {
   std::unique_ptr<Sandbox> sandbox = SpawnWorker(policy, worker);
   if (sandbox == nullptr) return "";
   EXPECT_THAT(sandbox->comms()->SendString(name), IsOk());
   if (worker == "net_leave") {
-    EXPECT_THAT(
-        sandbox->comms()->SendString(kept != nullptr ? "hand_out" : "keep"),
-        IsOk());
+    EXPECT_THAT(sandbox->comms()->SendString(
+                    kept != nullptr ? "hand_out" : std::string(mode)),
+                IsOk());
   }
   if (kept != nullptr) {
     for (int i = 0; i < 3; ++i) {
@@ -374,6 +421,36 @@ TEST(NetPoolTest, WhatOutlivesASandboxKeepsItsNamespaceOutOfThePool) {
       Report(RunWorker(policy, "net_leave", name));
   ExpectNamespaceUntouched(a);
   ExpectNothingOf(a, Report(RunWorker(policy, "net_probe", name)));
+}
+
+TEST(NetPoolTest, TheTcpMetricsASandboxLeftAreFlushedBeforeReuse) {
+  // A Fast Open attempt leaves nothing but an entry in the namespace's TCP
+  // metrics cache: the namespace passes the socket checks and, pooled, is
+  // reused, with the cache flushed. Unprivileged, B's namespace is fresh.
+  const bool pooled = internal::NetNamespacePool::Possible();
+  const Policy policy = BuildOrFail(DefaultPolicyBuilder());
+  const std::map<std::string, std::string> a =
+      Report(RunWorker(policy, "net_leave", "", nullptr, "fast_open_only"));
+  ASSERT_EQ(a.count("fast_open"), 1u) << "A's Fast Open failed";
+  ASSERT_EQ(a.at("fast_open"), "ok");
+  std::unique_ptr<Sandbox> b = SpawnWorker(policy, "net_hold");
+  ASSERT_NE(b, nullptr);
+  absl::StatusOr<std::string> b_net = b->comms()->RecvString();
+  ASSERT_THAT(b_net, IsOk());
+  if (pooled) {
+    EXPECT_EQ(*b_net, a.at("net"))
+        << "A left nothing else, yet its namespace was not reused";
+    // What a sandbox allowed netlink would dump: nothing.
+    testing::ProgramRun dump = testing::RunHostProgram(
+        "/usr/bin/nsenter", {absl::StrCat("--net=/proc/", b->pid(), "/ns/net"),
+                             "/usr/sbin/ip", "tcp_metrics", "show"});
+    EXPECT_EQ(dump.exit_status, 0) << dump.err;
+    EXPECT_EQ(dump.out, "");
+  } else {
+    EXPECT_NE(*b_net, a.at("net"));
+  }
+  ASSERT_THAT(b->comms()->SendString("done"), IsOk());
+  EXPECT_EQ(WaitOrDie(*b).status(), proto::Result::OK);
 }
 
 TEST(NetPoolTest, AnEmptyNamespaceServesTheNextSandbox) {
