@@ -312,9 +312,36 @@ int NetProbeWorker(Comms& comms) {
   return 0;
 }
 
-// Reports its network namespace and leaves nothing.
+// Descriptors of the fork server's pool that reached this process: a
+// namespace, a pidfd, a /proc file, a netlink socket. Their names, joined.
+std::string PoolDescriptors() {
+  std::string found;
+  for (int fd = 0; fd < 4096; ++fd) {
+    if (fcntl(fd, F_GETFD) < 0) continue;
+    char target[256] = {};
+    const std::string link = absl::StrCat("/proc/self/fd/", fd);
+    if (readlink(link.c_str(), target, sizeof(target) - 1) < 0) continue;
+    const absl::string_view name = target;
+    int domain = 0;
+    socklen_t length = sizeof(domain);
+    const bool netlink =
+        getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &length) == 0 &&
+        domain == AF_NETLINK;
+    if (netlink || absl::StartsWith(name, "net:") ||
+        absl::StrContains(name, "pidfd") || absl::StartsWith(name, "/proc") ||
+        absl::StrContains(name, "sockstat") ||
+        absl::StrContains(name, "flowlabel")) {
+      absl::StrAppend(&found, found.empty() ? "" : ",", fd, ":", name);
+    }
+  }
+  return found.empty() ? "none" : found;
+}
+
+// Reports its network namespace and what it got of the pool's
+// descriptors, and leaves nothing.
 int NetQuietWorker(Comms& comms) {
   (void)comms.SendString(NetInode()).ok();
+  (void)comms.SendString(PoolDescriptors()).ok();
   return 0;
 }
 
@@ -365,6 +392,11 @@ std::string RunWorker(const Policy& policy, const std::string& worker,
   }
   absl::StatusOr<std::string> report = sandbox->comms()->RecvString();
   EXPECT_THAT(report, IsOk());
+  if (worker == "net_quiet") {
+    // Taken while the namespace is in use and the pool holds its pidfd.
+    absl::StatusOr<std::string> descriptors = sandbox->comms()->RecvString();
+    EXPECT_EQ(descriptors.value_or("unreadable"), "none");
+  }
   const proto::Result result = WaitOrDie(*sandbox);
   EXPECT_EQ(result.status(), proto::Result::OK) << result.DebugString();
   return report.ok() ? *report : "";
@@ -474,6 +506,11 @@ TEST(NetPoolTest, AnEmptyNamespaceServesTheNextSandbox) {
   ASSERT_NE(two, nullptr);
   absl::StatusOr<std::string> one_net = one->comms()->RecvString();
   absl::StatusOr<std::string> two_net = two->comms()->RecvString();
+  for (Sandbox* sandbox : {one.get(), two.get()}) {
+    absl::StatusOr<std::string> descriptors = sandbox->comms()->RecvString();
+    ASSERT_THAT(descriptors, IsOk());
+    EXPECT_EQ(*descriptors, "none");
+  }
   ASSERT_THAT(one_net, IsOk());
   ASSERT_THAT(two_net, IsOk());
   EXPECT_NE(*one_net, *two_net);

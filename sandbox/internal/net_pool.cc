@@ -88,7 +88,12 @@ bool Transact(int sock, uint32_t sequence, void* request, size_t length,
 
 }  // namespace
 
-bool NetNamespacePool::Possible() { return CanReturnToOwnNetNamespace(); }
+// Flushing the TCP metrics cache (GENL_ADMIN_PERM) takes CAP_NET_ADMIN in
+// the initial user namespace, whoever owns the network namespace: root in
+// a container cannot, and its sandboxes get fresh namespaces.
+bool NetNamespacePool::Possible() {
+  return CanReturnToOwnNetNamespace() && InInitialUserNamespace();
+}
 
 NetNamespacePool::NetNamespacePool(int home_net_fd)
     : home_net_fd_(home_net_fd), enabled_(home_net_fd >= 0 && Possible()) {}
@@ -270,7 +275,12 @@ int NetNamespacePool::Acquire() {
   }
   if (slots_.size() >= kMaxNamespaces) return -1;
   Slot slot;
-  if (!Make(slot)) return -1;
+  if (!Make(slot)) {
+    // What failed once (a check this host cannot pass) would fail for every
+    // spawn, each paying a namespace made and torn down for nothing.
+    enabled_ = false;
+    return -1;
+  }
   slot.in_use = true;
   slots_.push_back(std::move(slot));
   return static_cast<int>(slots_.size() - 1);

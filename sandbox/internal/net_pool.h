@@ -39,9 +39,11 @@ class NetNamespacePool {
   static constexpr size_t kMaxNamespaces = 32;
 
   // `home_net_fd`: the server's own network namespace, to come back to
-  // (not owned). The pool is disabled where the server cannot make a
-  // namespace and come back (not root, or root in a user namespace that
-  // does not own its network namespace): Acquire() then returns -1.
+  // (not owned). The pool is disabled unless the server is root in the
+  // initial user namespace and owns its network namespace (a container's
+  // root cannot flush the TCP metrics cache): Acquire() then returns -1, as
+  // it does from the first time a new namespace cannot be made or fails its
+  // check.
   explicit NetNamespacePool(int home_net_fd);
   NetNamespacePool(const NetNamespacePool&) = delete;
   NetNamespacePool& operator=(const NetNamespacePool&) = delete;
@@ -58,8 +60,8 @@ class NetNamespacePool {
   // after Acquire().
   void Bind(int slot, int pidfd);
 
-  // For tests and --help: whether this process could pool (root owning its
-  // network namespace).
+  // Whether this process could pool: root in the initial user namespace,
+  // owning its network namespace (for tests).
   static bool Possible();
 
  private:
@@ -86,7 +88,8 @@ class NetNamespacePool {
   void Reclaim();
 
   const int home_net_fd_;
-  const bool enabled_;
+  // False where the server cannot pool, or once making a namespace failed.
+  bool enabled_;
   int tcp_metrics_family_ = -1;
   uint32_t sequence_ = 0;
   std::vector<Slot> slots_;
