@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -197,7 +198,6 @@ bool NetNamespacePool::FlushTcpMetrics(Slot& slot) {
 }
 
 bool NetNamespacePool::Clean(Slot& slot) {
-  if (!FlushTcpMetrics(slot)) return false;
   // Every socket of the namespace, of any family (listening, bound,
   // connected, abstract or unnamed unix, in flight in a message, held by a
   // process outside), is counted in "sockets: used"; ours is the one.
@@ -230,36 +230,50 @@ bool NetNamespacePool::Clean(Slot& slot) {
       (request.ifr_flags & IFF_UP) == 0) {
     return false;
   }
-  return true;
+  return FlushTcpMetrics(slot);
 }
 
 void NetNamespacePool::Reclaim() {
-  std::vector<struct pollfd> owners;
-  for (const Slot& slot : slots_) {
-    if (slot.in_use) owners.push_back({slot.owner.get(), POLLIN, 0});
-  }
-  if (owners.empty() || poll(owners.data(), owners.size(), 0) <= 0) return;
-  size_t next = 0;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
   for (size_t i = 0; i < slots_.size();) {
     Slot& slot = slots_[i];
-    if (!slot.in_use) {
+    if (slot.in_use) {
+      struct pollfd ended = {slot.owner.get(), POLLIN, 0};
+      if (poll(&ended, 1, 0) != 1) {
+        ++i;
+        continue;
+      }
+      // Its init has exited: the kernel killed and reaped the rest of its
+      // pid namespace before that exit completed, and every exiting
+      // process had closed its descriptors.
+      slot.owner.reset();
+      slot.in_use = false;
+      slot.ended = true;
+      slot.ended_at = now;
+      slot.ended_order = ++ended_count_;
+      if ((ended.revents & POLLIN) == 0) {
+        slots_.erase(slots_.begin() + static_cast<std::ptrdiff_t>(i));
+        continue;
+      }
+    }
+    if (!slot.ended) {
       ++i;
       continue;
     }
-    const short events = owners[next++].revents;
-    if (events == 0) {
+    if (Clean(slot)) {
+      slot.ended = false;
       ++i;
       continue;
     }
-    // Its init has exited: the kernel killed and reaped the rest of its pid
-    // namespace before that exit completed, and every exiting process had
-    // closed its descriptors.
-    slot.owner.reset();
-    slot.in_use = false;
-    if ((events & POLLIN) != 0 && Clean(slot)) {
-      ++i;
-    } else {
+    // A closed netlink socket counts until an RCU grace period has passed:
+    // the check is tried again at later spawns, for a while.
+    const int64_t waited_ms = (now.tv_sec - slot.ended_at.tv_sec) * 1000 +
+                              (now.tv_nsec - slot.ended_at.tv_nsec) / 1000000;
+    if (waited_ms >= kSettleMs) {
       slots_.erase(slots_.begin() + static_cast<std::ptrdiff_t>(i));
+    } else {
+      ++i;
     }
   }
 }
@@ -267,11 +281,19 @@ void NetNamespacePool::Reclaim() {
 int NetNamespacePool::Acquire() {
   if (!enabled_) return -1;
   Reclaim();
+  // The namespace whose sandbox ended last: a spawn after a spawn gets the
+  // same one.
+  int newest = -1;
   for (size_t i = 0; i < slots_.size(); ++i) {
-    if (!slots_[i].in_use) {
-      slots_[i].in_use = true;
-      return static_cast<int>(i);
+    const Slot& slot = slots_[i];
+    if (!slot.in_use && !slot.ended &&
+        (newest < 0 || slot.ended_order > slots_[newest].ended_order)) {
+      newest = static_cast<int>(i);
     }
+  }
+  if (newest >= 0) {
+    slots_[newest].in_use = true;
+    return newest;
   }
   if (slots_.size() >= kMaxNamespaces) return -1;
   Slot slot;

@@ -16,7 +16,8 @@
 // socket but the pool's own (no listener, bound port, abstract unix name,
 // TIME_WAIT or orphaned connection), no lingering IPv6 flow label, no IP
 // fragment queued, loopback still up; its TCP metrics cache is flushed.
-// Anything else discards it. The pool's namespaces belong to the fork
+// Anything else keeps it out (checked again at later spawns for 250 ms,
+// then discarded). The pool's namespaces belong to the fork
 // server's user namespace, so a sandbox (in a user namespace of its own, or
 // without capabilities) holds no CAP_NET_ADMIN over them: it cannot change
 // routes, addresses, interfaces or net sysctls at all. README.md, "Network
@@ -25,6 +26,9 @@
 #ifndef SANDBOX_INTERNAL_NET_POOL_H_
 #define SANDBOX_INTERNAL_NET_POOL_H_
 
+#include <time.h>
+
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -37,6 +41,10 @@ class NetNamespacePool {
   // At most this many namespaces, in use or free: more sandboxes alive at
   // once get fresh namespaces, as without the pool.
   static constexpr size_t kMaxNamespaces = 32;
+  // How long a namespace whose sandbox has ended may take to pass the check
+  // (a closed netlink socket counts until an RCU grace period has passed)
+  // before it is discarded.
+  static constexpr int64_t kSettleMs = 250;
 
   // `home_net_fd`: the server's own network namespace, to come back to
   // (not owned). The pool is disabled unless the server is root in the
@@ -79,6 +87,12 @@ class NetNamespacePool {
     // The live sandbox's init; invalid while free.
     UniqueFd owner;
     bool in_use = false;
+    // Its sandbox has ended and it has not passed the check yet (since
+    // `ended_at`).
+    bool ended = false;
+    struct timespec ended_at = {};
+    // When its last sandbox ended, in the order the pool saw them.
+    uint64_t ended_order = 0;
   };
 
   bool Make(Slot& slot);
@@ -92,6 +106,7 @@ class NetNamespacePool {
   bool enabled_;
   int tcp_metrics_family_ = -1;
   uint32_t sequence_ = 0;
+  uint64_t ended_count_ = 0;
   std::vector<Slot> slots_;
 };
 
