@@ -10,7 +10,8 @@ packages=(
   libseccomp-dev libcap-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   zlib1g-dev  # examples/file_parser gunzips with zlib
-  util-linux  # setpriv, for the unprivileged test pass
+  util-linux  # setpriv, for the unprivileged test pass; nsenter
+  iproute2  # tests/net_pool_test: ip tcp_metrics
   # Real programs the tests run in sandboxes (learn mode, Docker's profile)
   file libxml2-utils python3 gzip tar
   clang libclang-rt-14-dev  # tests/fuzz: libFuzzer, ASan, UBSan

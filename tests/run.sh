@@ -69,7 +69,7 @@ cd /tmp
 # None of them can make cgroups, so the cgroup limits are the clear error.
 representative=(sandbox_test violation_test examples_test cli_test
   capture_test learn_test fork_server_test zygote_test landlock_fallback_test
-  input_worker_test)
+  input_worker_test net_pool_test)
 in_userns=$top/build/bin/in_user_namespace
 run_representative() {
   local t
@@ -85,3 +85,9 @@ echo "== representative tests as uid 1000 inside that user namespace"
 run_representative "$in_userns" --uid 1000 --
 echo "== representative tests as root of unshare -Urmpf --mount-proc (uid 65534)"
 run_representative "${as_nobody[@]}" unshare -Urmpf --mount-proc
+# A container's root that owns its network namespace could make and join
+# namespaces, but cannot flush their TCP metrics (that takes CAP_NET_ADMIN
+# in the initial user namespace): its fork server must not pool them.
+echo "== net_pool_test as root of unshare -Urnmpf (its own network namespace)"
+"${as_nobody[@]}" unshare -Urnmpf --mount-proc env HOME=/tmp \
+  "$unpriv_top/build/bin/net_pool_test" --gtest_brief=1

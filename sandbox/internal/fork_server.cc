@@ -35,6 +35,7 @@
 #include "sandbox/fork_server.pb.h"
 #include "sandbox/internal/cgroup.h"
 #include "sandbox/internal/kernel_abi.h"
+#include "sandbox/internal/net_pool.h"
 #include "sandbox/internal/policy_internal.h"
 #include "sandbox/internal/util.h"
 #include "sandbox/internal/wipe.h"
@@ -266,6 +267,7 @@ absl::StatusOr<SpawnOutcome> Serve(int channel_fd,
                                    const proto::SpawnRequest& request,
                                    std::vector<UniqueFd>& fds,
                                    ForkServerPolicies& policies,
+                                   NetNamespacePool& net_pool,
                                    UniqueFd& killed_child) {
   std::vector<int> fd_numbers;
   for (const UniqueFd& fd : fds) fd_numbers.push_back(fd.get());
@@ -279,7 +281,27 @@ absl::StatusOr<SpawnOutcome> Serve(int channel_fd,
     site.shared_net_fd = SharedNetNamespace();
     site.home_net_fd = HostNetNamespace();
   }
-  return SpawnChild(decoded->launch, site, &killed_child);
+  // A recycled namespace only where the sandbox's end is one process's
+  // exit: with a pid namespace, whose init takes every other process with
+  // it.
+  int slot = -1;
+  if (ns.net() && !ns.shared_net() && ns.pid() &&
+      !decoded->launch.landlock_fallback) {
+    slot = net_pool.Acquire();
+  }
+  if (slot < 0) return SpawnChild(decoded->launch, site, &killed_child);
+  site.pooled_net_fd = net_pool.fd(slot);
+  site.home_net_fd = HostNetNamespace();
+  absl::StatusOr<SpawnOutcome> child =
+      SpawnChild(decoded->launch, site, &killed_child);
+  int owner = -1;
+  if (child.ok() && child->started()) {
+    owner = child->pidfd().get();
+  } else if (killed_child) {
+    owner = killed_child.get();
+  }
+  net_pool.Bind(slot, owner);
+  return child;
 }
 
 // What a root fork server needs, and nothing else: namespaces, mounts and
@@ -346,6 +368,9 @@ void RunForkServer(int channel_fd) {
     setrlimit(RLIMIT_NOFILE, &nofile);
   }
   absl::flat_hash_map<uint64_t, Policy> policies;
+  // Its namespaces and descriptors go with the server (close-on-exec, and
+  // closed in every child before its payload runs).
+  NetNamespacePool net_pool(HostNetNamespace());
   // Uninitialised on purpose: only what requests use gets touched.
   std::unique_ptr<char[]> buffer(new char[kMaxMessage]);
   for (;;) {
@@ -378,7 +403,7 @@ void RunForkServer(int channel_fd) {
     } else {
       UniqueFd killed_child;
       absl::StatusOr<SpawnOutcome> child =
-          Serve(channel_fd, request, fds, policies, killed_child);
+          Serve(channel_fd, request, fds, policies, net_pool, killed_child);
       if (!child.ok()) {
         reply.set_code(static_cast<int>(child.status().code()));
         reply.set_message(std::string(child.status().message()));

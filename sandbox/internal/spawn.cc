@@ -725,18 +725,24 @@ absl::StatusOr<SpawnOutcome> SpawnChild(const LaunchRequest& request,
     prepared->plan.server_channel_fd = site.server_channel_fd;
   }
   const proto::Namespaces& ns = request.policy->proto().namespaces();
-  if (request.landlock_fallback ||
-      !(ns.net() && ns.shared_net() && site.shared_net_fd >= 0)) {
+  const bool shared = ns.net() && ns.shared_net() && site.shared_net_fd >= 0;
+  const bool pooled = ns.net() && !ns.shared_net() && site.pooled_net_fd >= 0;
+  if (request.landlock_fallback || !(shared || pooled)) {
     return StartChild(*prepared, request, site, killed_child);
   }
-  // Cloned from inside the shared namespace, without a new one, the child
-  // comes up with loopback already up. Its abstract unix sockets stay its
-  // own where Landlock can scope them (the host warns otherwise).
+  // Cloned from inside the shared or pooled namespace, without a new one,
+  // the child comes up with loopback already up. In a shared one its
+  // abstract unix sockets stay its own where Landlock can scope them (the
+  // host warns otherwise); a pooled one is its alone.
   prepared->clone_flags &= ~CLONE_NEWNET;
   prepared->plan.new_net_ns = false;
-  prepared->plan.scope_abstract_unix = LandlockCanScopeAbstractUnix();
-  if (setns(site.shared_net_fd, CLONE_NEWNET) != 0) {
-    return ErrnoStatus("setns(shared network namespace)");
+  if (shared) {
+    prepared->plan.scope_abstract_unix = LandlockCanScopeAbstractUnix();
+  }
+  if (setns(shared ? site.shared_net_fd : site.pooled_net_fd, CLONE_NEWNET) !=
+      0) {
+    return ErrnoStatus(shared ? "setns(shared network namespace)"
+                              : "setns(pooled network namespace)");
   }
   absl::StatusOr<SpawnOutcome> outcome =
       StartChild(*prepared, request, site, killed_child);

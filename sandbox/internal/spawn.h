@@ -103,6 +103,9 @@ struct CloneSite {
   // gets no network namespace of its own), and the one to return to.
   int shared_net_fd = -1;
   int home_net_fd = -1;
+  // A recycled network namespace that serves this child alone
+  // (NetNamespacePool), cloned inside like shared_net_fd, or -1.
+  int pooled_net_fd = -1;
 };
 
 // What a spawn that the host could try came to: a child that is running
