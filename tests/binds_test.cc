@@ -279,6 +279,35 @@ TEST_P(BindsTest, BindSourceDescriptorsDoNotReachTheSandboxee) {
   }
 }
 
+// The attack on the view itself: a sandboxee its policy lets call the
+// mount family and unshare tries to make a read-only mount writable, suid
+// or with devices, and to unmount it to reveal what is under it -- in its
+// own namespaces (no capability left) and in a nested user and mount
+// namespace where it holds every capability over its copy of the tree
+// (the kernel locks what it copied from a more privileged namespace).
+TEST_P(BindsTest, MountsCannotBeUnlockedFromInside) {
+  PolicyBuilder builder = TesteePolicy();
+  for (const char* name : {"mount", "umount2", "mount_setattr", "unshare"}) {
+    builder.AllowDangerousSyscall(name).AllowSyscall(name);
+  }
+  Policy policy = Build(builder);
+  for (const char* path : {"/usr", "/", "/dev", "/proc/sys", "/proc/kcore"}) {
+    SCOPED_TRACE(path);
+    TesteeRun run = Run(policy, {"unlock_mount", path});
+    ASSERT_EQ(run.result.status(), proto::Result::OK) << run.output;
+    // The nested attack must really have been made.
+    ASSERT_EQ(run.values["nested_unshare"], "0") << run.output;
+    for (const char* prefix : {"", "nested_"}) {
+      for (const char* step : {"remount_rw", "setattr_rw", "setattr_suid_dev",
+                               "write", "umount"}) {
+        const std::string key = absl::StrCat(prefix, step);
+        ASSERT_TRUE(run.values.count(key)) << key << "\n" << run.output;
+        EXPECT_NE(run.values[key], "0") << key << "\n" << run.output;
+      }
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(SpawnModes, BindsTest, testing::kBothSpawnModes,
                          testing::SpawnModeName);
 
