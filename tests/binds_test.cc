@@ -392,7 +392,7 @@ class BindRaceTest : public ::testing::Test {
       EXPECT_THAT(prepared, IsOk());
       if (!prepared.ok()) return message;
     } else {
-      (*prepared)->plan.mount_template_fd = -1;
+      (*prepared)->plan.mount_template_fd = template_override_;
     }
     if (used_template != nullptr) {
       *used_template = (*prepared)->plan.mount_template_fd >= 0;
@@ -415,6 +415,9 @@ class BindRaceTest : public ::testing::Test {
   }
 
   TempDir shared_;
+  // The child's template without use_template: none (-1), or a descriptor
+  // the kernel will not clone.
+  int template_override_ = -1;
 };
 
 TEST_F(BindRaceTest, SourceReplacedByAnotherDirectoryIsRefused) {
@@ -456,6 +459,20 @@ TEST_F(BindRaceTest, SourceReplacedAfterTheTemplateIsBuiltChangesNothing) {
     EXPECT_EQ(message.error, ELOOP);
     return;
   }
+  EXPECT_NE(message.type, internal::ChildMessage::Type::kSetupError)
+      << internal::DescribeSetupFailure(message).message();
+}
+
+// Where the kernel refuses to clone the template (here: a pipe, which is
+// no mount tree), the child makes every mount itself and the setup goes
+// on.
+TEST_F(BindRaceTest, ATemplateTheKernelWillNotCloneFallsBackToMakingMounts) {
+  int pipe_fds[2];
+  ASSERT_EQ(pipe2(pipe_fds, O_CLOEXEC), 0);
+  UniqueFd read_end(pipe_fds[0]);
+  UniqueFd write_end(pipe_fds[1]);
+  template_override_ = read_end.get();
+  internal::ChildMessage message = PrepareSwapAndStart([](const TempDir&) {});
   EXPECT_NE(message.type, internal::ChildMessage::Type::kSetupError)
       << internal::DescribeSetupFailure(message).message();
 }
