@@ -216,7 +216,8 @@ std::map<std::string, std::vector<std::string>> MountOptions(
   text.resize(
       std::max<ssize_t>(0, pread(out.get(), text.data(), text.size(), 0)));
   // "id parent major:minor root mount-point options ... - type source
-  // super-options": the mount's options, then the file system's.
+  // super-options": the mount's options, then the file system's; the file
+  // system's alone under "super:<mount point>".
   for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
     std::vector<absl::string_view> fields = absl::StrSplit(line, ' ');
     if (fields.size() < 6) continue;
@@ -227,28 +228,18 @@ std::map<std::string, std::vector<std::string>> MountOptions(
     std::vector<absl::string_view> rest =
         absl::StrSplit(line.substr(dash + 3), ' ');
     if (rest.size() < 3) continue;
+    std::vector<std::string>& super =
+        options[absl::StrCat("super:", fields[4])];
     for (absl::string_view option : absl::StrSplit(rest[2], ',')) {
       list.emplace_back(option);
+      super.emplace_back(option);
     }
   }
   return options;
 }
 
-TEST_P(BindsTest, MountsKeepTheirFlags) {
-  TempDir writable;
-  PolicyBuilder builder = TesteePolicy();
-  builder.AddBind(writable.path(), "/work", MountMode::kReadWrite)
-      .AddBind("/etc/hostname", "/files/hostname", MountMode::kReadOnly)
-      .AddTmpfs("/scratch", 1 << 20);
-  builder.mutable_proto()
-      .mutable_filesystem()
-      ->mutable_mounts()
-      ->rbegin()
-      ->mutable_tmpfs()
-      ->set_mode(0700);
-  Policy policy = Build(builder);
-  std::map<std::string, std::vector<std::string>> options =
-      MountOptions(policy, GetParam());
+// The flags of the mounts MountsKeepTheirFlags makes.
+void ExpectMountFlags(std::map<std::string, std::vector<std::string>> options) {
   using ::testing::Contains;
   for (const char* path : {"/usr", "/files/hostname", "/testee"}) {
     SCOPED_TRACE(path);
@@ -271,6 +262,51 @@ TEST_P(BindsTest, MountsKeepTheirFlags) {
   }
 }
 
+TEST_P(BindsTest, MountsKeepTheirFlags) {
+  TempDir writable;
+  PolicyBuilder builder = TesteePolicy();
+  builder.AddBind(writable.path(), "/work", MountMode::kReadWrite)
+      .AddBind("/etc/hostname", "/files/hostname", MountMode::kReadOnly)
+      .AddTmpfs("/scratch", 1 << 20);
+  builder.mutable_proto()
+      .mutable_filesystem()
+      ->mutable_mounts()
+      ->rbegin()
+      ->mutable_tmpfs()
+      ->set_mode(0700);
+  Policy policy = Build(builder);
+  // Twice: the first spawn of a plan makes its mounts itself, the second
+  // clones the template where the host may mount.
+  for (int spawn = 0; spawn < 2; ++spawn) {
+    SCOPED_TRACE(spawn);
+    ExpectMountFlags(MountOptions(policy, GetParam()));
+  }
+}
+
+// Where a host may mount (root), the root and /dev come from a template
+// every sandbox clones: the same two tmpfs superblocks in all of them, so
+// the file systems themselves are read-only, not only each sandbox's
+// mount of them. Elsewhere each sandbox makes its own.
+TEST_P(BindsTest, SharedRootAndDevFileSystemsAreReadOnly) {
+  // What the template needs: a file system made in this process.
+  UniqueFd context(static_cast<int>(syscall(SYS_fsopen, "tmpfs", 0)));
+  const bool may_mount = context.valid();
+  Policy policy = Build(TesteePolicy());
+  // The template is made at a plan's second spawn.
+  MountOptions(policy, GetParam());
+  std::map<std::string, std::vector<std::string>> options =
+      MountOptions(policy, GetParam());
+  using ::testing::Contains;
+  for (const char* path : {"/", "/dev"}) {
+    SCOPED_TRACE(path);
+    ASSERT_TRUE(options.count(path));
+    EXPECT_THAT(options[path], AllOf(Contains("ro"), Contains("nosuid")));
+    if (may_mount) {
+      EXPECT_THAT(options[absl::StrCat("super:", path)], Contains("ro"));
+    }
+  }
+}
+
 TEST_P(BindsTest, BindSourceDescriptorsDoNotReachTheSandboxee) {
   TesteeRun run = Run(Build(TesteePolicy()), {"fds"});
   EXPECT_EQ(run.result.status(), proto::Result::OK);
@@ -279,18 +315,56 @@ TEST_P(BindsTest, BindSourceDescriptorsDoNotReachTheSandboxee) {
   }
 }
 
+// The attack on the view itself: a sandboxee its policy lets call the
+// mount family and unshare tries to make a read-only mount writable, suid
+// or with devices, and to unmount it to reveal what is under it -- in its
+// own namespaces (no capability left) and in a nested user and mount
+// namespace where it holds every capability over its copy of the tree
+// (the kernel locks what it copied from a more privileged namespace).
+TEST_P(BindsTest, MountsCannotBeUnlockedFromInside) {
+  PolicyBuilder builder = TesteePolicy();
+  for (const char* name : {"mount", "umount2", "mount_setattr", "unshare"}) {
+    builder.AllowDangerousSyscall(name).AllowSyscall(name);
+  }
+  Policy policy = Build(builder);
+  // Twice: the first spawn of a plan makes its own mounts, later ones clone
+  // the template where the host may mount.
+  for (const char* path :
+       {"/usr", "/", "/dev", "/proc/sys", "/proc/kcore", "/usr", "/"}) {
+    SCOPED_TRACE(path);
+    TesteeRun run = Run(policy, {"unlock_mount", path});
+    ASSERT_EQ(run.result.status(), proto::Result::OK) << run.output;
+    // The nested attack must really have been made.
+    ASSERT_EQ(run.values["nested_unshare"], "0") << run.output;
+    for (const char* prefix : {"", "nested_"}) {
+      for (const char* step : {"remount_rw", "setattr_rw", "setattr_suid_dev",
+                               "write", "umount"}) {
+        const std::string key = absl::StrCat(prefix, step);
+        ASSERT_TRUE(run.values.count(key)) << key << "\n" << run.output;
+        EXPECT_NE(run.values[key], "0") << key << "\n" << run.output;
+      }
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(SpawnModes, BindsTest, testing::kBothSpawnModes,
                          testing::SpawnModeName);
 
 // Between the parent's open and the child's: the swap a sandbox sharing the
 // directory could race against. Through the internal steps, so that the
-// swap lands exactly in between.
+// swap lands exactly in between. The child finds each source again only
+// where it makes the binds itself (no mount template: an unprivileged
+// host, or the kernel refused the clone); from a template it gets the
+// parent's very objects, with no path to look up again.
 class BindRaceTest : public ::testing::Test {
  protected:
   // Prepares a bind of shared/sub, lets `swap` change the host, then starts
-  // the child and returns its setup error.
+  // the child (with the mount template if `use_template` and there is one)
+  // and returns its first message: its setup error, if any. `used_template`
+  // says whether the child had a template.
   internal::ChildMessage PrepareSwapAndStart(
-      const std::function<void(const TempDir&)>& swap) {
+      const std::function<void(const TempDir&)>& swap,
+      bool use_template = false, bool* used_template = nullptr) {
     MakeDir(shared_ / "sub");
     Policy policy = Build(
         TesteePolicy().AddBind(shared_ / "sub", "/data", MountMode::kReadOnly));
@@ -312,6 +386,17 @@ class BindRaceTest : public ::testing::Test {
     EXPECT_THAT(prepared, IsOk());
     if (!prepared.ok()) return message;
     EXPECT_FALSE((*prepared)->early_failure.has_value());
+    if (use_template) {
+      // The template is made at a plan's second spawn.
+      prepared = internal::PrepareSpawn(request);
+      EXPECT_THAT(prepared, IsOk());
+      if (!prepared.ok()) return message;
+    } else {
+      (*prepared)->plan.mount_template_fd = template_override_;
+    }
+    if (used_template != nullptr) {
+      *used_template = (*prepared)->plan.mount_template_fd >= 0;
+    }
     swap(shared_);
     absl::StatusOr<internal::SpawnOutcome> child =
         internal::StartChild(**prepared, request);
@@ -330,6 +415,9 @@ class BindRaceTest : public ::testing::Test {
   }
 
   TempDir shared_;
+  // The child's template without use_template: none (-1), or a descriptor
+  // the kernel will not clone.
+  int template_override_ = -1;
 };
 
 TEST_F(BindRaceTest, SourceReplacedByAnotherDirectoryIsRefused) {
@@ -353,6 +441,40 @@ TEST_F(BindRaceTest, SourceReplacedByASymlinkIsRefused) {
   EXPECT_EQ(message.type, internal::ChildMessage::Type::kSetupError);
   EXPECT_EQ(message.step, internal::SetupStep::kBind);
   EXPECT_EQ(message.error, ELOOP);
+}
+
+// From a template, the sandbox mounts what the parent opened: the swap
+// changes nothing it sees, and the setup goes on.
+TEST_F(BindRaceTest, SourceReplacedAfterTheTemplateIsBuiltChangesNothing) {
+  bool used_template = false;
+  internal::ChildMessage message = PrepareSwapAndStart(
+      [](const TempDir& d) {
+        ASSERT_EQ(rename((d / "sub").c_str(), (d / "old").c_str()), 0);
+        ASSERT_EQ(symlink("/.oldroot/proc", (d / "sub").c_str()), 0);
+      },
+      true, &used_template);
+  if (!used_template) {
+    // An unprivileged host: no template, the check above applies.
+    EXPECT_EQ(message.step, internal::SetupStep::kBind);
+    EXPECT_EQ(message.error, ELOOP);
+    return;
+  }
+  EXPECT_NE(message.type, internal::ChildMessage::Type::kSetupError)
+      << internal::DescribeSetupFailure(message).message();
+}
+
+// Where the kernel refuses to clone the template (here: a pipe, which is
+// no mount tree), the child makes every mount itself and the setup goes
+// on.
+TEST_F(BindRaceTest, ATemplateTheKernelWillNotCloneFallsBackToMakingMounts) {
+  int pipe_fds[2];
+  ASSERT_EQ(pipe2(pipe_fds, O_CLOEXEC), 0);
+  UniqueFd read_end(pipe_fds[0]);
+  UniqueFd write_end(pipe_fds[1]);
+  template_override_ = read_end.get();
+  internal::ChildMessage message = PrepareSwapAndStart([](const TempDir&) {});
+  EXPECT_NE(message.type, internal::ChildMessage::Type::kSetupError)
+      << internal::DescribeSetupFailure(message).message();
 }
 
 }  // namespace

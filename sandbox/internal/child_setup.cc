@@ -38,6 +38,8 @@ namespace {
 // exists on the host will do: the mount is private to the new namespace.
 constexpr char kNewRootBase[] = "/tmp";
 constexpr char kHostDevNull[] = "/.oldroot/dev/null";
+// Where the host's root waits after pivot_root into a template's clone.
+constexpr char kTemplateOldRoot[] = "/dev/shm";
 constexpr char kShmData[] = "size=64M,mode=1777";
 
 // Host-wide kernel state under /proc: made read-only, because a process
@@ -61,10 +63,6 @@ constexpr const char* kProcMasked[] = {
     "/proc/interrupts",    "/proc/vmallocinfo", "/proc/pagetypeinfo",
     "/proc/slabinfo",
 };
-// Device nodes of the minimal /dev, bound from the host's /dev (a user
-// namespace cannot mknod).
-constexpr const char* kDevNodes[] = {"null", "zero", "full", "random",
-                                     "urandom"};
 
 int g_sync_fd = -1;
 
@@ -316,6 +314,8 @@ void CloseKeepingErrno(int fd) {
   errno = saved;
 }
 
+}  // namespace
+
 // Opens the mount point `target` (absolute, normalised by the builder) in
 // the new root `root_fd`, making what is missing: directories on the way,
 // then a directory, or an empty file unless `directory`. One component at
@@ -366,6 +366,8 @@ int OpenMountPoint(int root_fd, const char* target, bool directory) {
     dir = next;
   }
 }
+
+namespace {
 
 // Mounts bind `m` on `mount_point`: the host object the parent opened,
 // found again beneath the host's root (`old_root_fd`) following no link at
@@ -439,12 +441,124 @@ void SetParentDeathSignal() {
   ExitIfParentGone();
 }
 
+// A /proc of the sandbox's own with its covers. The host's root must still
+// be in the namespace: the kernel mounts a procfs only where a whole one is
+// already visible.
+void MountProc(const ChildPlan& plan) {
+  SBX_CHILD_CHECK(MakeDirs("/proc", true), kMountProc, -1);
+  SBX_CHILD_CHECK(
+      mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr),
+      kMountProc, -1);
+  // Unconditionally, whatever access() would claim: every listed path
+  // that exists is covered. A path this kernel lacks needs no cover.
+  int index = -1;
+  for (const char* path : kProcReadOnly) {
+    ++index;
+    if (mount(path, path, nullptr, MS_BIND | MS_REC, nullptr) < 0) {
+      if (errno == ENOENT) continue;
+      Fail(SetupStep::kMaskProc, errno, index);
+    }
+    SBX_CHILD_CHECK(SetMountAttributes(path,
+                                       MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+                                           MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+                                       true),
+                    kMaskProc, index);
+  }
+  // Directories get one empty read-only tmpfs, the first made and the
+  // rest bound from it (same flags): a bind is cheaper than a superblock.
+  const char* empty_dir = nullptr;
+  for (const char* path : kProcMasked) {
+    ++index;
+    struct stat st;
+    if (lstat(path, &st) < 0) {
+      if (errno == ENOENT) continue;
+      Fail(SetupStep::kMaskProc, errno, index);
+    }
+    if (S_ISDIR(st.st_mode) && empty_dir != nullptr) {
+      SBX_CHILD_CHECK(mount(empty_dir, path, nullptr, MS_BIND, nullptr),
+                      kMaskProc, index);
+    } else if (S_ISDIR(st.st_mode)) {
+      SBX_CHILD_CHECK(mount("tmpfs", path, "tmpfs",
+                            MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                            "size=0,mode=555"),
+                      kMaskProc, index);
+      empty_dir = path;
+    } else if (plan.mount_dev) {
+      // Our /dev/null is read-only, nosuid and noexec already, and a
+      // bind takes the flags of its source.
+      SBX_CHILD_CHECK(mount("/dev/null", path, nullptr, MS_BIND, nullptr),
+                      kMaskProc, index);
+    } else {
+      SBX_CHILD_CHECK(mount(kHostDevNull, path, nullptr, MS_BIND, nullptr),
+                      kMaskProc, index);
+      SBX_CHILD_CHECK(
+          SetMountAttributes(
+              path, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
+              false),
+          kMaskProc, index);
+    }
+  }
+}
+
+// The template's clone becomes the root, if the kernel lets us clone it
+// here: false (nothing done) where it does not.
+bool AttachMountTemplate(const ChildPlan& plan) {
+  const int tree = static_cast<int>(syscall(
+      SYS_open_tree, plan.mount_template_fd, "",
+      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE));
+  if (tree < 0) return false;
+  const long moved = syscall(SYS_move_mount, tree, "", AT_FDCWD, kNewRootBase,
+                             MOVE_MOUNT_F_EMPTY_PATH);
+  close(tree);
+  return moved == 0;
+}
+
+// The rest on top of the template's clone: pivot_root into it, the
+// policy's tmpfs mounts (their mount points are in the template), /proc,
+// then the host's root away and the sandbox's own /dev/shm where it sat.
+// The root, /dev and the binds came read-only, nosuid and nodev as
+// BuildFilesystem would make them.
+void FinishFromTemplate(const ChildPlan& plan) {
+  SBX_CHILD_CHECK(chdir(kNewRootBase), kPivotRoot, -1);
+  // /dev/shm: the one mount point of the template that is covered later.
+  SBX_CHILD_CHECK(syscall(SYS_pivot_root, ".", kTemplateOldRoot + 1),
+                  kPivotRoot, -1);
+  SBX_CHILD_CHECK(chdir("/"), kPivotRoot, -1);
+  EndPhase(SetupPhase::kNewRoot);
+  EndPhase(SetupPhase::kDev);  // the template's
+  const int root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  SBX_CHILD_CHECK(root_fd, kPivotRoot, -1);
+  for (size_t i = 0; i < plan.mount_count; ++i) {
+    const ChildMount& m = plan.mounts[i];
+    if (m.kind != ChildMount::Kind::kTmpfs) continue;
+    const int detail = static_cast<int>(i);
+    const int mount_point = OpenMountPoint(root_fd, m.target, true);
+    SBX_CHILD_CHECK(mount_point, kMkdir, detail);
+    MountTmpfs(m, mount_point, detail);
+    close(mount_point);
+  }
+  close(root_fd);
+  EndPhase(SetupPhase::kBinds);
+  if (plan.mount_proc) {
+    MountProc(plan);
+    EndPhase(SetupPhase::kProc);
+  }
+  SBX_CHILD_CHECK(umount2(kTemplateOldRoot, MNT_DETACH), kDetachOldRoot, -1);
+  SBX_CHILD_CHECK(mount("tmpfs", kTemplateOldRoot, "tmpfs",
+                        MS_NOSUID | MS_NODEV | MS_NOEXEC, kShmData),
+                  kMountDev, -1);
+}
+
 // The child's side of the mounts: carries out the plan mounts.h prepared
 // (and Build() checked) in a new root, then leaves the host's root behind.
 void BuildFilesystem(const ChildPlan& plan) {
   // Mount events must not leak to the host, nor host events in.
   SBX_CHILD_CHECK(mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr),
                   kMakeMountsPrivate, -1);
+  if (plan.mount_template_fd >= 0 && AttachMountTemplate(plan)) {
+    FinishFromTemplate(plan);
+    return;
+  }
   // A fresh tmpfs becomes the root: nothing of the host is visible unless
   // bound below. pivot_root (not chroot) leaves no path back.
   SBX_CHILD_CHECK(mount("tmpfs", kNewRootBase, "tmpfs", MS_NOSUID | MS_NODEV,
@@ -464,7 +578,7 @@ void BuildFilesystem(const ChildPlan& plan) {
                     kMountDev, -1);
     char source[64];
     char target[64];
-    for (const char* node : kDevNodes) {
+    for (const char* node : kMinimalDevNodes) {
       strcpy(source, "/.oldroot/dev/");
       strcat(source, node);
       strcpy(target, "/dev/");
@@ -519,63 +633,7 @@ void BuildFilesystem(const ChildPlan& plan) {
   close(root_fd);
 
   EndPhase(SetupPhase::kBinds);
-  if (plan.mount_proc) {
-    SBX_CHILD_CHECK(MakeDirs("/proc", true), kMountProc, -1);
-    SBX_CHILD_CHECK(mount("proc", "/proc", "proc",
-                          MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr),
-                    kMountProc, -1);
-    // Unconditionally, whatever access() would claim: every listed path
-    // that exists is covered. A path this kernel lacks needs no cover.
-    int index = -1;
-    for (const char* path : kProcReadOnly) {
-      ++index;
-      if (mount(path, path, nullptr, MS_BIND | MS_REC, nullptr) < 0) {
-        if (errno == ENOENT) continue;
-        Fail(SetupStep::kMaskProc, errno, index);
-      }
-      SBX_CHILD_CHECK(
-          SetMountAttributes(path,
-                             MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-                                 MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
-                             true),
-          kMaskProc, index);
-    }
-    // Directories get one empty read-only tmpfs, the first made and the
-    // rest bound from it (same flags): a bind is cheaper than a superblock.
-    const char* empty_dir = nullptr;
-    for (const char* path : kProcMasked) {
-      ++index;
-      struct stat st;
-      if (lstat(path, &st) < 0) {
-        if (errno == ENOENT) continue;
-        Fail(SetupStep::kMaskProc, errno, index);
-      }
-      if (S_ISDIR(st.st_mode) && empty_dir != nullptr) {
-        SBX_CHILD_CHECK(mount(empty_dir, path, nullptr, MS_BIND, nullptr),
-                        kMaskProc, index);
-      } else if (S_ISDIR(st.st_mode)) {
-        SBX_CHILD_CHECK(mount("tmpfs", path, "tmpfs",
-                              MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                              "size=0,mode=555"),
-                        kMaskProc, index);
-        empty_dir = path;
-      } else if (plan.mount_dev) {
-        // Our /dev/null is read-only, nosuid and noexec already, and a
-        // bind takes the flags of its source.
-        SBX_CHILD_CHECK(mount("/dev/null", path, nullptr, MS_BIND, nullptr),
-                        kMaskProc, index);
-      } else {
-        SBX_CHILD_CHECK(mount(kHostDevNull, path, nullptr, MS_BIND, nullptr),
-                        kMaskProc, index);
-        SBX_CHILD_CHECK(
-            SetMountAttributes(
-                path, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
-                false),
-            kMaskProc, index);
-      }
-    }
-  }
-
+  if (plan.mount_proc) MountProc(plan);
   if (plan.mount_proc) EndPhase(SetupPhase::kProc);
   // The host's root goes away for good.
   SBX_CHILD_CHECK(umount2(kOldRoot, MNT_DETACH), kDetachOldRoot, -1);

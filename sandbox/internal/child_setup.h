@@ -202,6 +202,12 @@ struct ChildPlan {
   bool mount_proc = false;
   bool mount_dev = false;
   bool writable_root = false;
+  // A detached tree of the read-only root with /dev and every bind in place
+  // (mounts.h, MountTemplateFor), which the child clones in one call instead
+  // of making them; it adds only its tmpfs mounts, /dev/shm and /proc. -1:
+  // the child makes everything itself, as it also does where the kernel
+  // refuses the clone.
+  int mount_template_fd = -1;
   const char* cwd = "/";
 
   const char* hostname = nullptr;  // null: keep
@@ -300,6 +306,17 @@ int SandboxSyncFd();
 // Environment variable that tells an exec'd sandboxee where its deferred
 // filter is: "<sync fd>,<filter fd>,<notify 0|1>".
 inline constexpr char kLockDownEnv[] = "SANDBOX_LOCKDOWN";
+
+// Device nodes of the minimal /dev, bound from the host's /dev (a user
+// namespace cannot mknod).
+inline constexpr const char* kMinimalDevNodes[] = {"null", "zero", "full",
+                                                   "random", "urandom"};
+
+// Opens the mount point `target` (absolute, normalised) beneath `root_fd`,
+// making what is missing (directories on the way, then a directory, or an
+// empty file unless `directory`), one component at a time and following no
+// symlink: an O_PATH descriptor, or -1 with errno. Raw system calls only.
+int OpenMountPoint(int root_fd, const char* target, bool directory);
 
 }  // namespace sandbox::internal
 

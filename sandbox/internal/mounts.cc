@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -21,6 +22,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "sandbox/internal/kernel_abi.h"
 #include "sandbox/internal/util.h"
 #include "sandbox/internal/wipe.h"
@@ -339,6 +342,245 @@ absl::Status PrepareMounts(const Policy& policy, PreparedMounts& prepared) {
     prepared.description_ptrs.push_back(description.c_str());
   }
   return absl::OkStatus();
+}
+
+namespace {
+
+// How long a template serves: a host mount made inside a bind source
+// afterwards reaches new sandboxes at most this much later.
+constexpr absl::Duration kTemplateMaxAge = absl::Seconds(1);
+constexpr size_t kMaxTemplates = 8;
+
+// Whether `plan` can start from a template: the host's root waits on the
+// template's /dev/shm during pivot_root, the root stays read-only, and
+// every mount point exists before any tmpfs of the sandbox's own.
+bool TemplateFits(const ChildPlan& plan) {
+  if (!plan.mount_dev || plan.writable_root) return false;
+  for (size_t i = 0; i < plan.mount_count; ++i) {
+    if (plan.mounts[i].kind != ChildMount::Kind::kTmpfs) continue;
+    const std::string below = absl::StrCat(plan.mounts[i].target, "/");
+    for (size_t j = 0; j < plan.mount_count; ++j) {
+      if (absl::StartsWith(plan.mounts[j].target, below)) return false;
+    }
+  }
+  return true;
+}
+
+// What a template is made of: the same key, the same tree.
+std::string TemplateKey(const ChildPlan& plan) {
+  std::string key = absl::StrCat(plan.root_tmpfs_data, "|", plan.mount_proc);
+  for (size_t i = 0; i < plan.mount_count; ++i) {
+    const ChildMount& m = plan.mounts[i];
+    absl::StrAppend(&key, "|", static_cast<int>(m.kind), ":", m.target, ":",
+                    m.writable, ":", m.source_is_dir);
+    if (m.kind == ChildMount::Kind::kBind) {
+      absl::StrAppend(&key, ":", m.source_dev, ":", m.source_ino);
+    }
+  }
+  return key;
+}
+
+// A detached tmpfs with `options` ("size=1M,mode=0755").
+absl::StatusOr<UniqueFd> DetachedTmpfs(absl::string_view options,
+                                       uint64_t attributes) {
+  UniqueFd context(
+      static_cast<int>(syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC)));
+  if (!context) return ErrnoStatus("fsopen(tmpfs)");
+  for (absl::string_view option : absl::StrSplit(options, ',')) {
+    std::pair<std::string, std::string> kv = absl::StrSplit(option, '=');
+    if (syscall(SYS_fsconfig, context.get(), FSCONFIG_SET_STRING,
+                kv.first.c_str(), kv.second.c_str(), 0) != 0) {
+      return ErrnoStatus(absl::StrCat("fsconfig(tmpfs, ", option, ")"));
+    }
+  }
+  if (syscall(SYS_fsconfig, context.get(), FSCONFIG_CMD_CREATE, nullptr,
+              nullptr, 0) != 0) {
+    return ErrnoStatus("fsconfig(tmpfs, create)");
+  }
+  UniqueFd tree(static_cast<int>(
+      syscall(SYS_fsmount, context.get(), FSMOUNT_CLOEXEC, attributes)));
+  if (!tree) return ErrnoStatus("fsmount(tmpfs)");
+  return tree;
+}
+
+// The superblock under `tree` read-only: no mount of it, in any sandbox,
+// can write. Turning it back needs CAP_SYS_ADMIN in this process's user
+// namespace, which no sandbox has.
+absl::Status MakeSuperblockReadOnly(int tree) {
+  UniqueFd context(static_cast<int>(
+      syscall(SYS_fspick, tree, "", FSPICK_CLOEXEC | FSPICK_EMPTY_PATH)));
+  if (!context) return ErrnoStatus("fspick(template)");
+  if (syscall(SYS_fsconfig, context.get(), FSCONFIG_SET_FLAG, "ro", nullptr,
+              0) != 0 ||
+      syscall(SYS_fsconfig, context.get(), FSCONFIG_CMD_RECONFIGURE, nullptr,
+              nullptr, 0) != 0) {
+    return ErrnoStatus("fsconfig(template, ro)");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SetTreeAttributes(int tree, uint64_t set, bool recursive) {
+  struct mount_attr attr = {};
+  attr.attr_set = set;
+  if (syscall(SYS_mount_setattr, tree, "",
+              AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr,
+              sizeof(attr)) != 0) {
+    return ErrnoStatus("mount_setattr(template)");
+  }
+  return absl::OkStatus();
+}
+
+// Moves detached `tree` onto `mount_point` (an O_PATH descriptor).
+absl::Status Attach(int tree, int mount_point, absl::string_view what) {
+  if (syscall(SYS_move_mount, tree, "", mount_point, "",
+              MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
+    return ErrnoStatus(absl::StrCat("move_mount(template, ", what, ")"));
+  }
+  return absl::OkStatus();
+}
+
+// The minimal /dev, as the child makes it: the host's nodes bound on
+// empty files, the /dev/fd links, the /dev/shm mount point, all read-only,
+// nosuid and noexec.
+absl::StatusOr<UniqueFd> TemplateDev() {
+  SBX_ASSIGN_OR_RETURN(UniqueFd dev,
+                       DetachedTmpfs("size=64k,mode=755",
+                                     MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC));
+  for (const char* node : kMinimalDevNodes) {
+    UniqueFd point(OpenMountPoint(dev.get(), node, false));
+    if (!point) return ErrnoStatus(absl::StrCat("template /dev/", node));
+    UniqueFd host(static_cast<int>(
+        syscall(SYS_open_tree, AT_FDCWD, absl::StrCat("/dev/", node).c_str(),
+                OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)));
+    if (!host) return ErrnoStatus(absl::StrCat("open_tree(/dev/", node, ")"));
+    SBX_RETURN_IF_ERROR(Attach(host.get(), point.get(), node));
+  }
+  for (const auto& [target, name] : {std::pair{"/proc/self/fd", "fd"},
+                                     {"/proc/self/fd/0", "stdin"},
+                                     {"/proc/self/fd/1", "stdout"},
+                                     {"/proc/self/fd/2", "stderr"}}) {
+    if (symlinkat(target, dev.get(), name) != 0) {
+      return ErrnoStatus(absl::StrCat("template /dev/", name));
+    }
+  }
+  if (mkdirat(dev.get(), "shm", 01777) != 0) {
+    return ErrnoStatus("template /dev/shm");
+  }
+  SBX_RETURN_IF_ERROR(SetTreeAttributes(
+      dev.get(), MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
+      true));
+  SBX_RETURN_IF_ERROR(MakeSuperblockReadOnly(dev.get()));
+  return dev;
+}
+
+// `refused`: this process may not make a file system at all.
+absl::StatusOr<UniqueFd> BuildMountTemplate(const ChildPlan& plan,
+                                            const PreparedMounts& prepared,
+                                            bool& refused) {
+  absl::StatusOr<UniqueFd> made =
+      DetachedTmpfs(plan.root_tmpfs_data, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+  if (!made.ok()) {
+    refused = absl::IsPermissionDenied(made.status());
+    return made.status();
+  }
+  UniqueFd root = std::move(*made);
+  {
+    UniqueFd point(OpenMountPoint(root.get(), "/dev", true));
+    if (!point) return ErrnoStatus("template /dev");
+    SBX_ASSIGN_OR_RETURN(UniqueFd dev, TemplateDev());
+    SBX_RETURN_IF_ERROR(Attach(dev.get(), point.get(), "/dev"));
+  }
+  if (plan.mount_proc && mkdirat(root.get(), "proc", 0755) != 0) {
+    return ErrnoStatus("template /proc");
+  }
+  size_t source = 0;
+  for (size_t i = 0; i < plan.mount_count; ++i) {
+    const ChildMount& m = plan.mounts[i];
+    const bool bind = m.kind == ChildMount::Kind::kBind;
+    UniqueFd point(
+        OpenMountPoint(root.get(), m.target, !bind || m.source_is_dir));
+    if (!point) return ErrnoStatus(absl::StrCat("template ", m.target));
+    if (!bind) continue;  // the child's own tmpfs goes there
+    if (source >= prepared.bind_sources.size()) {
+      return absl::InternalError("template: fewer bind sources than binds");
+    }
+    // The very object PrepareMounts opened, with its submounts.
+    UniqueFd tree(static_cast<int>(syscall(
+        SYS_open_tree, prepared.bind_sources[source++].get(), "",
+        OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE)));
+    if (!tree) return ErrnoStatus(absl::StrCat("open_tree(", m.source, ")"));
+    SBX_RETURN_IF_ERROR(
+        SetTreeAttributes(tree.get(),
+                          MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+                              (m.writable ? 0 : MOUNT_ATTR_RDONLY),
+                          true));
+    SBX_RETURN_IF_ERROR(Attach(tree.get(), point.get(), m.target));
+  }
+  SBX_RETURN_IF_ERROR(SetTreeAttributes(
+      root.get(), MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+      false));
+  SBX_RETURN_IF_ERROR(MakeSuperblockReadOnly(root.get()));
+  return root;
+}
+
+struct MountTemplate {
+  std::string key;
+  // None until the plan's second spawn.
+  UniqueFd tree;
+  absl::Time made;
+};
+
+struct MountTemplates {
+  absl::Mutex mu;
+  std::vector<MountTemplate> kept ABSL_GUARDED_BY(mu);
+  // This process may not mount: never tried again.
+  bool refused ABSL_GUARDED_BY(mu) = false;
+};
+
+MountTemplates& Templates() {
+  static auto* templates = new MountTemplates();
+  return *templates;
+}
+
+}  // namespace
+
+UniqueFd MountTemplateFor(const ChildPlan& plan,
+                          const PreparedMounts& prepared) {
+  if (prepared.early_failure.has_value() || !TemplateFits(plan)) return {};
+  const std::string key = TemplateKey(plan);
+  MountTemplates& templates = Templates();
+  absl::MutexLock lock(&templates.mu);
+  if (templates.refused) return {};
+  const absl::Time now = absl::Now();
+  std::vector<MountTemplate>& kept = templates.kept;
+  kept.erase(std::remove_if(kept.begin(), kept.end(),
+                            [&](const MountTemplate& t) {
+                              return now - t.made >= kTemplateMaxAge;
+                            }),
+             kept.end());
+  auto it = std::find_if(kept.begin(), kept.end(),
+                         [&](const MountTemplate& t) { return t.key == key; });
+  if (it != kept.end() && it->tree) {
+    return UniqueFd(fcntl(it->tree.get(), F_DUPFD_CLOEXEC, 0));
+  }
+  if (it == kept.end()) {
+    // First seen: made only on a second spawn within its lifetime, since
+    // a one-shot host (sandbox-run) would pay for the template and use it
+    // once.
+    if (kept.size() >= kMaxTemplates) kept.erase(kept.begin());
+    kept.push_back({key, UniqueFd(), now});
+    return {};
+  }
+  // Without the right to mount here, no template ever: the child makes
+  // everything (its own namespace gives it that right). Any other failure
+  // the child meets again and reports by name.
+  absl::StatusOr<UniqueFd> tree =
+      BuildMountTemplate(plan, prepared, templates.refused);
+  if (!tree.ok()) return {};
+  UniqueFd copy(fcntl(tree->get(), F_DUPFD_CLOEXEC, 0));
+  it->tree = std::move(*tree);
+  it->made = now;
+  return copy;
 }
 
 PreparedMounts::~PreparedMounts() {

@@ -70,6 +70,8 @@ struct PreparedMounts {
   std::optional<proto::SetupError> early_failure;
   // Storage the mounts point into.
   std::deque<std::string> strings;
+  // This spawn's copy of the mount template (MountTemplateFor), if any.
+  UniqueFd mount_template;
 };
 
 // Each spawn: opens every bind source of `policy` (never through a magic
@@ -77,6 +79,22 @@ struct PreparedMounts {
 // `prepared`. A bind that cannot be made is no error: see early_failure.
 [[nodiscard]] absl::Status PrepareMounts(const Policy& policy,
                                          PreparedMounts& prepared);
+
+// The read-only part of a spawn's tree made once and kept: a detached
+// mount tree (open_tree/fsmount, in no namespace) holding the root tmpfs
+// with every mount point, the minimal /dev and every bind of `plan` with
+// its flags, cloned by each child in one open_tree(OPEN_TREE_CLONE |
+// AT_RECURSIVE) call (BuildFilesystem). Made on the second spawn of a plan
+// within a second (a one-shot host never pays for it), kept per process
+// for up to a second and for the very objects `prepared` opened (their
+// device and inode are part of the key), a few plans at a time. Both tmpfs
+// superblocks are read-only themselves, so that sandboxes sharing them
+// share nothing writable. An invalid descriptor where none applies (no
+// /dev, a writable root, a mount inside a tmpfs mount) or where this
+// process may not mount (an unprivileged host): the child then makes
+// everything itself, as before.
+UniqueFd MountTemplateFor(const ChildPlan& plan,
+                          const PreparedMounts& prepared);
 
 // Whether a sandbox can mount a /proc of its own here. The kernel mounts a
 // new procfs only where the caller could already see a whole one, and

@@ -566,6 +566,8 @@ absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
     plan.mounts = prepared->mounts.mounts.data();
     plan.mount_descriptions = prepared->mounts.description_ptrs.data();
     plan.mount_count = prepared->mounts.mounts.size();
+    prepared->mounts.mount_template = MountTemplateFor(plan, prepared->mounts);
+    plan.mount_template_fd = prepared->mounts.mount_template.get();
   }
   plan.cwd =
       Keep(*prepared, command.cwd.empty() ? p.filesystem().cwd() : command.cwd);

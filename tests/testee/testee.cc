@@ -35,6 +35,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
@@ -722,6 +723,62 @@ int Unshare(const Args& args) {
   return 0;
 }
 
+// The kernel's struct mount_attr and flags (Debian 12's headers lack them).
+struct MountAttr {
+  uint64_t attr_set;
+  uint64_t attr_clr;
+  uint64_t propagation;
+  uint64_t userns_fd;
+};
+constexpr uint64_t kMountAttrRdonly = 0x1;
+constexpr uint64_t kMountAttrNosuid = 0x2;
+constexpr uint64_t kMountAttrNodev = 0x4;
+
+// Tries to make the mount at PATH writable, suid or with devices, and to
+// reveal what is under it: in the sandbox's own namespaces, then in a
+// nested user and mount namespace of its own, where it has every
+// capability over its copy of the tree. <prefix>remount_rw, setattr_rw,
+// setattr_suid_dev, write (a new file), umount: 0 or the errno.
+void EmitErrno(const std::string& key, int err) { Emit(key, ErrnoName(err)); }
+
+void TryUnlockMount(const std::string& path, const std::string& prefix) {
+  EmitErrno(prefix + "remount_rw", mount(nullptr, path.c_str(), nullptr,
+                                         MS_REMOUNT | MS_BIND, nullptr) == 0
+                                       ? 0
+                                       : errno);
+  MountAttr attr = {};
+  attr.attr_clr = kMountAttrRdonly;
+  EmitErrno(prefix + "setattr_rw",
+            syscall(SYS_mount_setattr, AT_FDCWD, path.c_str(), 0, &attr,
+                    sizeof(attr)) == 0
+                ? 0
+                : errno);
+  attr.attr_clr = kMountAttrNosuid | kMountAttrNodev;
+  EmitErrno(prefix + "setattr_suid_dev",
+            syscall(SYS_mount_setattr, AT_FDCWD, path.c_str(), 0, &attr,
+                    sizeof(attr)) == 0
+                ? 0
+                : errno);
+  const std::string file = path + "/.unlock_mount_probe";
+  const int fd =
+      open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  EmitErrno(prefix + "write", fd >= 0 ? 0 : errno);
+  if (fd >= 0) {
+    close(fd);
+    unlink(file.c_str());
+  }
+  EmitErrno(prefix + "umount",
+            umount2(path.c_str(), MNT_DETACH) == 0 ? 0 : errno);
+}
+
+int UnlockMount(const Args& args) {
+  TryUnlockMount(args[0], "");
+  const int nested = unshare(CLONE_NEWUSER | CLONE_NEWNS);
+  EmitErrno("nested_unshare", nested == 0 ? 0 : errno);
+  if (nested == 0) TryUnlockMount(args[0], "nested_");
+  return 0;
+}
+
 // Pushes a space into the terminal's input queue. Tries stdin, then the
 // controlling terminal if stdin is not a terminal; reports the stdin error if
 // there is no controlling terminal either.
@@ -1093,6 +1150,7 @@ constexpr Command kCommands[] = {
     {"kill", "PID SIG", "kill(PID, SIG)", 2, 2, Kill},
     {"clone-ns", "NS", "clone a child into a new user|pid|net|ipc|uts|mnt|cgroup ns: ret", 1, 1, CloneNs},
     {"unshare", "NS", "unshare(user|pid|net|ipc|uts|mnt|cgroup)", 1, 1, Unshare},
+    {"unlock_mount", "PATH", "try to remount PATH rw, suid, dev or unmount it, also from a nested user+mount namespace", 1, 1, UnlockMount},
     {"tiocsti", "", "push a character into the terminal (stdin, else /dev/tty)", 0, 0, Tiocsti},
     {"ioctl", "REQUEST", "ioctl(0, TCGETS|FIONREAD|TIOCSTI|number, buffer)", 1, 1, Ioctl},
     {"socket", "FAMILY", "socket(unix|inet|inet6|netlink|raw|packet)", 1, 1, Socket},
