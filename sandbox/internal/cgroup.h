@@ -12,7 +12,10 @@
 //   Release(child);
 //   Reap(child);
 //   SBX_ASSIGN_OR_RETURN(CgroupUsage usage, cgroup->ReadUsage());
-//   cgroup.reset();  // kills what is left and removes the directories
+//   // Kills what is left; keeps the cgroup as a spare for the next Create
+//   // with the same limits (v1, if every check passes) or removes it, as
+//   // cgroup.reset() always does.
+//   Cgroup::Release(std::move(cgroup)).IgnoreError();
 //
 // Where: cgroup_detect.h finds, for each controller, the hierarchy that
 // provides it (v2 or v1) and our own cgroup there. Sandbox cgroups are
