@@ -1327,6 +1327,59 @@ TEST_F(CgroupTest, SparesAreBounded) {
   EXPECT_THAT(OurSandboxDirs(), ::testing::IsEmpty());
 }
 
+// Spares are made under our own cgroups: once this process has moved to
+// other ones, Create makes a cgroup there and the old spares are removed.
+TEST_F(CgroupTest, SparesDoNotOutliveAMoveToAnotherCgroup) {
+  SPARES_OR_SKIP();
+  std::vector<std::string> moves;  // one per hierarchy
+  for (const char* controller :
+       {"memory", "pids", "cpu", "cpuacct", "freezer"}) {
+    const CgroupControllerInfo info = Info(controller);
+    if (info.version != CgroupVersion::kV1) continue;
+    const std::string move =
+        absl::StrCat(info.own_dir, "/spare-test-move-", getpid());
+    if (std::find(moves.begin(), moves.end(), move) != moves.end()) continue;
+    ASSERT_EQ(mkdir(move.c_str(), 0755), 0) << move << ": " << strerror(errno);
+    moves.push_back(move);
+  }
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    absl::StatusOr<std::unique_ptr<Cgroup>> cgroup =
+        Cgroup::Create(kSpareLimits);
+    if (!cgroup.ok()) _exit(2);
+    const std::vector<std::string> old_dirs = (*cgroup)->dirs();
+    if (!Cgroup::Release(*std::move(cgroup)).ok()) _exit(3);
+    for (const std::string& move : moves) {
+      if (!WriteText(move + "/cgroup.procs", absl::StrCat(getpid()))) {
+        _exit(4);
+      }
+    }
+    cgroup = Cgroup::Create(kSpareLimits);
+    if (!cgroup.ok() || (*cgroup)->reused()) _exit(5);
+    for (const std::string& dir : (*cgroup)->dirs()) {
+      if (std::none_of(moves.begin(), moves.end(), [&](const std::string& m) {
+            return absl::StartsWith(dir, m + "/sandbox-");
+          })) {
+        _exit(6);
+      }
+    }
+    for (const std::string& dir : old_dirs) {
+      if (PathExists(dir)) _exit(7);
+    }
+    cgroup->reset();
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  // 2 Create, 3 Release, 4 move, 5 an old spare was taken, 6 not made under
+  // the new cgroups, 7 the old spare was left.
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << DescribeWait(status);
+  for (const std::string& move : moves) RemoveCgroupTree(move);
+  for (const std::string& move : moves) EXPECT_FALSE(PathExists(move)) << move;
+}
+
 // Spares go with the process at exit(); a forked child neither uses nor
 // removes its parent's.
 TEST_F(CgroupTest, SparesAreRemovedAtExitAndOnlyByTheirOwner) {
@@ -1519,7 +1572,26 @@ TEST_F(CgroupTest, WorksUnprivilegedInADelegatedCgroup) {
     absl::StatusOr<CgroupUsage> usage = (*cgroup)->ReadUsage();
     if (!usage.ok() || !usage->memory_limit_hit) _exit(15);
     const std::vector<std::string> made = (*cgroup)->dirs();
-    cgroup->reset();
+    if (Info("memory").version == CgroupVersion::kV1) {
+      // Spares work unprivileged too: the next cgroup is this one, cleaned,
+      // and does not report the OOM kill.
+      if (!Cgroup::Release(*std::move(cgroup)).ok()) _exit(17);
+      cgroup = Cgroup::Create({.memory_bytes = 64 * kMiB});
+      if (!cgroup.ok() || !(*cgroup)->reused() || (*cgroup)->dirs() != made) {
+        _exit(18);
+      }
+      usage = (*cgroup)->ReadUsage();
+      if (!usage.ok() || usage->memory_limit_hit ||
+          usage->peak_memory_bytes > kMaxResidualBytes) {
+        _exit(19);
+      }
+      if (!Cgroup::Release(*std::move(cgroup)).ok() ||
+          Cgroup::RemoveSpares() != 1) {
+        _exit(20);
+      }
+    } else {
+      cgroup->reset();
+    }
     for (const std::string& dir : made) {
       if (PathExists(dir)) _exit(16);
     }
@@ -1537,7 +1609,8 @@ TEST_F(CgroupTest, WorksUnprivilegedInADelegatedCgroup) {
     waitpid(pid, &status, 0);
   }
   // 10 join, 11 setresuid, 12 Create, 13 AddProcess, 14 hog not OOM-killed,
-  // 15 usage, 16 cleanup.
+  // 15 usage, 16 cleanup; v1: 17 not kept as a spare, 18 spare not taken,
+  // 19 the spare reports the OOM kill or peak, 20 spare not removed.
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
       << DescribeWait(status);
 }
