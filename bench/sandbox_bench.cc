@@ -42,6 +42,15 @@
 //   BM_HostMemoryPerSandbox/200   host RSS, heap and fds per live sandbox
 //                                 (and, for context, the machine's kernel
 //                                 memory per sandbox)
+// Cgroups (us per cgroup, step by step in counters):
+//   BM_CgroupSteps/default_policy_caps  create (a spare taken), migrate a
+//                                 process (cgroup.procs), Release (cleaned
+//                                 into a spare)
+//   BM_CgroupSteps/default_policy_caps_no_spares  the same with spares off:
+//                                 mkdirs + limit writes, migrate, rmdir
+// SANDBOX_BENCH_CGROUP_SPARES=0 in the environment turns spares off for the
+// spawn benchmarks (the cgroup_spare_taken counter says how many spawns got
+// one).
 //
 // Google Benchmark appends /real_time, /manual_time, /iterations:N and
 // /repeats:N to names; the reporters here leave them out, so that the names
@@ -75,6 +84,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "bench/bench_util.h"
 #include "benchmark/benchmark.h"
 #include "sandbox/comms.h"
@@ -396,8 +406,15 @@ void BM_SpawnExec(benchmark::State& state, Variant variant, SpawnMode mode) {
     state.SkipWithError(warm.status().ToString().c_str());
     return;
   }
+  const Cgroup::SpareCounts before = Cgroup::spare_counts();
   TimedSpawns(state, *policy, command, mode,
               mode == SpawnMode::kForkServer ? ExecServerPid() : -1);
+  if (variant == Variant::kFullCgroup || variant == Variant::kDefaultPolicy) {
+    // Of the spawns, how many got a spare cgroup (cgroup.h, "Spares").
+    state.counters["cgroup_spare_taken"] =
+        static_cast<double>(Cgroup::spare_counts().taken - before.taken) /
+        static_cast<double>(state.iterations());
+  }
 }
 
 void BM_SpawnZygote(benchmark::State& state, Variant variant) {
@@ -1008,6 +1025,14 @@ class ExactNames : public Base {
 
 void RegisterCgroupBenchmarks();
 
+// SANDBOX_BENCH_CGROUP_SPARES=0 turns spare cgroups off for every
+// benchmark but BM_CgroupSteps/default_policy_caps: the cost of a spawn
+// with a cgroup made and removed each time, in the same binary.
+bool SparesWanted() {
+  const char* value = getenv("SANDBOX_BENCH_CGROUP_SPARES");
+  return value == nullptr || std::string(value) != "0";
+}
+
 void RegisterAll() {
   using benchmark::kMicrosecond;
   using benchmark::kMillisecond;
@@ -1147,20 +1172,33 @@ void RegisterAll() {
 // CLONE_INTO_CGROUP instead) and the teardown (the destructor's KillAll,
 // wait and rmdirs, with the process already reaped). The iteration's time
 // is their sum; the counters are each step's mean in microseconds.
-void BM_CgroupSteps(benchmark::State& state) {
+// The v1 (or v2) cgroup of the default policy's caps, step by step: its
+// creation (the mkdirs and the limit writes, or taking a spare), the
+// migration of a process into it (cgroup.procs), and its end (a removal, or
+// Release's cleaning into a spare). `spares`: as by default; without, every
+// cgroup is made and removed, as before spares.
+void BM_CgroupSteps(benchmark::State& state, bool spares) {
+  const bool spares_before = SparesWanted();
+  Cgroup::SetSparesEnabled(spares);
   const CgroupLimits limits{.memory_bytes = 1ull << 30, .pids = 512};
   if (absl::StatusOr<std::unique_ptr<Cgroup>> probe = Cgroup::Create(limits);
       !probe.ok()) {
     state.SkipWithError(probe.status().ToString().c_str());
     return;
+  } else {
+    (void)Cgroup::Release(*std::move(probe));
   }
   using Clock = std::chrono::steady_clock;
   auto us = [](Clock::duration d) {
     return std::chrono::duration<double, std::micro>(d).count();
   };
   double create_us = 0;
+  double mkdir_us = 0;
+  double limits_us = 0;
   double add_us = 0;
-  double remove_us = 0;
+  double end_us = 0;
+  double reused = 0;
+  double kept = 0;
   for (auto _ : state) {
     const Clock::time_point start = Clock::now();
     absl::StatusOr<std::unique_ptr<Cgroup>> cgroup = Cgroup::Create(limits);
@@ -1169,6 +1207,9 @@ void BM_CgroupSteps(benchmark::State& state) {
       state.SkipWithError(cgroup.status().ToString().c_str());
       return;
     }
+    mkdir_us += absl::ToDoubleMicroseconds((*cgroup)->make_dirs_time());
+    limits_us += absl::ToDoubleMicroseconds((*cgroup)->write_limits_time());
+    reused += (*cgroup)->reused() ? 1 : 0;
     const pid_t child = fork();
     if (child == 0) {
       pause();
@@ -1185,25 +1226,36 @@ void BM_CgroupSteps(benchmark::State& state) {
       return;
     }
     const Clock::time_point reaped = Clock::now();
-    cgroup->reset();
-    const Clock::time_point removed = Clock::now();
+    kept += Cgroup::Release(*std::move(cgroup)).ok() ? 1 : 0;
+    const Clock::time_point ended = Clock::now();
     create_us += us(created - start);
     add_us += us(moved - forked);
-    remove_us += us(removed - reaped);
+    end_us += us(ended - reaped);
     state.SetIterationTime(std::chrono::duration<double>((created - start) +
                                                          (moved - forked) +
-                                                         (removed - reaped))
+                                                         (ended - reaped))
                                .count());
   }
+  Cgroup::SetSparesEnabled(spares_before);
   const double n = static_cast<double>(state.iterations());
   state.counters["create_us"] = create_us / n;
+  state.counters["create_mkdir_us"] = mkdir_us / n;
+  state.counters["create_limits_us"] = limits_us / n;
   state.counters["add_process_us"] = add_us / n;
-  state.counters["remove_us"] = remove_us / n;
+  // A removal without spares; with them, Release's cleaning (or the
+  // removal of a cgroup it did not keep).
+  state.counters["end_us"] = end_us / n;
+  state.counters["reused"] = reused / n;
+  state.counters["kept"] = kept / n;
 }
 
 void RegisterCgroupBenchmarks() {
   benchmark::RegisterBenchmark("BM_CgroupSteps/default_policy_caps",
-                               BM_CgroupSteps)
+                               BM_CgroupSteps, /*spares=*/true)
+      ->UseManualTime()
+      ->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("BM_CgroupSteps/default_policy_caps_no_spares",
+                               BM_CgroupSteps, /*spares=*/false)
       ->UseManualTime()
       ->Unit(benchmark::kMicrosecond);
 }
@@ -1242,6 +1294,7 @@ int main(int argc, char** argv) {
       out_format = arg.substr(strlen("--benchmark_out_format="));
     }
   }
+  sandbox::Cgroup::SetSparesEnabled(sandbox::bench::SparesWanted());
   sandbox::bench::RegisterAll();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

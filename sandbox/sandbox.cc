@@ -1018,9 +1018,10 @@ void Sandbox::Impl::Finish() {
             "): a memory or pids limit it hit would not show in the status"));
       }
       // Whatever is left (without a pid namespace) dies with the sandbox;
-      // destroying the cgroup removes its directories.
-      cgroup_->KillAll().IgnoreError();
-      cgroup_.reset();
+      // the cgroup is then kept as a spare for the next sandbox with the
+      // same limits if every check of Release passes, and removed if not
+      // (cgroup.h, "Spares"): either is a normal end, not a warning.
+      Cgroup::Release(std::move(cgroup_)).IgnoreError();
     }
   }
   if (cgroup_usage.peak_memory_bytes > 0) {

@@ -797,7 +797,10 @@ absl::StatusOr<CgroupUsage> CgroupHeaderExample(const WaitingChild& child) {
   Release(child);
   Reap(child);
   SBX_ASSIGN_OR_RETURN(CgroupUsage usage, cgroup->ReadUsage());
-  cgroup.reset();  // kills what is left and removes the directories
+  // Kills what is left; keeps the cgroup as a spare for the next Create
+  // with the same limits (v1, if every check passes) or removes it, as
+  // cgroup.reset() always does.
+  Cgroup::Release(std::move(cgroup)).IgnoreError();
   // clang-format on
   return usage;
 }

@@ -122,6 +122,43 @@ TEST_F(LimitsTest, MemoryHogEndsAsMemoryLimitWithPeakNearTheCap) {
   EXPECT_LE(peak, 80u << 20);
 }
 
+// On cgroup v1 a sandbox's cgroup is kept as a spare for the next sandbox
+// with the same caps (cgroup.h, "Spares"): the next one gets it, and its
+// Result describes only itself, not the OOM kill and peak of the one before.
+TEST_F(LimitsTest, TheNextSandboxInTheSameCgroupReportsOnlyItself) {
+  absl::StatusOr<Policy> policy =
+      StrictPolicy().SetMemory(64 << 20).SetPids(16).Build();
+  ASSERT_THAT(policy, IsOk());
+  Cgroup::RemoveSpares();
+  std::vector<std::vector<std::string>> dirs;
+  std::vector<proto::Result> results;
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"alloc", "256M"},
+        std::vector<std::string>{"exit", "0"}}) {
+    absl::StatusOr<std::unique_ptr<Sandbox>> sandbox =
+        Sandbox::Spawn(*policy, Testee(args));
+    ASSERT_THAT(sandbox, IsOk());
+    dirs.push_back((*sandbox)->cgroup_dirs());
+    absl::StatusOr<proto::Result> result = (*sandbox)->Wait();
+    ASSERT_THAT(result, IsOk());
+    results.push_back(*result);
+  }
+  EXPECT_EQ(results[0].status(), proto::Result::MEMORY_LIMIT)
+      << results[0].DebugString();
+  EXPECT_GE(results[0].usage().peak_memory_bytes(), 32u << 20);
+  EXPECT_EQ(results[1].status(), proto::Result::OK) << results[1].DebugString();
+  EXPECT_LT(results[1].usage().peak_memory_bytes(), 32u << 20);
+  // cgroup.clone_children: a v1 cgroup (v2 cgroups are not kept).
+  bool v1 = !dirs[0].empty();
+  for (const std::string& dir : dirs[0]) {
+    v1 = v1 && access((dir + "/cgroup.clone_children").c_str(), F_OK) == 0;
+  }
+  if (v1) {
+    EXPECT_EQ(dirs[1], dirs[0]) << "the spare was not reused";
+  }
+  Cgroup::RemoveSpares();
+}
+
 TEST_F(LimitsTest, ForkBombNeverExceedsThePidsCap) {
   PolicyBuilder builder = StrictPolicy();
   builder.SetPids(16).SetWallTime(absl::Seconds(20));
@@ -308,6 +345,8 @@ TEST_F(LimitsTest, NoCgroupLeftAfterManySpawns) {
     ASSERT_THAT((*sandbox)->Wait(), IsOk());
   }
   ASSERT_FALSE(parents.empty());
+  // The spares (cgroup v1) are all that may be left, and they are bounded.
+  EXPECT_LE(Cgroup::RemoveSpares(), kMaxSpareCgroups);
   const std::string ours = absl::StrCat("sandbox-", getpid(), "-");
   for (const std::string& parent : parents) {
     DIR* dir = opendir(parent.c_str());

@@ -15,7 +15,9 @@
 #include <atomic>
 #include <cerrno>
 #include <cmath>
+#include <deque>
 #include <map>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -45,6 +47,12 @@ constexpr uint64_t kMinCpuQuotaUsec = 1000;
 constexpr absl::Duration kFreezeTimeout = absl::Seconds(2);
 constexpr absl::Duration kEmptyTimeout = absl::Seconds(2);
 constexpr absl::Duration kRmdirTimeout = absl::Milliseconds(500);
+// How long Release waits for killed processes to leave before it gives
+// the cgroup up as a spare.
+constexpr absl::Duration kReuseEmptyTimeout = absl::Milliseconds(100);
+// How long Release waits for memory still charged to a cgroup to be freed
+// before it gives the cgroup up as a spare.
+constexpr absl::Duration kResidualWait = absl::Milliseconds(50);
 constexpr absl::Duration kPollInterval = absl::Milliseconds(1);
 // How often a v1 pids.events is looked at (see limit_events_fd()); the
 // kernel's own rate for cgroup file notifications.
@@ -349,6 +357,27 @@ struct Cgroup::Impl {
   // v1: an OOM was notified and memory.oom_control confirmed it.
   bool oom_seen = false;
 
+  // A reused cgroup's counters when this use began (see "Spares" in the
+  // header): ReadUsage and LimitHit report what was added since. 0 for a
+  // new cgroup.
+  uint64_t oom_kill_base = 0;
+  uint64_t pids_max_base = 0;
+  // memory.max_usage_in_bytes right after its reset: what the previous
+  // user left charged.
+  uint64_t peak_base = 0;
+  uint64_t user_ticks_base = 0;
+  uint64_t system_ticks_base = 0;
+
+  // Closes what WatchLimits opened.
+  void StopWatching() {
+    limit_events.reset();
+    pids_events.reset();
+    pids_timer.reset();
+    memory_events.reset();
+    oom_notify.reset();
+    oom_seen = false;
+  }
+
   absl::Status WatchLimits();
   bool LimitHit();
 };
@@ -419,6 +448,172 @@ absl::Status EnableV2Controllers(const CgroupLayout& layout,
         error);
   }
   return absl::OkStatus();
+}
+
+// --- The layout, as Create sees it ---------------------------------------
+
+// ReadCgroupLayout checks every hierarchy (statfs, access, cgroup.controllers:
+// some 35 system calls, ~140 us on the v1 CI machine). Create reuses its last
+// result while /proc/self/cgroup, /proc/self/mountinfo and our effective ids
+// read the same, and only a result where every controller is a v1 hierarchy
+// we may write (and v2, if mounted, writable too): a controller bound to a v1
+// hierarchy cannot move to v2 without a change of mounts, and a stale result
+// can only be too permissive — a directory that has become unwritable since
+// still fails at its mkdir, with the kernel's errno. Other layouts (any v2
+// controller) are read every time, as before.
+struct LayoutCache {
+  std::string key;
+  CgroupLayout layout;
+};
+
+absl::Mutex layout_mu(absl::kConstInit);
+
+std::optional<LayoutCache>& CachedLayout()
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(layout_mu) {
+  static auto* cache = new std::optional<LayoutCache>();
+  return *cache;
+}
+
+absl::StatusOr<CgroupLayout> CurrentLayout() ABSL_LOCKS_EXCLUDED(layout_mu) {
+  SBX_ASSIGN_OR_RETURN(std::string cgroup, ReadSmallFile("/proc/self/cgroup"));
+  SBX_ASSIGN_OR_RETURN(std::string mountinfo,
+                       ReadSmallFile("/proc/self/mountinfo"));
+  std::string key =
+      absl::StrCat(geteuid(), " ", getegid(), "\n", cgroup, "\n", mountinfo);
+  {
+    absl::MutexLock lock(&layout_mu);
+    const std::optional<LayoutCache>& cached = CachedLayout();
+    if (cached.has_value() && cached->key == key) return cached->layout;
+  }
+  CgroupLayout layout = internal::CgroupLayoutFrom(cgroup, mountinfo);
+  bool cacheable = layout.v2_dir.empty() || layout.v2_writable;
+  for (const CgroupControllerInfo& info : layout.controllers) {
+    if (info.version != CgroupVersion::kV1 || !info.writable) {
+      cacheable = false;
+    }
+  }
+  if (cacheable) {
+    absl::MutexLock lock(&layout_mu);
+    CachedLayout() = LayoutCache{std::move(key), layout};
+  }
+  return layout;
+}
+
+// --- Spares (see the header) ----------------------------------------------
+
+struct Spare {
+  std::string key;
+  std::string parents;
+  std::unique_ptr<Cgroup> cgroup;
+};
+
+struct SparePool {
+  // The process whose spares these are.
+  pid_t owner = 0;
+  bool enabled = true;
+  // exit() has begun: spares are no longer kept.
+  bool closed = false;
+  bool at_exit_registered = false;
+  // Oldest first.
+  std::deque<Spare> spares;
+};
+
+absl::Mutex spare_mu(absl::kConstInit);
+std::atomic<uint64_t> spares_taken{0};
+std::atomic<uint64_t> cgroups_made{0};
+std::atomic<uint64_t> spares_kept{0};
+std::atomic<uint64_t> spares_not_kept{0};
+
+SparePool& RawPool() ABSL_EXCLUSIVE_LOCKS_REQUIRED(spare_mu) {
+  static auto* pool = new SparePool();
+  return *pool;
+}
+
+// The pool of this process. A forked child inherits its parent's spares,
+// which are not its own to hand out or remove: it forgets them (spares hold
+// no descriptors, only memory).
+SparePool& OwnPool() ABSL_EXCLUSIVE_LOCKS_REQUIRED(spare_mu) {
+  SparePool& pool = RawPool();
+  if (pool.owner != getpid()) {
+    for (Spare& spare : pool.spares) (void)spare.cgroup.release();
+    pool.spares.clear();
+    pool.owner = getpid();
+    pool.closed = false;
+  }
+  return pool;
+}
+
+bool SparesEnabled() ABSL_LOCKS_EXCLUDED(spare_mu) {
+  absl::MutexLock lock(&spare_mu);
+  const SparePool& pool = OwnPool();
+  return pool.enabled && !pool.closed;
+}
+
+// Runs at exit(): the spares are removed with the process.
+void RemoveSparesAtExit() ABSL_LOCKS_EXCLUDED(spare_mu) {
+  std::deque<Spare> doomed;
+  {
+    absl::MutexLock lock(&spare_mu);
+    SparePool& pool = RawPool();
+    if (pool.owner != getpid()) return;
+    pool.closed = true;
+    pool.spares.swap(doomed);
+  }
+}
+
+// A spare for `key`, the most recently kept (warmest) first; null if none.
+// Drops spares made under other parents (our cgroup has changed).
+std::unique_ptr<Cgroup> TakeSpare(const std::string& key,
+                                  const std::string& parents)
+    ABSL_LOCKS_EXCLUDED(spare_mu) {
+  std::unique_ptr<Cgroup> taken;
+  std::vector<std::unique_ptr<Cgroup>> stale;
+  absl::MutexLock lock(&spare_mu);
+  SparePool& pool = OwnPool();
+  for (auto it = pool.spares.begin(); it != pool.spares.end();) {
+    if (it->parents != parents) {
+      stale.push_back(std::move(it->cgroup));
+      it = pool.spares.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = pool.spares.rbegin(); it != pool.spares.rend(); ++it) {
+    if (it->key == key) {
+      taken = std::move(it->cgroup);
+      pool.spares.erase(std::next(it).base());
+      break;
+    }
+  }
+  return taken;  // `stale` goes after `lock`, unlocked
+}
+
+absl::Status PutSpare(const std::string& key, const std::string& parents,
+                      std::unique_ptr<Cgroup> cgroup)
+    ABSL_LOCKS_EXCLUDED(spare_mu) {
+  std::unique_ptr<Cgroup> evicted;
+  absl::MutexLock lock(&spare_mu);
+  SparePool& pool = OwnPool();
+  if (!pool.enabled || pool.closed) {
+    return absl::FailedPreconditionError(
+        "not kept as a spare: spares are disabled, or the process is "
+        "exiting");
+  }
+  if (!pool.at_exit_registered) {
+    // Inherited by forked children, where it finds no spares of theirs.
+    if (atexit(RemoveSparesAtExit) != 0) {
+      return absl::ResourceExhaustedError(
+          "not kept as a spare: atexit() has no room to remove spares at "
+          "exit");
+    }
+    pool.at_exit_registered = true;
+  }
+  if (pool.spares.size() >= static_cast<size_t>(kMaxSpareCgroups)) {
+    evicted = std::move(pool.spares.front().cgroup);
+    pool.spares.pop_front();
+  }
+  pool.spares.push_back({key, parents, std::move(cgroup)});
+  return absl::OkStatus();  // `evicted` goes after `lock`, unlocked
 }
 
 absl::Status MissingController(const std::string& controller,
@@ -521,7 +716,8 @@ bool Cgroup::Impl::LimitHit() {
   bool hit = oom_seen;
   // Both files are read whatever the other says: each read re-arms its
   // notification.
-  if (pids_events.valid() && RereadKeyValues(pids_events.get())["max"] > 0) {
+  if (pids_events.valid() &&
+      RereadKeyValues(pids_events.get())["max"] > pids_max_base) {
     hit = true;
   }
   if (memory_events.valid() &&
@@ -537,7 +733,7 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
     return absl::InvalidArgumentError(absl::StrCat(
         "cgroup cpus must be a finite number >= 0, not ", limits.cpus));
   }
-  SBX_ASSIGN_OR_RETURN(CgroupLayout layout, ReadCgroupLayout());
+  SBX_ASSIGN_OR_RETURN(CgroupLayout layout, CurrentLayout());
 
   std::vector<std::string> needed;
   if (limits.memory_bytes > 0) needed.push_back("memory");
@@ -573,16 +769,42 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
     }
   }
 
-  std::unique_ptr<Cgroup> cgroup(new Cgroup);
-  cgroup->impl_ = std::make_unique<Impl>();
-  Impl& impl = *cgroup->impl_;
-  // A name free in every hierarchy we may use: a crashed earlier process
-  // with our pid may have left one behind.
   std::vector<std::string> parents;
   if (use_v2) parents.push_back(layout.v2_dir);
   for (const CgroupControllerInfo& info : layout.controllers) {
     if (info.version == CgroupVersion::kV1) parents.push_back(info.own_dir);
   }
+  const uint64_t cpu_quota = std::max<uint64_t>(
+      kMinCpuQuotaUsec,
+      static_cast<uint64_t>(std::llround(limits.cpus * kCpuPeriodUsec)));
+  // v1 only: the limits and everything that decides which directories are
+  // made (see "Spares" in the header).
+  std::string spare_key;
+  const std::string parents_text = absl::StrJoin(parents, ":");
+  if (!use_v2) {
+    spare_key =
+        absl::StrCat(parents_text, "|freezer ", layout.Find("freezer").writable,
+                     "|cpuacct ", layout.Find("cpuacct").writable, "|memory ",
+                     limits.memory_bytes, "|swap ", limits.allow_swap, "|pids ",
+                     limits.pids, "|cpu ", limits.cpus > 0 ? cpu_quota : 0);
+    if (std::unique_ptr<Cgroup> spare = TakeSpare(spare_key, parents_text)) {
+      ++spares_taken;
+      spare->reused_ = true;
+      spare->make_dirs_time_ = absl::ZeroDuration();
+      spare->write_limits_time_ = absl::ZeroDuration();
+      // On error the spare goes with `spare`.
+      if (limits.watch_limits) SBX_RETURN_IF_ERROR(spare->impl_->WatchLimits());
+      return spare;
+    }
+  }
+
+  ++cgroups_made;
+  const absl::Time start = absl::Now();
+  std::unique_ptr<Cgroup> cgroup(new Cgroup);
+  cgroup->impl_ = std::make_unique<Impl>();
+  Impl& impl = *cgroup->impl_;
+  // A name free in every hierarchy we may use: a crashed earlier process
+  // with our pid may have left one behind.
   std::string name;
   for (;;) {
     name = absl::StrCat(kSandboxPrefix, getpid(), "-", sandbox_counter++);
@@ -671,7 +893,15 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
     SBX_RETURN_IF_ERROR(place_v1("cpuacct", /*optional=*/true, &impl.cpuacct));
   }
 
-  // Limits.
+  const absl::Time dirs_made = absl::Now();
+  cgroup->make_dirs_time_ = dirs_made - start;
+
+  // Limits, and what their files must read for the cgroup to be kept as a
+  // spare: the kernel keeps memory limits in whole pages.
+  auto& limit_files = cgroup->limit_files_;
+  const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  const std::string bytes_in_pages =
+      absl::StrCat(limits.memory_bytes / page * page);
   if (impl.memory.version == CgroupVersion::kV2) {
     const std::string& dir = impl.memory.dir;
     SBX_RETURN_IF_ERROR(
@@ -688,25 +918,30 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
     const std::string& dir = impl.memory.dir;
     const std::string bytes = absl::StrCat(limits.memory_bytes);
     SBX_RETURN_IF_ERROR(WriteFile(dir + "/memory.limit_in_bytes", bytes));
+    limit_files.emplace_back(dir + "/memory.limit_in_bytes", bytes_in_pages);
     const std::string memsw = dir + "/memory.memsw.limit_in_bytes";
     if (!limits.allow_swap && PathExists(memsw)) {
       SBX_RETURN_IF_ERROR(WriteFile(memsw, bytes));
+      limit_files.emplace_back(memsw, bytes_in_pages);
     }
     // v1 does not charge socket buffers to memory.limit_in_bytes: a sandbox
     // could hold hundreds of MiB in loopback TCP buffers beyond its cap.
     // Setting the TCP limit turns their accounting on, capped the same.
     // (v2 charges socket memory to memory.current by default.)
     const std::string tcp = dir + "/memory.kmem.tcp.limit_in_bytes";
-    if (PathExists(tcp)) SBX_RETURN_IF_ERROR(WriteFile(tcp, bytes));
+    if (PathExists(tcp)) {
+      SBX_RETURN_IF_ERROR(WriteFile(tcp, bytes));
+      limit_files.emplace_back(tcp, bytes_in_pages);
+    }
   }
   if (impl.pids.version != CgroupVersion::kNone) {
     SBX_RETURN_IF_ERROR(
         WriteFile(impl.pids.dir + "/pids.max", absl::StrCat(limits.pids)));
+    limit_files.emplace_back(impl.pids.dir + "/pids.max",
+                             absl::StrCat(limits.pids));
   }
   if (impl.cpu.version != CgroupVersion::kNone) {
-    const uint64_t quota = std::max<uint64_t>(
-        kMinCpuQuotaUsec,
-        static_cast<uint64_t>(std::llround(limits.cpus * kCpuPeriodUsec)));
+    const uint64_t quota = cpu_quota;
     if (impl.cpu.version == CgroupVersion::kV2) {
       SBX_RETURN_IF_ERROR(WriteFile(impl.cpu.dir + "/cpu.max",
                                     absl::StrCat(quota, " ", kCpuPeriodUsec)));
@@ -715,10 +950,173 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
                                     absl::StrCat(kCpuPeriodUsec)));
       SBX_RETURN_IF_ERROR(
           WriteFile(impl.cpu.dir + "/cpu.cfs_quota_us", absl::StrCat(quota)));
+      limit_files.emplace_back(impl.cpu.dir + "/cpu.cfs_period_us",
+                               absl::StrCat(kCpuPeriodUsec));
+      limit_files.emplace_back(impl.cpu.dir + "/cpu.cfs_quota_us",
+                               absl::StrCat(quota));
+      // Not ours to set, but a sandbox that raised it would take more than
+      // its share next time: the kernel's default.
+      limit_files.emplace_back(impl.cpu.dir + "/cpu.shares", "1024");
     }
   }
+  cgroup->write_limits_time_ = absl::Now() - dirs_made;
   if (limits.watch_limits) SBX_RETURN_IF_ERROR(impl.WatchLimits());
+  cgroup->spare_key_ = std::move(spare_key);
+  cgroup->parents_ = parents_text;
   return cgroup;
+}
+
+absl::Status Cgroup::CleanForReuse() {
+  Impl& impl = *impl_;
+  impl.StopWatching();
+  // Usually the sandbox's processes are gone already. Killed ones take a
+  // moment to go; one that does not (stuck in the kernel, or frozen in
+  // another freezer cgroup) keeps the cgroup from being kept.
+  if (!AllEmpty(dirs_)) {
+    SBX_RETURN_IF_ERROR(KillAll());
+    if (!WaitEmpty(dirs_, kReuseEmptyTimeout)) {
+      for (const std::string& dir : dirs_) {
+        const std::vector<pid_t> pids = ReadPids(dir);
+        if (!pids.empty()) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "not kept as a spare: ", dir, "/cgroup.procs still lists ",
+              pids.size(), " process(es) (pid ", pids[0], ") ",
+              absl::FormatDuration(kReuseEmptyTimeout), " after SIGKILL"));
+        }
+      }
+    }
+  }
+  for (const std::string& dir : dirs_) {
+    // A cgroup directory's link count is 2 plus its child cgroups.
+    struct stat st;
+    if (stat(dir.c_str(), &st) != 0) {
+      return ErrnoStatus(absl::StrCat("not kept as a spare: stat(", dir, ")"));
+    }
+    if (st.st_nlink != 2) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("not kept as a spare: ", dir, " has ", st.st_nlink - 2,
+                       " child cgroup(s)"));
+    }
+  }
+  if (impl.freezer.version == CgroupVersion::kV1) {
+    const std::string state = impl.freezer.dir + "/freezer.state";
+    SBX_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(state));
+    if (absl::StripAsciiWhitespace(text) != "THAWED") {
+      return absl::FailedPreconditionError(
+          absl::StrCat("not kept as a spare: ", state, " reads '",
+                       absl::StripAsciiWhitespace(text), "'"));
+    }
+  }
+  for (const auto& [path, expected] : limit_files_) {
+    SBX_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(path));
+    if (absl::StripAsciiWhitespace(text) != expected) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("not kept as a spare: ", path, " reads '",
+                       absl::StripAsciiWhitespace(text), "', not the '",
+                       expected, "' written at creation"));
+    }
+  }
+  if (impl.memory.version == CgroupVersion::kV1) {
+    const std::string& dir = impl.memory.dir;
+    SBX_ASSIGN_OR_RETURN(auto oom, ReadKeyValues(dir + "/memory.oom_control"));
+    if (oom["oom_kill_disable"] != 0 || oom["under_oom"] != 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "not kept as a spare: ", dir, "/memory.oom_control says oom_kill_",
+          "disable ", oom["oom_kill_disable"], ", under_oom ",
+          oom["under_oom"]));
+    }
+    // Page cache and kernel objects the last user left stay charged here
+    // and would shrink the next one's room: only a little may stay.
+    // memory.force_empty reclaims what it can, at the price of draining
+    // every CPU's page lists (milliseconds), so only when needed.
+    const std::string usage_file = dir + "/memory.usage_in_bytes";
+    SBX_ASSIGN_OR_RETURN(uint64_t usage, ReadNumber(usage_file));
+    if (usage > kMaxResidualBytes) {
+      SBX_RETURN_IF_ERROR(WriteFile(dir + "/memory.force_empty", "0"));
+      SBX_ASSIGN_OR_RETURN(usage, ReadNumber(usage_file));
+      // Kernel objects of processes that just died (task structs, stacks)
+      // are freed after an RCU grace period: a moment more.
+      for (const absl::Time deadline = absl::Now() + kResidualWait;
+           usage > kMaxResidualBytes && absl::Now() < deadline;) {
+        absl::SleepFor(kPollInterval * 5);
+        SBX_ASSIGN_OR_RETURN(usage, ReadNumber(usage_file));
+      }
+      if (usage > kMaxResidualBytes) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "not kept as a spare: ", usage_file, " reads ", usage,
+            " after memory.force_empty (more than ", kMaxResidualBytes, ")"));
+      }
+    }
+    // Writing resets them: the peak to what is charged now.
+    SBX_RETURN_IF_ERROR(WriteFile(dir + "/memory.max_usage_in_bytes", "0"));
+    SBX_RETURN_IF_ERROR(WriteFile(dir + "/memory.failcnt", "0"));
+    SBX_ASSIGN_OR_RETURN(impl.peak_base,
+                         ReadNumber(dir + "/memory.max_usage_in_bytes"));
+    impl.oom_kill_base = oom["oom_kill"];
+  }
+  if (impl.pids.version == CgroupVersion::kV1) {
+    SBX_ASSIGN_OR_RETURN(auto events,
+                         ReadKeyValues(impl.pids.dir + "/pids.events"));
+    impl.pids_max_base = events["max"];
+  }
+  if (impl.cpuacct.version == CgroupVersion::kV1) {
+    // Not reset through cpuacct.usage: cpuacct.stat would then read the old
+    // values until the new usage passed them (the kernel keeps user and
+    // system time from going backwards).
+    SBX_ASSIGN_OR_RETURN(auto stat,
+                         ReadKeyValues(impl.cpuacct.dir + "/cpuacct.stat"));
+    impl.user_ticks_base = stat["user"];
+    impl.system_ticks_base = stat["system"];
+  }
+  reused_ = false;
+  return absl::OkStatus();
+}
+
+absl::Status Cgroup::Release(std::unique_ptr<Cgroup> cgroup) {
+  if (cgroup == nullptr) return absl::OkStatus();
+  absl::Status kept = Keep(std::move(cgroup));
+  ++(kept.ok() ? spares_kept : spares_not_kept);
+  return kept;
+}
+
+Cgroup::SpareCounts Cgroup::spare_counts() {
+  return {.taken = spares_taken,
+          .made = cgroups_made,
+          .kept = spares_kept,
+          .not_kept = spares_not_kept};
+}
+
+absl::Status Cgroup::Keep(std::unique_ptr<Cgroup> cgroup) {
+  if (cgroup->spare_key_.empty()) {
+    return absl::FailedPreconditionError(
+        "not kept as a spare: a cgroup v2 cgroup (only v1 cgroups are kept)");
+  }
+  if (!SparesEnabled()) {
+    return absl::FailedPreconditionError(
+        "not kept as a spare: spares are disabled");
+  }
+  // On error the cgroup is destroyed with `cgroup`.
+  SBX_RETURN_IF_ERROR(cgroup->CleanForReuse());
+  const std::string key = cgroup->spare_key_;
+  const std::string parents = cgroup->parents_;
+  return PutSpare(key, parents, std::move(cgroup));
+}
+
+int Cgroup::RemoveSpares() {
+  std::deque<Spare> doomed;
+  {
+    absl::MutexLock lock(&spare_mu);
+    OwnPool().spares.swap(doomed);
+  }
+  return static_cast<int>(doomed.size());
+}
+
+void Cgroup::SetSparesEnabled(bool enabled) {
+  {
+    absl::MutexLock lock(&spare_mu);
+    OwnPool().enabled = enabled;
+  }
+  if (!enabled) RemoveSpares();
 }
 
 Cgroup::~Cgroup() {
@@ -784,7 +1182,7 @@ absl::StatusOr<CgroupUsage> Cgroup::ReadUsage() const {
     SBX_ASSIGN_OR_RETURN(
         auto oom, ReadKeyValues(impl.memory.dir + "/memory.oom_control"));
     if (oom.count("oom_kill") > 0) {
-      usage.memory_limit_hit = oom["oom_kill"] > 0;
+      usage.memory_limit_hit = oom["oom_kill"] > impl.oom_kill_base;
     } else {
       // Before Linux 4.13 there is no OOM-kill counter: hitting the limit
       // (failcnt) is the best sign left.
@@ -794,13 +1192,14 @@ absl::StatusOr<CgroupUsage> Cgroup::ReadUsage() const {
     }
     usage.memory_limit_hit = usage.memory_limit_hit || impl.oom_seen;
     SBX_ASSIGN_OR_RETURN(
-        usage.peak_memory_bytes,
+        const uint64_t peak,
         ReadNumber(impl.memory.dir + "/memory.max_usage_in_bytes"));
+    usage.peak_memory_bytes = peak > impl.peak_base ? peak - impl.peak_base : 0;
   }
   if (impl.pids.version != CgroupVersion::kNone) {
     SBX_ASSIGN_OR_RETURN(auto events,
                          ReadKeyValues(impl.pids.dir + "/pids.events"));
-    usage.pids_limit_hit = events["max"] > 0;
+    usage.pids_limit_hit = events["max"] > impl.pids_max_base;
   }
   if (impl.cpuacct.version == CgroupVersion::kV2) {
     SBX_ASSIGN_OR_RETURN(auto stat,
@@ -814,8 +1213,14 @@ absl::StatusOr<CgroupUsage> Cgroup::ReadUsage() const {
                          ReadKeyValues(impl.cpuacct.dir + "/cpuacct.stat"));
     const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
     if (ticks > 0 && stat.count("user") > 0 && stat.count("system") > 0) {
-      usage.user_cpu_seconds = stat["user"] / ticks;
-      usage.system_cpu_seconds = stat["system"] / ticks;
+      // A counter below its baseline (none of the kernels we know) reads 0.
+      auto since = [](uint64_t now, uint64_t base) {
+        return now > base ? now - base : 0;
+      };
+      usage.user_cpu_seconds =
+          since(stat["user"], impl.user_ticks_base) / ticks;
+      usage.system_cpu_seconds =
+          since(stat["system"], impl.system_ticks_base) / ticks;
     }
   }
   return usage;

@@ -12,7 +12,10 @@
 //   Release(child);
 //   Reap(child);
 //   SBX_ASSIGN_OR_RETURN(CgroupUsage usage, cgroup->ReadUsage());
-//   cgroup.reset();  // kills what is left and removes the directories
+//   // Kills what is left; keeps the cgroup as a spare for the next Create
+//   // with the same limits (v1, if every check passes) or removes it, as
+//   // cgroup.reset() always does.
+//   Cgroup::Release(std::move(cgroup)).IgnoreError();
 //
 // Where: cgroup_detect.h finds, for each controller, the hierarchy that
 // provides it (v2 or v1) and our own cgroup there. Sandbox cgroups are
@@ -50,6 +53,32 @@
 // freezer (when mounted) and cpuacct (when mounted) are used as well, for a
 // race-free KillAll and for CPU accounting, but are skipped when we may not
 // write there. Processes are placed with AddProcess.
+//
+// Spares (cgroup v1 only). Making a v1 sandbox cgroup (a mkdir per
+// hierarchy, the limit writes) and removing it cost more than cleaning one:
+// Release() cleans a finished sandbox's cgroup and keeps it as a spare, and
+// Create() with the same limits under the same parent cgroups takes it
+// instead of making one. The pool is per process (forked copies start with
+// none), bounded (kMaxSpareCgroups), and removed at exit(); spares keep the
+// "sandbox-<pid>-<n>" names, so RemoveStale still removes those of a crashed
+// process. A cgroup is kept only if every check of Release passes, and is
+// destroyed otherwise (fail closed):
+//   - no process in any of its hierarchies (after KillAll), no child cgroup,
+//     freezer THAWED, no OOM in progress and oom_kill_disable 0;
+//   - every limit file reads what Create wrote (a sandboxee cannot write
+//     them: it does not see the cgroup filesystem, holds no capability and
+//     may not mount; this re-check covers a policy that binds it in);
+//   - at most kMaxResidualBytes still charged to the memory cgroup (page
+//     cache, kernel objects), after memory.force_empty if more was left.
+// What the next user's ReadUsage and LimitHit report is its own:
+// memory.max_usage_in_bytes and memory.failcnt are reset, and the counters
+// that cannot be reset (memory.oom_control oom_kill, pids.events max,
+// cpuacct.stat) are read as baselines that ReadUsage subtracts; the peak
+// is counted from what was still charged at the reset, so it may be short
+// by what of that was freed later (at most kMaxResidualBytes). cgroup v2
+// cgroups are never kept: they are made and removed as before (their
+// counters, memory.peak and memory.events, cannot be reset on every kernel
+// we support, and v2 is only tested in the qemu guest).
 
 #ifndef SANDBOX_INTERNAL_CGROUP_H_
 #define SANDBOX_INTERNAL_CGROUP_H_
@@ -59,10 +88,12 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "sandbox/fd.h"
 
 namespace sandbox {
@@ -81,6 +112,11 @@ struct CgroupLimits {
   // Makes limit_events_fd() say when the memory or pids cap is hit.
   bool watch_limits = false;
 };
+
+// At most this many spare cgroups are kept per process (see "Spares").
+inline constexpr int kMaxSpareCgroups = 8;
+// A spare may keep at most this much memory charged to it (see "Spares").
+inline constexpr uint64_t kMaxResidualBytes = 1 << 20;
 
 struct CgroupUsage {
   // The kernel OOM-killed a process of this cgroup (memory.events oom_kill
@@ -111,8 +147,47 @@ class Cgroup {
   // our cgroup is not writable or v2 controllers cannot be enabled (see the
   // file comment); the error of the failing write otherwise (naming the
   // file and errno). On error, nothing is left behind.
+  //
+  // Takes a spare cgroup (see "Spares" above) when one with the same limits
+  // under the same parents exists; reused() then says so.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<Cgroup>> Create(
       const CgroupLimits& limits);
+
+  // Ends `cgroup`'s use: kills what is left in it, and either keeps it as
+  // a spare (OK) or destroys it as the destructor does, returning why it
+  // was not kept (FailedPrecondition naming the check and file: a process
+  // still inside, a changed limit, too much memory still charged, ...;
+  // also for v2 cgroups and while spares are disabled). Either way the
+  // caller is done with it.
+  static absl::Status Release(std::unique_ptr<Cgroup> cgroup);
+
+  // Removes every spare cgroup of this process; returns how many (cgroups,
+  // not directories). Runs at exit() too.
+  static int RemoveSpares();
+
+  // Turns the spare pool on (the default) or off (then Release destroys
+  // every cgroup and Create always makes one); for benchmarks and tests.
+  // Turning it off removes the spares.
+  static void SetSparesEnabled(bool enabled);
+
+  // Since the process started: how many cgroups Create took from the
+  // spares and made anew, and how many Release kept and did not keep
+  // (including v2 ones and those released while spares were off).
+  struct SpareCounts {
+    uint64_t taken = 0;
+    uint64_t made = 0;
+    uint64_t kept = 0;
+    uint64_t not_kept = 0;
+  };
+  static SpareCounts spare_counts();
+
+  // Whether Create took this cgroup from the spares.
+  bool reused() const { return reused_; }
+
+  // How long the steps of making this cgroup took (zero when reused): the
+  // mkdirs and the limit writes; for BM_CgroupSteps.
+  absl::Duration make_dirs_time() const { return make_dirs_time_; }
+  absl::Duration write_limits_time() const { return write_limits_time_; }
 
   // Kills every process left in the cgroup(s), waits (up to 2 s) until they
   // are gone and removes the directories. What cannot be removed is left
@@ -184,7 +259,21 @@ class Cgroup {
 
  private:
   Cgroup() = default;
+  // Release's checks and resets (see "Spares"), and the pool.
+  absl::Status CleanForReuse();
+  static absl::Status Keep(std::unique_ptr<Cgroup> cgroup);
+
   std::vector<std::string> dirs_;
+  // Limits and parents, as a key of the spare pool; empty if the cgroup
+  // may not be kept (cgroup v2).
+  std::string spare_key_;
+  // The parent directories, to drop spares made under other ones.
+  std::string parents_;
+  // Limit files and what they must read (see CleanForReuse).
+  std::vector<std::pair<std::string, std::string>> limit_files_;
+  bool reused_ = false;
+  absl::Duration make_dirs_time_;
+  absl::Duration write_limits_time_;
   UniqueFd clone_into_fd_;
   // Implementation detail of the backends.
   struct Impl;

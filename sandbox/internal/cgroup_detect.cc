@@ -277,6 +277,11 @@ absl::StatusOr<CgroupLayout> ReadCgroupLayout() {
   return LayoutFrom(cgroup, mountinfo);
 }
 
+CgroupLayout CgroupLayoutFrom(absl::string_view proc_self_cgroup,
+                              absl::string_view mountinfo) {
+  return LayoutFrom(proc_self_cgroup, mountinfo);
+}
+
 std::vector<CgroupControllerInfo> DetectCgroupsFrom(
     absl::string_view proc_self_cgroup, absl::string_view mountinfo) {
   return LayoutFrom(proc_self_cgroup, mountinfo).controllers;

@@ -90,6 +90,11 @@ struct CgroupLayout {
 // reading /proc.
 [[nodiscard]] absl::StatusOr<CgroupLayout> ReadCgroupLayout();
 
+// ReadCgroupLayout on given /proc/self/cgroup and /proc/self/mountinfo
+// texts (the directories they name are checked on the real filesystem).
+CgroupLayout CgroupLayoutFrom(absl::string_view proc_self_cgroup,
+                              absl::string_view mountinfo);
+
 // Small-file helpers both halves of the cgroup code use. ReadSmallFile
 // reads a whole file; NotFound for a missing file, as errno says.
 [[nodiscard]] absl::StatusOr<std::string> ReadSmallFile(
