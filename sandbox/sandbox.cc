@@ -494,7 +494,10 @@ absl::Status Sandbox::Impl::Start(const Policy& policy, const Command& command,
   }
   request.child_sync_fd = child_sync.get();
   request.host_sync_fd = sync_.get();
-  if (cgroup_) request.cgroup_fd = cgroup_->clone_into_fd();
+  if (cgroup_) {
+    request.cgroup_fd = cgroup_->clone_into_fd();
+    SBX_ASSIGN_OR_RETURN(request.cgroup_tasks_fds, cgroup_->V1TasksFds());
+  }
   start_ = absl::Now();
   SBX_ASSIGN_OR_RETURN(internal::SpawnOutcome outcome,
                        server != nullptr ? server->Spawn(request)
@@ -519,9 +522,10 @@ absl::Status Sandbox::Impl::Start(const Policy& policy, const Command& command,
   watcher_ = std::make_unique<Watcher>(this);
   watcher_->supervisor()->Register(watcher_.get());
   if (cgroup_) {
-    // v1 hierarchies (and v2 without CLONE_INTO_CGROUP): before the child
-    // runs a single step of its own.
-    SBX_RETURN_IF_ERROR(cgroup_->AddProcess(pid_));
+    // v2 without CLONE_INTO_CGROUP (the child moves itself into the v1
+    // hierarchies): before the child runs a single step of its own.
+    SBX_RETURN_IF_ERROR(cgroup_->AddProcess(
+        pid_, /*v1_attached=*/!request.cgroup_tasks_fds.empty()));
   }
   return internal::ReleaseChild(sync_.get());
 }

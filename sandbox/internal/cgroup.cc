@@ -969,6 +969,9 @@ absl::StatusOr<std::unique_ptr<Cgroup>> Cgroup::Create(
 absl::Status Cgroup::CleanForReuse() {
   Impl& impl = *impl_;
   impl.StopWatching();
+  // A spare holds no descriptor: the next user opens its own.
+  v1_tasks_fds_.clear();
+  v1_tasks_opened_ = false;
   // Usually the sandbox's processes are gone already. Killed ones take a
   // moment to go; one that does not (stuck in the kernel, or frozen in
   // another freezer cgroup) keeps the cgroup from being kept.
@@ -1155,12 +1158,32 @@ int Cgroup::limit_events_fd() const { return impl_->limit_events.get(); }
 
 bool Cgroup::LimitHit() { return impl_->LimitHit(); }
 
-absl::Status Cgroup::AddProcess(pid_t pid) {
+absl::Status Cgroup::AddProcess(pid_t pid, bool v1_attached) {
   const std::string value = absl::StrCat(pid);
   for (const std::string& dir : dirs_) {
+    if (v1_attached && dir != impl_->v2_dir) continue;
     SBX_RETURN_IF_ERROR(WriteFile(dir + "/cgroup.procs", value));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<int>> Cgroup::V1TasksFds() {
+  if (!v1_tasks_opened_) {
+    for (const std::string& dir : dirs_) {
+      if (dir == impl_->v2_dir) continue;
+      const std::string path = dir + "/tasks";
+      UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+      if (!fd.valid()) {
+        v1_tasks_fds_.clear();
+        return ErrnoStatus(absl::StrCat("open(", path, ")"));
+      }
+      v1_tasks_fds_.push_back(std::move(fd));
+    }
+    v1_tasks_opened_ = true;
+  }
+  std::vector<int> fds;
+  for (const UniqueFd& fd : v1_tasks_fds_) fds.push_back(fd.get());
+  return fds;
 }
 
 absl::StatusOr<CgroupUsage> Cgroup::ReadUsage() const {

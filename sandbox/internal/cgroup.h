@@ -201,8 +201,16 @@ class Cgroup {
   int clone_into_fd() const { return clone_into_fd_.get(); }
   // Moves `pid` (the whole process) into the cgroup in every hierarchy in
   // use; harmless where it is there already (clone3 CLONE_INTO_CGROUP).
-  // Returns the failing write's error, naming the file.
-  [[nodiscard]] absl::Status AddProcess(pid_t pid);
+  // Returns the failing write's error, naming the file. With `v1_attached`
+  // (the child moved itself through V1TasksFds), only the v2 directory.
+  [[nodiscard]] absl::Status AddProcess(pid_t pid, bool v1_attached = false);
+  // The `tasks` file of each v1 directory, write-only, opened on first use
+  // and kept until the cgroup ends or is kept as a spare (which holds no
+  // descriptor): a single-threaded child that writes "0"
+  // to each moves itself, which v1 does without the RCU grace period that a
+  // move of another process by pid waits for after a quiet spell. Empty
+  // without v1 directories; an error names the file.
+  [[nodiscard]] absl::StatusOr<std::vector<int>> V1TasksFds();
 
   // With CgroupLimits::watch_limits and a memory or pids cap: a descriptor
   // that polls readable (POLLIN) when a cap may have been hit, for the
@@ -275,6 +283,8 @@ class Cgroup {
   absl::Duration make_dirs_time_;
   absl::Duration write_limits_time_;
   UniqueFd clone_into_fd_;
+  std::vector<UniqueFd> v1_tasks_fds_;
+  bool v1_tasks_opened_ = false;
   // Implementation detail of the backends.
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -1029,6 +1029,8 @@ const char* SetupStepName(SetupStep step) {
       return "execve";
     case SetupStep::kTakeListener:
       return "take_listener";
+    case SetupStep::kCgroupAttach:
+      return "cgroup_attach";
   }
   return "unknown";
 }
@@ -1066,6 +1068,13 @@ void RunChild(const ChildPlan& plan, int sync_fd, int parent_end) {
     got = read(g_sync_fd, &go, 1);
   } while (got < 0 && errno == EINTR);
   if (got != 1) _exit(125);
+  // Into the sandbox's v1 cgroups, before anything of the sandboxee exists.
+  for (size_t i = 0; i < plan.cgroup_tasks_fd_count; ++i) {
+    if (write(plan.cgroup_tasks_fds[i], "0", 1) != 1) {
+      Fail(SetupStep::kCgroupAttach, errno, static_cast<int>(i));
+    }
+    close(plan.cgroup_tasks_fds[i]);
+  }
   EndPhase(SetupPhase::kWaitForParent);
   if (plan.clear_groups) {
     SBX_CHILD_CHECK(syscall(SYS_setgroups, 0, nullptr), kSetgroups, -1);

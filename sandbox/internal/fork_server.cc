@@ -193,8 +193,9 @@ int RunWorkerEntry(const void* arg) {
 absl::StatusOr<std::unique_ptr<DecodedSpawnRequest>> DecodeSpawnRequest(
     const proto::SpawnRequest& request, absl::Span<const int> fds,
     ForkServerPolicies& policies) {
-  const size_t expected =
-      1 + request.fd_targets_size() + (request.has_cgroup_fd() ? 1 : 0);
+  const size_t expected = 1 + request.fd_targets_size() +
+                          (request.has_cgroup_fd() ? 1 : 0) +
+                          request.cgroup_tasks_fds();
   if (fds.size() != expected) {
     return absl::InvalidArgumentError(absl::StrCat(
         "fork server: got ", fds.size(), " descriptors, expected ", expected));
@@ -237,7 +238,9 @@ absl::StatusOr<std::unique_ptr<DecodedSpawnRequest>> DecodeSpawnRequest(
   for (int i = 0; i < request.fd_targets_size(); ++i) {
     launch.fds.push_back({fds[1 + i], request.fd_targets(i)});
   }
-  if (request.has_cgroup_fd()) launch.cgroup_fd = fds.back();
+  size_t next = 1 + request.fd_targets_size();
+  if (request.has_cgroup_fd()) launch.cgroup_fd = fds[next++];
+  launch.cgroup_tasks_fds.assign(fds.begin() + next, fds.end());
   launch.landlock_fallback = request.landlock_fallback();
   launch.fallback_dirs.assign(request.fallback_dirs().begin(),
                               request.fallback_dirs().end());
@@ -784,6 +787,10 @@ absl::StatusOr<SpawnOutcome> ForkServerClient::Spawn(
     request.set_has_cgroup_fd(true);
     fds.push_back(launch.cgroup_fd);
   }
+  request.set_cgroup_tasks_fds(
+      static_cast<uint32_t>(launch.cgroup_tasks_fds.size()));
+  fds.insert(fds.end(), launch.cgroup_tasks_fds.begin(),
+             launch.cgroup_tasks_fds.end());
 
   absl::MutexLock lock(&mu_);
   if (dead_) return absl::UnavailableError("the fork server died");

@@ -569,6 +569,8 @@ absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
     prepared->mounts.mount_template = MountTemplateFor(plan, prepared->mounts);
     plan.mount_template_fd = prepared->mounts.mount_template.get();
   }
+  plan.cgroup_tasks_fds = request.cgroup_tasks_fds.data();
+  plan.cgroup_tasks_fd_count = request.cgroup_tasks_fds.size();
   plan.cwd =
       Keep(*prepared, command.cwd.empty() ? p.filesystem().cwd() : command.cwd);
   if (plan.new_uts_ns) plan.hostname = Keep(*prepared, p.hostname());

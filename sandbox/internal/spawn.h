@@ -82,6 +82,10 @@ struct LaunchRequest {
   // A cgroup v2 directory to start in (CLONE_INTO_CGROUP), or -1 (v1
   // placement is done by the host before it releases the child).
   int cgroup_fd = -1;
+  // The `tasks` files of the sandbox's v1 cgroups, opened by the host: the
+  // child writes "0" to each as its first step, moving itself (see
+  // ChildPlan::cgroup_tasks_fds). Empty: the host moves it.
+  std::vector<int> cgroup_tasks_fds;
   // Zygote mode: runs instead of an exec, with the command's worker name.
   int (*worker_entry)(const void* name) = nullptr;
   // namespaces.landlock_fallback in force (the host found user namespaces
