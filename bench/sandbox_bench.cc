@@ -326,10 +326,14 @@ absl::Status CheckCgroupApplied(const Policy& policy) {
   absl::StatusOr<std::unique_ptr<Sandbox>> sandbox =
       Sandbox::Spawn(policy, sleeper);
   if (!sandbox.ok()) return sandbox.status();
-  // Spawn returns once the child is placed (CLONE_INTO_CGROUP on v2, a
-  // write to cgroup.procs before it is released on v1).
-  const std::string theirs = ReadCgroups((*sandbox)->pid());
+  // On v2 the child starts in its cgroup (CLONE_INTO_CGROUP); on v1 it
+  // moves itself as the first step after Spawn releases it.
   const std::string ours = ReadCgroups(getpid());
+  std::string theirs = ReadCgroups((*sandbox)->pid());
+  for (int i = 0; i < 200 && theirs == ours; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+    theirs = ReadCgroups((*sandbox)->pid());
+  }
   (void)(*sandbox)->Kill();
   (void)(*sandbox)->Wait();
   if (theirs.empty()) {

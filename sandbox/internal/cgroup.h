@@ -52,7 +52,8 @@
 // cgroup v1. Each controller in use gets a directory in its hierarchy; the
 // freezer (when mounted) and cpuacct (when mounted) are used as well, for a
 // race-free KillAll and for CPU accounting, but are skipped when we may not
-// write there. Processes are placed with AddProcess.
+// write there. A sandbox's first process moves itself in (V1TasksFds); other
+// processes are placed with AddProcess.
 //
 // Spares (cgroup v1 only). Making a v1 sandbox cgroup (a mkdir per
 // hierarchy, the limit writes) and removing it cost more than cleaning one:

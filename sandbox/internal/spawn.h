@@ -189,7 +189,8 @@ bool CanReturnToOwnNetNamespace();
 [[nodiscard]] absl::StatusOr<FallbackIds> LandlockFallbackIds(
     const Policy& policy);
 
-// Lets the child run its setup (after the host placed it in its cgroup).
+// Lets the child run its setup (after the host placed it in its v2 cgroup;
+// it moves itself into its v1 cgroups as its first step).
 [[nodiscard]] absl::Status ReleaseChild(int sync_fd);
 
 // The command's own mistakes, found before anything is made: no program,
