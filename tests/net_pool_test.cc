@@ -107,18 +107,28 @@ bool GetFlowLabel(bool exclusive) {
   return ok;
 }
 
+// A TCP listener on a free loopback port, its address in `address`; -1 on
+// failure.
+int ListenOnLoopback(struct sockaddr_in* address, socklen_t* length) {
+  const int listener = socket(AF_INET, SOCK_STREAM, 0);
+  *address = Loopback(0);
+  *length = sizeof(*address);
+  if (listener < 0 ||
+      bind(listener, reinterpret_cast<sockaddr*>(address), *length) != 0 ||
+      listen(listener, 1) != 0 ||
+      getsockname(listener, reinterpret_cast<sockaddr*>(address), length) !=
+          0) {
+    return -1;
+  }
+  return listener;
+}
+
 // A TIME_WAIT connection on loopback: the accepted side closes first.
 bool LeaveTimeWait() {
-  const int listener = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in address = Loopback(0);
-  socklen_t length = sizeof(address);
-  if (listener < 0 ||
-      bind(listener, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
-      listen(listener, 1) != 0 ||
-      getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) !=
-          0) {
-    return false;
-  }
+  struct sockaddr_in address;
+  socklen_t length;
+  const int listener = ListenOnLoopback(&address, &length);
+  if (listener < 0) return false;
   const int client = socket(AF_INET, SOCK_STREAM, 0);
   if (connect(client, reinterpret_cast<sockaddr*>(&address), length) != 0) {
     return false;
@@ -139,16 +149,10 @@ bool LeaveTimeWait() {
 // 127.0.0.1 (its Fast Open MSS), which a later sandbox allowed netlink
 // could read.
 bool LeaveFastOpenEntry() {
-  const int listener = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in address = Loopback(0);
-  socklen_t length = sizeof(address);
-  if (listener < 0 ||
-      bind(listener, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
-      listen(listener, 1) != 0 ||
-      getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) !=
-          0) {
-    return false;
-  }
+  struct sockaddr_in address;
+  socklen_t length;
+  const int listener = ListenOnLoopback(&address, &length);
+  if (listener < 0) return false;
   const int client = socket(AF_INET, SOCK_STREAM, 0);
   if (sendto(client, "x", 1, MSG_FASTOPEN,
              reinterpret_cast<sockaddr*>(&address), length) != 1) {

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -454,17 +455,26 @@ absl::Status EnableV2Controllers(const CgroupLayout& layout,
 
 // ReadCgroupLayout checks every hierarchy (statfs, access, cgroup.controllers:
 // some 35 system calls, ~140 us on the v1 CI machine). Create reuses its last
-// result while /proc/self/cgroup, /proc/self/mountinfo and our effective ids
-// read the same, and only a result where every controller is a v1 hierarchy
+// result while /proc/self/cgroup, our mount namespace and effective ids are
+// the same and the mount table has not changed (the descriptor its
+// mountinfo was read through polls POLLPRI once it has: no re-read of a
+// table that has hundreds of lines on some hosts), and only a result where
+// every controller is a v1 hierarchy
 // we may write (and v2, if mounted, writable too): a controller bound to a v1
 // hierarchy cannot move to v2 without a change of mounts, and a stale result
 // can only be too permissive — a directory that has become unwritable since
 // still fails at its mkdir, with the kernel's errno. Other layouts (any v2
 // controller) are read every time, as before.
 struct LayoutCache {
-  std::string key;
+  std::string key;  // effective ids, mount namespace, /proc/self/cgroup
+  UniqueFd mountinfo;
   CgroupLayout layout;
 };
+
+bool MountsChanged(const UniqueFd& mountinfo) {
+  pollfd changed = {mountinfo.get(), POLLPRI, 0};
+  return poll(&changed, 1, 0) != 0;
+}
 
 absl::Mutex layout_mu(absl::kConstInit);
 
@@ -476,15 +486,26 @@ std::optional<LayoutCache>& CachedLayout()
 
 absl::StatusOr<CgroupLayout> CurrentLayout() ABSL_LOCKS_EXCLUDED(layout_mu) {
   SBX_ASSIGN_OR_RETURN(std::string cgroup, ReadSmallFile("/proc/self/cgroup"));
-  SBX_ASSIGN_OR_RETURN(std::string mountinfo,
-                       ReadSmallFile("/proc/self/mountinfo"));
+  struct stat mount_ns;
+  if (stat("/proc/self/ns/mnt", &mount_ns) != 0) {
+    return ErrnoStatus("stat(/proc/self/ns/mnt)");
+  }
   std::string key =
-      absl::StrCat(geteuid(), " ", getegid(), "\n", cgroup, "\n", mountinfo);
+      absl::StrCat(geteuid(), " ", getegid(), " ", mount_ns.st_dev, ":",
+                   mount_ns.st_ino, "\n", cgroup);
   {
     absl::MutexLock lock(&layout_mu);
-    const std::optional<LayoutCache>& cached = CachedLayout();
-    if (cached.has_value() && cached->key == key) return cached->layout;
+    std::optional<LayoutCache>& cached = CachedLayout();
+    if (cached.has_value() && cached->key == key) {
+      // The poll reports a change once: the cache goes with it.
+      if (!MountsChanged(cached->mountinfo)) return cached->layout;
+      cached.reset();
+    }
   }
+  // Opened before it is read: a change after this read polls.
+  UniqueFd mountinfo_fd;
+  SBX_ASSIGN_OR_RETURN(std::string mountinfo,
+                       ReadSmallFile("/proc/self/mountinfo", &mountinfo_fd));
   CgroupLayout layout = internal::CgroupLayoutFrom(cgroup, mountinfo);
   bool cacheable = layout.v2_dir.empty() || layout.v2_writable;
   for (const CgroupControllerInfo& info : layout.controllers) {
@@ -494,7 +515,8 @@ absl::StatusOr<CgroupLayout> CurrentLayout() ABSL_LOCKS_EXCLUDED(layout_mu) {
   }
   if (cacheable) {
     absl::MutexLock lock(&layout_mu);
-    CachedLayout() = LayoutCache{std::move(key), layout};
+    CachedLayout() =
+        LayoutCache{std::move(key), std::move(mountinfo_fd), layout};
   }
   return layout;
 }

@@ -20,7 +20,8 @@
 namespace sandbox {
 namespace internal {
 
-absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
+absl::StatusOr<std::string> ReadSmallFile(const std::string& path,
+                                          UniqueFd* keep) {
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return ErrnoStatus(absl::StrCat("open(", path, ")"));
   std::string text;
@@ -34,6 +35,7 @@ absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
     if (n == 0) break;
     text.append(buffer, static_cast<size_t>(n));
   }
+  if (keep != nullptr) *keep = std::move(fd);
   return text;
 }
 

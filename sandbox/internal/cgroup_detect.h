@@ -27,6 +27,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "sandbox/fd.h"
 
 namespace sandbox {
 
@@ -96,9 +97,10 @@ CgroupLayout CgroupLayoutFrom(absl::string_view proc_self_cgroup,
                               absl::string_view mountinfo);
 
 // Small-file helpers both halves of the cgroup code use. ReadSmallFile
-// reads a whole file; NotFound for a missing file, as errno says.
+// reads a whole file; NotFound for a missing file, as errno says. With
+// `keep`, the descriptor it read through is left there.
 [[nodiscard]] absl::StatusOr<std::string> ReadSmallFile(
-    const std::string& path);
+    const std::string& path, UniqueFd* keep = nullptr);
 bool PathExists(const std::string& path);
 
 }  // namespace internal

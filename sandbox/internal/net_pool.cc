@@ -46,13 +46,12 @@ int64_t Field(absl::string_view text, absl::string_view line,
               absl::string_view key) {
   for (absl::string_view row : absl::StrSplit(text, '\n')) {
     if (!absl::StartsWith(row, line)) continue;
-    std::vector<absl::string_view> words =
-        absl::StrSplit(row, ' ', absl::SkipEmpty());
-    for (size_t i = 1; i + 1 < words.size(); ++i) {
+    // The line's label comes first: it is never a key.
+    absl::string_view previous;
+    for (absl::string_view word : absl::StrSplit(row, ' ', absl::SkipEmpty())) {
       int64_t value = -1;
-      if (words[i] == key && absl::SimpleAtoi(words[i + 1], &value)) {
-        return value;
-      }
+      if (previous == key && absl::SimpleAtoi(word, &value)) return value;
+      previous = word;
     }
   }
   return -1;
