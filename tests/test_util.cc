@@ -9,6 +9,9 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
 #include <system_error>
 
 #include "absl/algorithm/container.h"
@@ -191,6 +194,13 @@ TesteeRun RunTestee(const Policy& policy, const std::vector<std::string>& args,
   run.output = ReadAllFrom(out.get());
   run.values = ParseValues(run.output);
   return run;
+}
+
+std::string ReadFileOrEmpty(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 std::string ReadAllFrom(int fd) {

@@ -163,6 +163,8 @@ inline constexpr char kUnprivilegedMemoryLimitVsSanitizer[] =
 // Everything in the file at `fd`, read with pread from offset 0 (a memfd
 // the sandbox wrote its stdout to).
 std::string ReadAllFrom(int fd);
+// The whole file at `path`; empty if it cannot be read.
+std::string ReadFileOrEmpty(const std::string& path);
 
 // A fresh directory /tmp/<prefix>XXXXXX with `mode` (a sandbox's user is
 // nobody on a root host: 0755 to bind it, 0777 to write in it), removed

@@ -68,6 +68,7 @@ using ::sandbox::testing::DefaultPolicyBuilder;
 using ::sandbox::testing::IsOk;
 using ::sandbox::testing::MustRegister;
 using ::sandbox::testing::ParseValues;
+using ::sandbox::testing::ReadFileOrEmpty;
 using ::sandbox::testing::RunTestee;
 using ::sandbox::testing::SourceDir;
 using ::sandbox::testing::SpawnWorker;
@@ -107,13 +108,6 @@ int EchoWorker(Comms& comms) {
     }
     if (!comms.SendBytes(*more).ok()) return 15;
   }
-}
-
-std::string ReadFileOrEmpty(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 // The "Key:\tvalue" line of /proc/self/status.
