@@ -20,6 +20,14 @@
 //   BM_SpawnZygote/full           a registered no-op worker, default policy
 //   BM_SpawnZygote/<variant>      no_net, no_mount, no_pid, no_isolation
 //   BM_SpawnThroughput/threads:2  spawns per second from two host threads
+//   BM_SpawnPrewarmed/<variant>   a PrewarmPool of 1 (sandbox/prewarm.h),
+//                                 refilled before each timed spawn: the
+//                                 latency of a spawn that finds one ready
+//                                 (spawn_us: until Spawn returned); its
+//                                 machine_cpu_us includes the refill
+//   BM_SpawnPrewarmed/full/back_to_back  a pool of 2, spawns one after the
+//                                 other without waiting for refills
+//                                 (prewarmed: the share that found one)
 //   (counters: server_cpu_us, sandbox_cpu_us and machine_cpu_us, the last
 //   every CPU's busy time per spawn, kernel workers included: the cost
 //   that latency hides; read it on an idle machine)
@@ -94,6 +102,7 @@
 #include "sandbox/internal/policy_internal.h"
 #include "sandbox/internal/seccomp_compiler.h"
 #include "sandbox/policy_builder.h"
+#include "sandbox/prewarm.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/status_macros.h"
 #include "sandbox/worker.h"
@@ -461,6 +470,59 @@ void BM_SpawnThroughput(benchmark::State& state) {
         benchmark::Counter((MachineBusyNs() - machine_start_ns) / 1e3,
                            benchmark::Counter::kAvgIterations);
   }
+}
+
+// A pool of `pool_size`; with `refill_first`, each timed spawn waits
+// (untimed) until the pool is full again.
+void BM_SpawnPrewarmed(benchmark::State& state, Variant variant, int pool_size,
+                       bool refill_first) {
+  const absl::StatusOr<Policy>& policy = CachedPolicy(variant);
+  if (!policy.ok()) {
+    state.SkipWithError(policy.status().ToString().c_str());
+    return;
+  }
+  // The fork server started and the policy sent, as in BM_SpawnExec.
+  const Command command = TrueCommand();
+  if (absl::StatusOr<int64_t> warm = TimeSpawn(*policy, command); !warm.ok()) {
+    state.SkipWithError(warm.status().ToString().c_str());
+    return;
+  }
+  absl::StatusOr<std::unique_ptr<PrewarmPool>> pool =
+      Prewarm(*policy, pool_size);
+  if (!pool.ok()) {
+    state.SkipWithError(pool.status().ToString().c_str());
+    return;
+  }
+  const SpawnAccounting accounting(ExecServerPid());
+  SetupPhases phases;
+  double spawn_ns = 0;
+  for (auto _ : state) {
+    if (refill_first) {
+      state.PauseTiming();
+      (*pool)->WaitUntilFull(absl::Seconds(10));
+      state.ResumeTiming();
+    }
+    const int64_t start = NowNs();
+    absl::StatusOr<std::unique_ptr<Sandbox>> sandbox = (*pool)->Spawn(command);
+    if (!sandbox.ok()) {
+      state.SkipWithError(sandbox.status().ToString().c_str());
+      return;
+    }
+    spawn_ns += static_cast<double>(NowNs() - start);
+    absl::StatusOr<proto::Result> result = (*sandbox)->Wait();
+    if (!result.ok() || result->status() != proto::Result::OK) {
+      state.SkipWithError("the prewarmed sandbox did not exit 0");
+      return;
+    }
+    phases.Add(*result);
+  }
+  accounting.Report(state);
+  phases.Report(state);
+  const auto per = benchmark::Counter::kAvgIterations;
+  state.counters["spawn_us"] = benchmark::Counter(spawn_ns / 1e3, per);
+  const PrewarmPool::Stats stats = (*pool)->stats();
+  state.counters["prewarmed"] =
+      benchmark::Counter(static_cast<double>(stats.prewarmed), per);
 }
 
 // --- System calls under seccomp ---
@@ -1094,6 +1156,22 @@ void RegisterAll() {
       ->Threads(2)
       ->UseRealTime()
       ->MinTime(1.0)
+      ->Unit(kMicrosecond);
+  for (const VariantName& v : kVariants) {
+    if (v.variant != Variant::kFull && v.variant != Variant::kDefaultPolicy) {
+      continue;
+    }
+    benchmark::RegisterBenchmark(
+        absl::StrCat("BM_SpawnPrewarmed/", v.name).c_str(), BM_SpawnPrewarmed,
+        v.variant, 1, true)
+        ->UseRealTime()
+        ->MinTime(0.5)
+        ->Unit(kMicrosecond);
+  }
+  benchmark::RegisterBenchmark("BM_SpawnPrewarmed/full/back_to_back",
+                               BM_SpawnPrewarmed, Variant::kFull, 2, false)
+      ->UseRealTime()
+      ->MinTime(0.5)
       ->Unit(kMicrosecond);
 
   struct SyscallCase {

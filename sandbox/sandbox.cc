@@ -163,9 +163,25 @@ class Sandbox::Impl {
   // Makes the sandbox. Before the supervisor is told of it (at the end) no
   // other thread can see this object, so it writes the state below without
   // the locks the analysis would want.
+  // With `prewarm`, the child stops short of its command (an empty one
+  // here), which Launch() sends later.
   [[nodiscard]] absl::Status Start(const Policy& policy, const Command& command,
-                                   SpawnMode mode)
+                                   SpawnMode mode, bool prewarm = false)
       ABSL_NO_THREAD_SAFETY_ANALYSIS;
+  // A prewarmed sandbox's command: its argv, env, cwd and descriptors go to
+  // the waiting child, and the wall-clock limit starts. Unavailable if the
+  // sandbox ended before (then it is of no use); the errors of Start for a
+  // bad command. Before the sandbox is handed out, like Start.
+  [[nodiscard]] absl::Status Launch(const Command& command)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Whether a prewarmed child said it waits for its command (kReady) within
+  // `timeout`; false once it ended.
+  bool AwaitReady(absl::Duration timeout) ABSL_LOCKS_EXCLUDED(mu_);
+  // The command's descriptors (FdPlan) with the comms channel's child end
+  // in place of its target, which makes comms_.
+  [[nodiscard]] absl::Status PlanFds(const Command& command,
+                                     std::vector<FdMapping>& fds,
+                                     UniqueFd& comms_child);
   std::vector<proto::Violation> TakeProcessViolations()
       ABSL_LOCKS_EXCLUDED(mu_);
   // Called by the supervisor thread: handles what is ready, never blocks.
@@ -193,6 +209,7 @@ class Sandbox::Impl {
   pid_t pid_ = -1;
   // Open until the destructor.
   UniqueFd pidfd_;
+  // Prewarmed: set again by Launch, under mu_.
   absl::Time start_;
   absl::Time wall_deadline_ = absl::InfiniteFuture();
   // The sandbox has an init of ours (a pid namespace without
@@ -245,6 +262,11 @@ class Sandbox::Impl {
   // The child sent its last setup message; what comes after is the
   // sandboxee's (where it keeps the sync socket: worker_).
   bool payload_started_ ABSL_GUARDED_BY(mu_) = false;
+  // Prewarmed (Start with prewarm): the child said it waits for its command
+  // (kReady), and Launch sent it.
+  bool prewarmed_ = false;
+  bool waiting_for_command_ ABSL_GUARDED_BY(mu_) = false;
+  bool command_sent_ ABSL_GUARDED_BY(mu_) = false;
   // Microseconds per internal::SetupPhase, from the first message that
   // carried them (kNotifyFd or kSetupTimes).
   std::array<uint32_t, 16> setup_us_ ABSL_GUARDED_BY(mu_);
@@ -302,6 +324,22 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Spawn(const Policy& policy,
   return std::unique_ptr<Sandbox>(new Sandbox(std::move(impl)));
 }
 
+absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::SpawnPrewarmed(
+    const Policy& policy) {
+  auto impl = std::make_unique<Impl>();
+  SBX_RETURN_IF_ERROR(
+      impl->Start(policy, Command(), SpawnMode::kForkServer, /*prewarm=*/true));
+  return std::unique_ptr<Sandbox>(new Sandbox(std::move(impl)));
+}
+
+bool Sandbox::AwaitPrewarmed(absl::Duration timeout) {
+  return impl_->AwaitReady(timeout);
+}
+
+absl::Status Sandbox::LaunchPrewarmed(const Command& command) {
+  return impl_->Launch(command);
+}
+
 absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::SpawnTemplate(
     const Policy& policy, const Command& command) {
   auto impl = std::make_unique<Impl>();
@@ -342,10 +380,9 @@ Comms* Sandbox::comms() { return impl_->comms_.get(); }
 // Checks the command, picks the process that clones (this one, the fork
 // server or the zygote), makes the cgroup, the sync socket and the comms
 // channel, and runs the spawn pipeline there (internal::SpawnChild).
-absl::Status Sandbox::Impl::Start(const Policy& policy, const Command& command,
-                                  SpawnMode mode) {
-  SBX_RETURN_IF_ERROR(internal::CheckCommand(command));
-  const bool worker = !command.worker.empty();
+namespace {
+
+absl::Status CheckCommandFds(const Command& command) {
   // Here, where the caller can still be told which one: past this point a
   // closed descriptor would surface as a failed request to the fork server.
   for (size_t i = 0; i < command.fds.size(); ++i) {
@@ -355,6 +392,18 @@ absl::Status Sandbox::Impl::Start(const Policy& policy, const Command& command,
                        " is not open (", ErrnoName(errno), ")"));
     }
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status Sandbox::Impl::Start(const Policy& policy, const Command& command,
+                                  SpawnMode mode, bool prewarm) {
+  if (!prewarm) {
+    SBX_RETURN_IF_ERROR(internal::CheckCommand(command));
+    SBX_RETURN_IF_ERROR(CheckCommandFds(command));
+  }
+  const bool worker = !command.worker.empty();
   internal::ForkServerClient* server = nullptr;
   // Keeps the default server's client valid for this spawn.
   std::shared_ptr<internal::ForkServerClient> default_server;
@@ -376,6 +425,11 @@ absl::Status Sandbox::Impl::Start(const Policy& policy, const Command& command,
     server = default_server.get();
   }
 
+  prewarmed_ = prewarm;
+  if (prewarm && server == nullptr) {
+    return absl::InvalidArgumentError(
+        "Prewarm: prewarmed sandboxes are cloned by the fork server");
+  }
   std::optional<Policy> fallback;
   if (WantsCgroup(policy)) {
     static absl::once_flag stale_once;
@@ -406,6 +460,11 @@ absl::Status Sandbox::Impl::Start(const Policy& policy, const Command& command,
   SBX_ASSIGN_OR_RETURN(std::optional<std::string> no_user_namespaces,
                        internal::NeedsLandlockFallback(policy));
   std::optional<Command> remapped;
+  if (no_user_namespaces.has_value() && prewarm) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "Prewarm: namespaces.landlock_fallback would be in force (",
+        *no_user_namespaces, "), and a prewarmed sandbox needs namespaces"));
+  }
   if (no_user_namespaces.has_value()) {
     SBX_ASSIGN_OR_RETURN(internal::FallbackIds ids,
                          internal::LandlockFallbackIds(policy));
@@ -426,7 +485,7 @@ absl::Status Sandbox::Impl::Start(const Policy& policy, const Command& command,
         "namespace can reach each other's");
   }
   policy_ = effective;
-  exec_candidates_ = internal::ExecCandidates(policy, command);
+  if (!prewarm) exec_candidates_ = internal::ExecCandidates(policy, command);
   // The sandboxee keeps the sync socket (a zygote worker, or a program
   // that locks itself down): what comes out of it after the filter is in
   // is the sandboxee's word.
@@ -464,30 +523,15 @@ absl::Status Sandbox::Impl::Start(const Policy& policy, const Command& command,
     return ErrnoStatus("setsockopt(sync, SO_PASSCRED)");
   }
 
-  std::vector<FdMapping> fds = FdPlan(command);
+  std::vector<FdMapping> fds;
   UniqueFd comms_child;
-  const int comms_target = worker ? kWorkerCommsFd : command.comms_fd;
-  if (comms_target >= 0) {
-    int pair[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
-      return ErrnoStatus("socketpair(comms)");
-    }
-    Comms::Options options = command.comms_options;
-    options.untrusted_peer = true;
-    comms_ = std::make_unique<Comms>(UniqueFd(pair[0]), SOCK_STREAM, options);
-    comms_child.reset(pair[1]);
-    fds.erase(std::remove_if(fds.begin(), fds.end(),
-                             [&](const FdMapping& f) {
-                               return f.sandbox_fd == comms_target;
-                             }),
-              fds.end());
-    fds.push_back({comms_child.get(), comms_target});
-  }
+  if (!prewarm) SBX_RETURN_IF_ERROR(PlanFds(command, fds, comms_child));
 
   internal::LaunchRequest request;
   request.policy = &effective;
   request.command = &launched;
   request.fds = std::move(fds);
+  request.await_command = prewarm;
   if (fallback_dirs_) {
     request.landlock_fallback = true;
     request.fallback_dirs = fallback_dirs_->dirs();
@@ -516,7 +560,7 @@ absl::Status Sandbox::Impl::Start(const Policy& policy, const Command& command,
   pid_ = outcome.pid();
   pidfd_ = std::move(outcome.pidfd());
   const double wall = policy.proto().limits().wall_time_seconds();
-  if (wall > 0) wall_deadline_ = start_ + absl::Seconds(wall);
+  if (wall > 0 && !prewarm) wall_deadline_ = start_ + absl::Seconds(wall);
   // From here on the supervisor watches it, and the destructor kills it and
   // waits for it on any error.
   watcher_ = std::make_unique<Watcher>(this);
@@ -528,6 +572,72 @@ absl::Status Sandbox::Impl::Start(const Policy& policy, const Command& command,
         pid_, /*v1_attached=*/!request.cgroup_tasks_fds.empty()));
   }
   return internal::ReleaseChild(sync_.get());
+}
+
+absl::Status Sandbox::Impl::PlanFds(const Command& command,
+                                    std::vector<FdMapping>& fds,
+                                    UniqueFd& comms_child) {
+  fds = FdPlan(command);
+  const int comms_target =
+      command.worker.empty() ? command.comms_fd : kWorkerCommsFd;
+  if (comms_target >= 0) {
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+      return ErrnoStatus("socketpair(comms)");
+    }
+    Comms::Options options = command.comms_options;
+    options.untrusted_peer = true;
+    comms_ = std::make_unique<Comms>(UniqueFd(pair[0]), SOCK_STREAM, options);
+    comms_child.reset(pair[1]);
+    fds.erase(std::remove_if(fds.begin(), fds.end(),
+                             [&](const FdMapping& f) {
+                               return f.sandbox_fd == comms_target;
+                             }),
+              fds.end());
+    fds.push_back({comms_child.get(), comms_target});
+  }
+  return absl::OkStatus();
+}
+
+bool Sandbox::Impl::AwaitReady(absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  auto settled = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return waiting_for_command_ || result_.has_value();
+  };
+  mu_.AwaitWithTimeout(absl::Condition(&settled), timeout);
+  return waiting_for_command_ && !result_.has_value();
+}
+
+absl::Status Sandbox::Impl::Launch(const Command& command) {
+  SBX_RETURN_IF_ERROR(CheckCommandFds(command));
+  std::vector<FdMapping> fds;
+  UniqueFd comms_child;
+  SBX_RETURN_IF_ERROR(PlanFds(command, fds, comms_child));
+  SBX_ASSIGN_OR_RETURN(internal::CommandMessage message,
+                       internal::EncodeCommand(*policy_, command, fds));
+  std::vector<std::string> candidates =
+      internal::ExecCandidates(*policy_, command);
+  {
+    absl::MutexLock lock(&mu_);
+    if (result_.has_value() || !sync_) {
+      return absl::UnavailableError(
+          "the prewarmed sandbox ended before its command");
+    }
+    const absl::Status sent = internal::SendWithFds(sync_.get(), message.bytes,
+                                                    message.fds, "sync socket");
+    if (!sent.ok()) {
+      // The child may have the message or not: the sandbox is of no use.
+      return absl::UnavailableError(sent.message());
+    }
+    command_sent_ = true;
+    exec_candidates_ = std::move(candidates);
+    start_ = absl::Now();
+    const double wall = policy_->proto().limits().wall_time_seconds();
+    if (wall > 0) wall_deadline_ = start_ + absl::Seconds(wall);
+  }
+  // A new deadline for the supervisor's poll.
+  watcher_->supervisor()->Wake();
+  return absl::OkStatus();
 }
 
 Sandbox::Impl::~Impl() {
@@ -761,6 +871,15 @@ void Sandbox::Impl::HandleChildMessage(const ChildMessage& message,
       TakeListener(message, sender);
       // Without deferral the listener is the last setup message.
       if (!deferred_) payload_started_ = true;
+      return;
+    case ChildMessage::Type::kReady:
+      // Once, and only before the command: until then every process of
+      // the sandbox is ours (its init, and the payload that says it).
+      if (!prewarmed_ || waiting_for_command_ || command_sent_) {
+        Misbehaved("a ready message from a sandbox not waiting for one");
+        return;
+      }
+      waiting_for_command_ = true;
       return;
     case ChildMessage::Type::kExitStatus:
       // Only the sandbox's init (the process we cloned) reports this.

@@ -91,7 +91,18 @@ class Sandbox {
  private:
   class Impl;
   friend class InputSandbox;
+  friend class PrewarmPool;
   explicit Sandbox(std::unique_ptr<Impl> impl);
+
+  // PrewarmPool's parts (sandbox/prewarm.h): a sandbox set up up to its
+  // command, and that command. LaunchPrewarmed returns Unavailable if
+  // the sandbox ended while it waited.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Sandbox>> SpawnPrewarmed(
+      const Policy& policy);
+  // Whether it is set up and waits for its command, within `timeout`;
+  // false once it ended (then Wait() says why).
+  bool AwaitPrewarmed(absl::Duration timeout);
+  [[nodiscard]] absl::Status LaunchPrewarmed(const Command& command);
 
   // InputSandbox's spawn (sandbox/input_worker.h): a policy violation by a
   // process other than the one that installed the filter (the template)

@@ -56,6 +56,7 @@
 #include "sandbox/oci_seccomp.h"
 #include "sandbox/policy.h"
 #include "sandbox/policy_builder.h"
+#include "sandbox/prewarm.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/status_macros.h"
 #include "tests/test_util.h"
@@ -141,6 +142,7 @@ const std::map<std::string, std::string>& ExampleSources() {
       {"oci_seccomp.h", "tests/header_examples_test.cc"},
       {"policy.h", "tests/header_examples_test.cc"},
       {"policy_builder.h", "tests/header_examples_test.cc"},
+      {"prewarm.h", "tests/header_examples_test.cc"},
       {"sandbox.h", "tests/header_examples_test.cc"},
       {"status_macros.h", "tests/header_examples_test.cc"},
       {"worker.h", "tests/worker_header_example.cc"},
@@ -305,6 +307,30 @@ TEST(HeaderExamplesTest, SandboxCapturesWhatCatGivesBack) {
       << run->result.DebugString();
   EXPECT_EQ(run->stdout_data, "hello");
   EXPECT_EQ(run->stderr_data, "");
+}
+
+// --- sandbox/prewarm.h ---
+
+absl::StatusOr<proto::Result> PrewarmHeaderExample(const Policy& policy) {
+  // clang-format off
+  SBX_ASSIGN_OR_RETURN(std::unique_ptr<PrewarmPool> pool,
+                       Prewarm(policy, 2));
+  // Later, as often as needed:
+  SBX_ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> sandbox,
+                       pool->Spawn({.argv = {"/bin/echo", "hello"},
+                                    .inherit_stdio = true}));
+  SBX_ASSIGN_OR_RETURN(proto::Result result, sandbox->Wait());
+  // clang-format on
+  EXPECT_EQ(pool->stats().prewarmed, 1u);
+  return result;
+}
+
+TEST(HeaderExamplesTest, PrewarmRunsEchoInAReadySandbox) {
+  EXPECT_EQ(ExpectExamplesTested("prewarm.h"), 1u);
+  absl::StatusOr<proto::Result> result = PrewarmHeaderExample(DefaultPolicy());
+  ASSERT_THAT(result, IsOk());
+  EXPECT_EQ(result->status(), proto::Result::OK) << result->DebugString();
+  EXPECT_EQ(result->exit_code(), 0);
 }
 
 // --- sandbox/policy.h ---

@@ -705,6 +705,12 @@ void CloseRange(int from, int to) {
   SBX_CHILD_CHECK(close_range(from, to, 0), kCloseFds, from);
 }
 
+// Closes every descriptor but `keep`.
+void KeepOnlyFds(int keep) {
+  CloseRange(0, keep - 1);
+  CloseRange(keep + 1, INT_MAX);
+}
+
 // Exec mode with seccomp deferred to LockDown(): the program gets its
 // filter in a sealed memfd at bootstrap_fd + 1 and keeps the sync socket at
 // bootstrap_fd across execve, both above RLIMIT_NOFILE, so that it cannot
@@ -841,6 +847,91 @@ void ResetSignals() {
   Fail(SetupStep::kExec, errno);
 }
 
+// ChildPlan::await_command: the received descriptors, in the targets' order.
+int g_command_fds[kMaxCommandFds];
+
+// The next NUL-terminated string at `*at`, which must end before `end`.
+char* NextString(char** at, const char* end) {
+  char* text = *at;
+  const void* nul = memchr(text, 0, static_cast<size_t>(end - text));
+  if (text >= end || nul == nullptr) Fail(SetupStep::kReceiveCommand, EINVAL);
+  *at = static_cast<char*>(const_cast<void*>(nul)) + 1;
+  return text;
+}
+
+// A prewarmed child waits here for its command (CommandHeader) and points
+// `plan` at it: a private mapping holds the strings and their pointer
+// arrays until execve. The host is gone when the socket ends. (Raw calls
+// only, so not the fork server's ReceiveWithFds.)
+void ReceiveCommand(ChildPlan& plan) {
+  constexpr size_t kPointerBytes = (kMaxCommandBytes + 3) * sizeof(char*);
+  void* region =
+      mmap(nullptr, kMaxCommandBytes + kPointerBytes, PROT_READ | PROT_WRITE,
+           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (region == MAP_FAILED) Fail(SetupStep::kReceiveCommand, errno);
+  char* bytes = static_cast<char*>(region);
+  struct iovec iov = {bytes, kMaxCommandBytes};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(g_command_fds))];
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  ssize_t got;
+  do {
+    got = recvmsg(g_sync_fd, &msg, MSG_CMSG_CLOEXEC);
+  } while (got < 0 && errno == EINTR);
+  if (got == 0) _exit(125);
+  if (got < 0) Fail(SetupStep::kReceiveCommand, errno);
+  size_t fd_count = 0;
+  for (struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr;
+       cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+    if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) {
+      continue;
+    }
+    const size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < count && fd_count < kMaxCommandFds; ++i) {
+      memcpy(&g_command_fds[fd_count++], CMSG_DATA(cmsg) + i * sizeof(int),
+             sizeof(int));
+    }
+  }
+  CommandHeader header;
+  if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 ||
+      static_cast<size_t>(got) < sizeof(header)) {
+    Fail(SetupStep::kReceiveCommand, EMSGSIZE);
+  }
+  memcpy(&header, bytes, sizeof(header));
+  const size_t strings =
+      uint64_t{header.argc} + header.envc + header.candidate_count + 1;
+  if (header.size != static_cast<size_t>(got) || header.fd_count != fd_count ||
+      sizeof(header) + fd_count * sizeof(int32_t) > static_cast<size_t>(got) ||
+      strings > kMaxCommandBytes) {
+    Fail(SetupStep::kReceiveCommand, EINVAL);
+  }
+  int32_t* targets = reinterpret_cast<int32_t*>(bytes + sizeof(header));
+  char* at = bytes + sizeof(header) + fd_count * sizeof(int32_t);
+  const char* end = bytes + got;
+  char** pointers = reinterpret_cast<char**>(bytes + kMaxCommandBytes);
+  plan.cwd = NextString(&at, end);
+  char** argv = pointers;
+  for (uint32_t i = 0; i < header.argc; ++i) *pointers++ = NextString(&at, end);
+  *pointers++ = nullptr;
+  char** envp = pointers;
+  for (uint32_t i = 0; i < header.envc; ++i) *pointers++ = NextString(&at, end);
+  *pointers++ = nullptr;
+  const char** candidates = const_cast<const char**>(pointers);
+  for (uint32_t i = 0; i < header.candidate_count; ++i) {
+    *pointers++ = NextString(&at, end);
+  }
+  plan.argv = argv;
+  plan.envp = envp;
+  plan.exec_candidates = candidates;
+  plan.exec_candidate_count = header.candidate_count;
+  plan.fd_sources = g_command_fds;
+  plan.fd_targets = targets;
+  plan.fd_count = fd_count;
+}
+
 // pid 1 of the sandbox's pid namespace: reaps every orphan and reports how
 // the payload ended. When it exits, the kernel kills what is left.
 [[noreturn]] void RunInit(pid_t payload) {
@@ -941,6 +1032,8 @@ const char* SetupPhaseName(SetupPhase phase) {
       return "finish_root";
     case SetupPhase::kNetwork:
       return "network";
+    case SetupPhase::kWaitForCommand:
+      return "wait_for_command";
     case SetupPhase::kDropPrivileges:
       return "drop_privileges";
     case SetupPhase::kForkPayload:
@@ -1031,6 +1124,8 @@ const char* SetupStepName(SetupStep step) {
       return "take_listener";
     case SetupStep::kCgroupAttach:
       return "cgroup_attach";
+    case SetupStep::kReceiveCommand:
+      return "receive_command";
   }
   return "unknown";
 }
@@ -1105,7 +1200,7 @@ void RunChild(const ChildPlan& plan, int sync_fd, int parent_end) {
 
   // 2. The filesystem, while we still hold capabilities in our namespaces.
   if (plan.new_mount_ns) BuildFilesystem(plan);
-  SBX_CHILD_CHECK(chdir(plan.cwd), kChdir, -1);
+  if (!plan.await_command) SBX_CHILD_CHECK(chdir(plan.cwd), kChdir, -1);
   EndPhase(SetupPhase::kFinishRoot);
 
   // 3. Hostname and loopback.
@@ -1156,7 +1251,24 @@ void RunChild(const ChildPlan& plan, int sync_fd, int parent_end) {
     // Die with init, which is the one the host watches.
     SetParentDeathSignal();
   }
-  RunPayload(plan);
+  // 6. A prewarmed sandbox is ready: only its command is missing, and
+  //    nothing of the sandboxee exists yet.
+  if (!plan.await_command) RunPayload(plan);
+  // It may wait long: nothing the process that cloned it held stays open
+  // meanwhile (bind sources, other sandboxes' namespaces), only the sync
+  // socket.
+  KeepOnlyFds(g_sync_fd);
+  ChildMessage ready = {};
+  ready.type = ChildMessage::Type::kReady;
+  SendMessage(ready, -1);
+  ChildPlan commanded = plan;
+  ReceiveCommand(commanded);
+  g_plan = &commanded;
+  EndPhase(SetupPhase::kWaitForCommand);
+  // With the sandboxee's own permissions, which a program it then runs
+  // has too (without prewarming the cwd is entered before privileges go).
+  SBX_CHILD_CHECK(chdir(commanded.cwd), kChdir, -1);
+  RunPayload(commanded);
 }
 
 }  // namespace sandbox::internal

@@ -79,6 +79,8 @@ enum class SetupStep : uint32_t {
   // Host-side: taking the listener from the child (pidfd_getfd).
   kTakeListener,
   kCgroupAttach,
+  // A prewarmed child (ChildPlan::await_command) reading its command.
+  kReceiveCommand,
 };
 
 const char* SetupStepName(SetupStep step);
@@ -100,6 +102,7 @@ enum class SetupPhase : uint32_t {
   kNetwork,         // hostname, loopback, cgroup namespace
   kDropPrivileges,  // capabilities, securebits, no_new_privs, Landlock
   kForkPayload,     // init forks the payload (seen from the payload)
+  kWaitForCommand,  // prewarmed: ready, until the host sent the command
   kArrangeFds,      // descriptors, rlimits, signal dispositions
   kSeccomp,         // the filter installed
   kCount,
@@ -124,6 +127,9 @@ struct ChildMessage {
     // phase_us, from the payload just before it runs, when no kNotifyFd
     // message carried them.
     kSetupTimes = 4,
+    // From a prewarmed child (ChildPlan::await_command): set up, waiting
+    // for its command.
+    kReady = 5,
   };
   Type type;
   SetupStep step;
@@ -273,6 +279,12 @@ struct ChildPlan {
   size_t exec_candidate_count = 0;
   char* const* argv = nullptr;
   char* const* envp = nullptr;
+  // A prewarmed child (PrewarmPool): argv, envp, cwd, the candidates and the
+  // descriptors above are not in the plan. Every setup step runs up to the
+  // payload (privileges dropped, init forked); the payload then closes all
+  // but the sync socket, says kReady, waits there for one CommandHeader
+  // message with its descriptors, enters its cwd and goes on.
+  bool await_command = false;
 
   // Zygote mode: called instead of execve, in a child forked from the
   // single-threaded fork server, once every step (seccomp included, unless
@@ -285,6 +297,21 @@ struct ChildPlan {
   // deny list; see CompileLockDownPrelude).
   const struct sock_fprog* lockdown_prelude = nullptr;
 };
+
+// A prewarmed child's command: one message on the sync socket, this header
+// then `fd_count` int32 targets (ascending, each below bootstrap_fd) then
+// NUL-terminated strings: cwd, `argc` args, `envc` env entries,
+// `candidate_count` exec candidates. The descriptors travel with it
+// (SCM_RIGHTS), in the targets' order. Made by EncodeCommand (spawn.h).
+struct CommandHeader {
+  uint32_t size;  // of the whole message
+  uint32_t argc;
+  uint32_t envc;
+  uint32_t candidate_count;
+  uint32_t fd_count;
+};
+inline constexpr size_t kMaxCommandBytes = 128 << 10;
+inline constexpr size_t kMaxCommandFds = 64;
 
 // Brings the loopback interface of the current network namespace up: 0, or
 // -1 with errno. Raw system calls only.

@@ -65,39 +65,6 @@ constexpr char kUnknownPolicy[] = "fork server: unknown policy ";
 // measured).
 constexpr size_t kStackWipeBytes = 32 << 10;
 
-absl::Status SendWithFds(int socket, const std::string& data,
-                         const std::vector<int>& fds) {
-  struct iovec iov = {const_cast<char*>(data.data()), data.size()};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  std::vector<char> control;
-  if (!fds.empty()) {
-    if (fds.size() > kMaxFds) {
-      return absl::InvalidArgumentError("more than 253 descriptors");
-    }
-    control.resize(CMSG_SPACE(sizeof(int) * fds.size()));
-    msg.msg_control = control.data();
-    msg.msg_controllen = control.size();
-    struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-    memcpy(CMSG_DATA(cmsg), fds.data(), sizeof(int) * fds.size());
-  }
-  for (;;) {
-    const ssize_t sent = sendmsg(socket, &msg, MSG_NOSIGNAL);
-    if (sent == static_cast<ssize_t>(data.size())) return absl::OkStatus();
-    if (sent < 0 && errno == EINTR) continue;
-    if (sent < 0 && errno == ETOOMANYREFS) {
-      return absl::ResourceExhaustedError(
-          "sendmsg(fork server): Too many references (ETOOMANYREFS)");
-    }
-    if (sent < 0) return ErrnoStatus("sendmsg(fork server)");
-    return absl::DataLossError("sendmsg(fork server): short write");
-  }
-}
-
 // Receives one message into `buffer`; its fds land in `fds`
 // (close-on-exec). Returns the byte count, 0 at EOF. The buffer is the
 // caller's, allocated once: zeroing a fresh megabyte per request would
@@ -190,6 +157,40 @@ int RunWorkerEntry(const void* arg) {
 
 }  // namespace
 
+absl::Status SendWithFds(int socket, const std::string& data,
+                         const std::vector<int>& fds, const char* what) {
+  struct iovec iov = {const_cast<char*>(data.data()), data.size()};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  std::vector<char> control;
+  if (!fds.empty()) {
+    if (fds.size() > kMaxFds) {
+      return absl::InvalidArgumentError("more than 253 descriptors");
+    }
+    control.resize(CMSG_SPACE(sizeof(int) * fds.size()));
+    msg.msg_control = control.data();
+    msg.msg_controllen = control.size();
+    struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+    memcpy(CMSG_DATA(cmsg), fds.data(), sizeof(int) * fds.size());
+  }
+  for (;;) {
+    const ssize_t sent = sendmsg(socket, &msg, MSG_NOSIGNAL);
+    if (sent == static_cast<ssize_t>(data.size())) return absl::OkStatus();
+    if (sent < 0 && errno == EINTR) continue;
+    if (sent < 0 && errno == ETOOMANYREFS) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "sendmsg(", what, "): Too many references (ETOOMANYREFS)"));
+    }
+    if (sent < 0) return ErrnoStatus(absl::StrCat("sendmsg(", what, ")"));
+    return absl::DataLossError(
+        absl::StrCat("sendmsg(", what, "): short write"));
+  }
+}
+
 absl::StatusOr<std::unique_ptr<DecodedSpawnRequest>> DecodeSpawnRequest(
     const proto::SpawnRequest& request, absl::Span<const int> fds,
     ForkServerPolicies& policies) {
@@ -230,8 +231,18 @@ absl::StatusOr<std::unique_ptr<DecodedSpawnRequest>> DecodeSpawnRequest(
   command.env.assign(request.env().begin(), request.env().end());
   command.cwd = request.cwd();
   command.worker = request.worker();
-  SBX_RETURN_IF_ERROR(CheckCommand(command));
   LaunchRequest& launch = decoded->launch;
+  if (request.await_command()) {
+    if (!command.argv.empty() || !command.env.empty() ||
+        !command.worker.empty() || request.fd_targets_size() != 0 ||
+        request.landlock_fallback()) {
+      return absl::InvalidArgumentError(
+          "fork server: a prewarmed spawn carries no command");
+    }
+    launch.await_command = true;
+  } else {
+    SBX_RETURN_IF_ERROR(CheckCommand(command));
+  }
   launch.policy = &it->second;
   launch.command = &command;
   launch.child_sync_fd = fds[0];
@@ -423,7 +434,7 @@ void RunForkServer(int channel_fd) {
     std::vector<int> out;
     if (pidfd) out.push_back(pidfd.get());
     std::string wire = reply.SerializeAsString();
-    const bool sent = SendWithFds(channel_fd, wire, out).ok();
+    const bool sent = SendWithFds(channel_fd, wire, out, "fork server").ok();
     // Every later sandbox is a clone of this process: nothing of this
     // request may stay in its memory, freed or not (a reply's message can
     // name the command's cwd or paths).
@@ -473,7 +484,8 @@ absl::Status RunZygote(const absl::Status& readiness) {
   hello.set_pid(getpid());
   hello.set_code(static_cast<int>(readiness.code()));
   hello.set_message(std::string(readiness.message()));
-  const bool said = SendWithFds(channel, hello.SerializeAsString(), {}).ok();
+  const bool said =
+      SendWithFds(channel, hello.SerializeAsString(), {}, "fork server").ok();
   if (!said || !readiness.ok()) _exit(1);
   RunForkServer(channel);
   _exit(0);
@@ -776,6 +788,7 @@ absl::StatusOr<SpawnOutcome> ForkServerClient::Spawn(
   request.set_cwd(command.cwd);
   request.set_worker(command.worker);
   request.set_landlock_fallback(launch.landlock_fallback);
+  request.set_await_command(launch.await_command);
   request.mutable_fallback_dirs()->Assign(launch.fallback_dirs.begin(),
                                           launch.fallback_dirs.end());
   std::vector<int> fds = {launch.child_sync_fd};
@@ -814,7 +827,7 @@ absl::StatusOr<SpawnOutcome> ForkServerClient::Spawn(
           internal::StateOf(policy).seccomp.uses_notify);
     }
     const std::string bytes = request.SerializeAsString();
-    absl::Status sent = SendWithFds(channel_.get(), bytes, fds);
+    absl::Status sent = SendWithFds(channel_.get(), bytes, fds, "fork server");
     if (absl::IsResourceExhausted(sent)) {
       // Descriptors in flight are counted per user, and an unprivileged
       // host's sandboxes are that user: one can hold about its RLIMIT_NOFILE
@@ -826,7 +839,7 @@ absl::StatusOr<SpawnOutcome> ForkServerClient::Spawn(
           nofile.rlim_cur < nofile.rlim_max) {
         nofile.rlim_cur = nofile.rlim_max;
         if (setrlimit(RLIMIT_NOFILE, &nofile) == 0) {
-          sent = SendWithFds(channel_.get(), bytes, fds);
+          sent = SendWithFds(channel_.get(), bytes, fds, "fork server");
         }
       }
       if (absl::IsResourceExhausted(sent)) {

@@ -177,6 +177,13 @@ struct DecodedSpawnRequest {
 DecodeSpawnRequest(const proto::SpawnRequest& request,
                    absl::Span<const int> fds, ForkServerPolicies& policies);
 
+// Sends `data` as one message with `fds` (SCM_RIGHTS, at most 253), never
+// raising SIGPIPE; `what` names the socket in errors. ResourceExhausted
+// when the kernel refuses the descriptors in flight (ETOOMANYREFS).
+[[nodiscard]] absl::Status SendWithFds(int socket, const std::string& data,
+                                       const std::vector<int>& fds,
+                                       const char* what);
+
 // Descriptor number of the channel in the exec'd helper and zygote.
 inline constexpr int kForkServerChannelFd = 3;
 

@@ -99,10 +99,12 @@ std::vector<std::string> MergeEnv(const proto::Policy& policy,
   return merged;
 }
 
-absl::Status PrepareFds(const Policy& policy, const LaunchRequest& request,
-                        PreparedSpawn& prepared) {
-  std::map<int, int> by_target;  // sorted: the child relies on it
-  for (const FdMapping& mapping : request.fds) {
+// The command's descriptors by sandbox target, sorted (the child relies on
+// it), each target checked against the policy and each source open.
+absl::StatusOr<std::map<int, int>> SortFds(const Policy& policy,
+                                           const std::vector<FdMapping>& fds) {
+  std::map<int, int> by_target;
+  for (const FdMapping& mapping : fds) {
     if (mapping.sandbox_fd < 0 ||
         static_cast<uint64_t>(mapping.sandbox_fd) >= policy.limits().nofile) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -118,9 +120,17 @@ absl::Status PrepareFds(const Policy& policy, const LaunchRequest& request,
           absl::StrCat("command.fds: host fd ", mapping.host_fd));
     }
   }
-  if (by_target.size() > 64) {
-    return absl::InvalidArgumentError("command.fds: more than 64 descriptors");
+  if (by_target.size() > kMaxCommandFds) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "command.fds: more than ", kMaxCommandFds, " descriptors"));
   }
+  return by_target;
+}
+
+absl::Status PrepareFds(const Policy& policy, const LaunchRequest& request,
+                        PreparedSpawn& prepared) {
+  using ByTarget = std::map<int, int>;
+  SBX_ASSIGN_OR_RETURN(const ByTarget by_target, SortFds(policy, request.fds));
   for (const auto& [target, source] : by_target) {
     prepared.fd_targets.push_back(target);
     prepared.fd_sources.push_back(source);
@@ -129,6 +139,15 @@ absl::Status PrepareFds(const Policy& policy, const LaunchRequest& request,
   prepared.plan.fd_targets = prepared.fd_targets.data();
   prepared.plan.fd_count = prepared.fd_targets.size();
   return absl::OkStatus();
+}
+
+// Exec mode with seccomp deferred to LockDown(): the env entry that tells
+// the program where its filter is (LockDownExec).
+std::string LockDownEntry(const Policy& policy) {
+  const int bootstrap_fd = internal::StateOf(policy).bootstrap_fd();
+  return absl::StrCat(kLockDownEnv, "=", bootstrap_fd, ",", bootstrap_fd + 1,
+                      ",",
+                      internal::StateOf(policy).seccomp.uses_notify ? 1 : 0);
 }
 
 void PrepareRlimits(const Policy& policy, PreparedSpawn& prepared) {
@@ -621,6 +640,11 @@ absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
     plan.lockdown_prelude = &prepared->lockdown_prelude;
   }
 
+  if (request.await_command) {
+    // Prewarmed: the command comes later (EncodeCommand), and no worker.
+    plan.await_command = true;
+    return prepared;
+  }
   Command with_lockdown;
   const Command* exec_command = &command;
   if (plan.defer_seccomp && command.worker.empty()) {
@@ -629,9 +653,7 @@ absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
     // buffer freed unwiped.
     with_lockdown.env.reserve(command.env.size() + 1);
     with_lockdown = command;
-    with_lockdown.env.push_back(
-        absl::StrCat(kLockDownEnv, "=", plan.bootstrap_fd, ",",
-                     plan.bootstrap_fd + 1, ",", program.uses_notify ? 1 : 0));
+    with_lockdown.env.push_back(LockDownEntry(policy));
     exec_command = &with_lockdown;
   }
   PrepareExec(policy, *exec_command, *prepared);
@@ -643,6 +665,52 @@ absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
   WipeStrings(with_lockdown.env);
   WipeString(with_lockdown.cwd);
   return prepared;
+}
+
+absl::StatusOr<CommandMessage> EncodeCommand(
+    const Policy& policy, const Command& command,
+    const std::vector<FdMapping>& fds) {
+  SBX_RETURN_IF_ERROR(CheckCommand(command));
+  if (!command.worker.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "command.worker '", command.worker,
+        "': a prewarmed sandbox runs a program, not a zygote worker"));
+  }
+  using ByTarget = std::map<int, int>;
+  SBX_ASSIGN_OR_RETURN(const ByTarget by_target, SortFds(policy, fds));
+  std::vector<std::string> env = MergeEnv(policy.proto(), command);
+  if (policy.proto().seccomp().defer_until_lockdown()) {
+    env.push_back(LockDownEntry(policy));
+  }
+  const std::vector<std::string> candidates = ExecCandidates(policy, command);
+  CommandHeader header = {};
+  header.argc = static_cast<uint32_t>(command.argv.size());
+  header.envc = static_cast<uint32_t>(env.size());
+  header.candidate_count = static_cast<uint32_t>(candidates.size());
+  header.fd_count = static_cast<uint32_t>(by_target.size());
+  CommandMessage message;
+  message.bytes.resize(sizeof(header));
+  for (const auto& [target, source] : by_target) {
+    const int32_t target32 = target;
+    message.bytes.append(reinterpret_cast<const char*>(&target32),
+                         sizeof(target32));
+    message.fds.push_back(source);
+  }
+  auto add = [&](const std::string& text) {
+    message.bytes.append(text.c_str(), text.size() + 1);
+  };
+  add(command.cwd.empty() ? policy.proto().filesystem().cwd() : command.cwd);
+  for (const std::string& arg : command.argv) add(arg);
+  for (const std::string& entry : env) add(entry);
+  for (const std::string& candidate : candidates) add(candidate);
+  if (message.bytes.size() > kMaxCommandBytes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "command: argv, env and cwd take ", message.bytes.size(),
+        " bytes; a prewarmed sandbox takes at most ", kMaxCommandBytes));
+  }
+  header.size = static_cast<uint32_t>(message.bytes.size());
+  memcpy(message.bytes.data(), &header, sizeof(header));
+  return message;
 }
 
 absl::StatusOr<SpawnOutcome> StartChild(const PreparedSpawn& prepared,

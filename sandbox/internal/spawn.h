@@ -94,6 +94,9 @@ struct LaunchRequest {
   // to filesystem.mounts, "" for binds) standing in for its tmpfs mounts.
   bool landlock_fallback = false;
   std::vector<std::string> fallback_dirs;
+  // Prewarmed (PrewarmPool): the child sets itself up and waits for its
+  // command (ChildPlan::await_command); `command` and `fds` are empty.
+  bool await_command = false;
 };
 
 // Where the clone happens, when that is not the host itself.
@@ -168,6 +171,20 @@ class SpawnOutcome {
 [[nodiscard]] absl::StatusOr<SpawnOutcome> StartChild(
     const PreparedSpawn& prepared, const LaunchRequest& request,
     const CloneSite& site = CloneSite(), UniqueFd* killed_child = nullptr);
+
+// A prewarmed child's command, as the one message it reads
+// (CommandHeader): argv, the env merged as PrepareSpawn does (with
+// LockDown()'s entry where the policy defers its filter), the cwd, the
+// program's candidates and the descriptors' targets. `fds` go with it, in
+// that order. InvalidArgument for what CheckCommand refuses, a worker or bad
+// descriptors; ResourceExhausted past kMaxCommandBytes.
+struct CommandMessage {
+  std::string bytes;
+  std::vector<int> fds;
+};
+[[nodiscard]] absl::StatusOr<CommandMessage> EncodeCommand(
+    const Policy& policy, const Command& command,
+    const std::vector<FdMapping>& fds);
 
 // Whether this process is in the initial user namespace (its uid_map maps
 // every id to itself); true if the map cannot be read.
