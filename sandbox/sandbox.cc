@@ -178,9 +178,10 @@ class Sandbox::Impl {
   // `timeout`; false once it ended.
   bool AwaitReady(absl::Duration timeout) ABSL_LOCKS_EXCLUDED(mu_);
   // The command's descriptors (FdPlan) with the comms channel's child end
-  // in place of its target, which makes comms_.
+  // in place of its target; `comms` gets the host's end (null without one).
   [[nodiscard]] absl::Status PlanFds(const Command& command,
                                      std::vector<FdMapping>& fds,
+                                     std::unique_ptr<Comms>& comms,
                                      UniqueFd& comms_child);
   std::vector<proto::Violation> TakeProcessViolations()
       ABSL_LOCKS_EXCLUDED(mu_);
@@ -525,7 +526,9 @@ absl::Status Sandbox::Impl::Start(const Policy& policy, const Command& command,
 
   std::vector<FdMapping> fds;
   UniqueFd comms_child;
-  if (!prewarm) SBX_RETURN_IF_ERROR(PlanFds(command, fds, comms_child));
+  if (!prewarm) {
+    SBX_RETURN_IF_ERROR(PlanFds(command, fds, comms_, comms_child));
+  }
 
   internal::LaunchRequest request;
   request.policy = &effective;
@@ -576,6 +579,7 @@ absl::Status Sandbox::Impl::Start(const Policy& policy, const Command& command,
 
 absl::Status Sandbox::Impl::PlanFds(const Command& command,
                                     std::vector<FdMapping>& fds,
+                                    std::unique_ptr<Comms>& comms,
                                     UniqueFd& comms_child) {
   fds = FdPlan(command);
   const int comms_target =
@@ -587,7 +591,7 @@ absl::Status Sandbox::Impl::PlanFds(const Command& command,
     }
     Comms::Options options = command.comms_options;
     options.untrusted_peer = true;
-    comms_ = std::make_unique<Comms>(UniqueFd(pair[0]), SOCK_STREAM, options);
+    comms = std::make_unique<Comms>(UniqueFd(pair[0]), SOCK_STREAM, options);
     comms_child.reset(pair[1]);
     fds.erase(std::remove_if(fds.begin(), fds.end(),
                              [&](const FdMapping& f) {
@@ -612,7 +616,10 @@ absl::Status Sandbox::Impl::Launch(const Command& command) {
   SBX_RETURN_IF_ERROR(CheckCommandFds(command));
   std::vector<FdMapping> fds;
   UniqueFd comms_child;
-  SBX_RETURN_IF_ERROR(PlanFds(command, fds, comms_child));
+  // The sandbox may go back to the pool if the command is refused: its
+  // comms_ only once the command is sent.
+  std::unique_ptr<Comms> comms;
+  SBX_RETURN_IF_ERROR(PlanFds(command, fds, comms, comms_child));
   SBX_ASSIGN_OR_RETURN(internal::CommandMessage message,
                        internal::EncodeCommand(*policy_, command, fds));
   std::vector<std::string> candidates =
@@ -630,6 +637,7 @@ absl::Status Sandbox::Impl::Launch(const Command& command) {
       return absl::UnavailableError(sent.message());
     }
     command_sent_ = true;
+    comms_ = std::move(comms);
     exec_candidates_ = std::move(candidates);
     start_ = absl::Now();
     const double wall = policy_->proto().limits().wall_time_seconds();

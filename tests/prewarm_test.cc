@@ -341,9 +341,30 @@ TEST(PrewarmTest, ABadCommandIsRefusedAndTheSandboxStaysReady) {
   EXPECT_THAT(pool->Spawn(WorkerCommand("anything")),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("prewarmed sandbox runs a program")));
+  // Refused after its comms channel was made: the next command, without
+  // one, must not get that channel.
+  Command bad_with_comms{.argv = {kSandboxTestee}, .fds = {{0, 1u << 20}}};
+  bad_with_comms.comms_fd = 3;
+  EXPECT_THAT(pool->Spawn(bad_with_comms),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(pool->ready(), 1);
-  EXPECT_EQ(RunFrom(*pool, {"exit", "0"}).result.status(), proto::Result::OK);
+  Command plain{.argv = {kSandboxTestee, "exit", "0"}};
+  absl::StatusOr<std::unique_ptr<Sandbox>> sandbox = pool->Spawn(plain);
+  ASSERT_THAT(sandbox, IsOk());
+  EXPECT_EQ((*sandbox)->comms(), nullptr);
+  EXPECT_EQ(WaitOrDie(**sandbox).status(), proto::Result::OK);
   EXPECT_EQ(pool->stats().prewarmed, 1u);
+
+  // A command with a channel gets it, at its number.
+  Captured with_comms = TesteeCommand({"fds"});
+  with_comms.command.comms_fd = 3;
+  ASSERT_TRUE(pool->WaitUntilFull(absl::Seconds(20)));
+  sandbox = pool->Spawn(with_comms.command);
+  ASSERT_THAT(sandbox, IsOk());
+  ASSERT_NE((*sandbox)->comms(), nullptr);
+  EXPECT_EQ(WaitOrDie(**sandbox).status(), proto::Result::OK);
+  EXPECT_EQ(ParseValues(ReadAllFrom(with_comms.out.get()))["fds"], "1,3");
+  EXPECT_EQ(pool->stats().prewarmed, 2u);
 }
 
 TEST(PrewarmTest, ACommandTooLargeToSendRunsTheUsualWay) {
