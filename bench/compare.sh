@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/compare.sh: how long it takes to run /bin/true with the isolation of
 # policies/default.textproto, side by side: bare fork+exec, this library
-# (exec and zygote mode), bwrap, unshare, firejail and crun. Every tool runs
+# (exec, zygote and prewarmed), bwrap, unshare, firejail and crun. Every tool runs
 # once per round, in rotation, N rounds in one run, so that a slow minute of
 # the machine hits every tool alike.
 #
@@ -207,7 +207,8 @@ describe() {  # tool, probe output -> one line
 declare -A REASON ISOLATION
 SPECS=("bare=builtin:fork-exec" "sandbox-exec=builtin:sandbox-exec"
        "sandbox-zygote=builtin:sandbox-zygote"
-       "sandbox-cgroup=builtin:sandbox-exec-default")
+       "sandbox-cgroup=builtin:sandbox-exec-default"
+       "sandbox-prewarmed=builtin:sandbox-prewarmed")
 : >"$OUT/isolation.txt"
 for tool in sandbox-exec bwrap unshare firejail crun; do
   bin=${tool%%-*}
@@ -259,6 +260,8 @@ log "N=$N rounds of: ${SPECS[*]%%=*}"
   echo "  sandbox-zygote: the same with a registered no-op worker (InitForkServer in main)"
   echo "  sandbox-cgroup: sandbox-exec with policies/default.textproto as shipped: memory 1G and pids 512,"
   echo "                  so a cgroup per sandbox (v1 memory, pids, freezer, cpuacct here)"
+  echo "  sandbox-prewarmed: sandbox-exec from a PrewarmPool of one (sandbox/prewarm.h), refilled while the"
+  echo "                  other tools run: the latency only; the setup's CPU is spent all the same"
   echo "  bwrap:          ${BWRAP[*]} /bin/true  (fd 10: filter.bpf)"
   echo "  unshare:        ${UNSHARE[*]} /bin/true"
   echo "  firejail:       ${FIREJAIL[*]} /bin/true"

@@ -23,7 +23,9 @@
 // (one untimed warm-up spawn per tool).
 //
 // A SPEC for interleave is "builtin:fork-exec", "builtin:sandbox-exec",
-// "builtin:sandbox-zygote", "builtin:sandbox-exec-default" (the default
+// "builtin:sandbox-zygote", "builtin:sandbox-prewarmed" (exec mode from a
+// PrewarmPool of one, refilled while the other tools run),
+// "builtin:sandbox-exec-default" (the default
 // policy as shipped, with its cgroup caps), or a command line split on
 // spaces. Its leading
 // "@FD=PATH" words open PATH (read-only, anew for every spawn) at
@@ -43,6 +45,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -53,6 +56,7 @@
 #include "bench/bench_util.h"
 #include "sandbox/internal/policy_internal.h"
 #include "sandbox/oci_seccomp.h"
+#include "sandbox/prewarm.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/worker.h"
 
@@ -181,6 +185,29 @@ absl::StatusOr<Tool> MakeTool(const std::string& spec_text) {
     tool.spawn = LibrarySpawner(*policy, spec == "builtin:sandbox-zygote"
                                              ? NoopWorkerCommand()
                                              : TrueCommand());
+    return tool;
+  }
+  if (spec == "builtin:sandbox-prewarmed") {
+    absl::StatusOr<Policy> policy = LoadPolicy(Variant::kFull);
+    if (!policy.ok()) return policy.status();
+    absl::StatusOr<std::unique_ptr<PrewarmPool>> made = Prewarm(*policy, 1);
+    if (!made.ok()) return made.status();
+    std::shared_ptr<PrewarmPool> pool = *std::move(made);
+    tool.spawn = [pool](uint64_t, int64_t* ns, std::string* error) {
+      const int64_t start = NowNs();
+      absl::StatusOr<std::unique_ptr<Sandbox>> sandbox =
+          pool->Spawn(TrueCommand());
+      absl::StatusOr<proto::Result> result =
+          sandbox.ok() ? (*sandbox)->Wait() : sandbox.status();
+      *ns = NowNs() - start;
+      if (!result.ok() || result->status() != proto::Result::OK ||
+          result->exit_code() != 0) {
+        *error = result.ok() ? result->ShortDebugString()
+                             : result.status().ToString();
+        return -1;
+      }
+      return 0;
+    };
     return tool;
   }
   absl::StatusOr<ExternalCommand> command = ParseCommand(
