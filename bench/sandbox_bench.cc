@@ -25,6 +25,8 @@
 //                                 latency of a spawn that finds one ready
 //                                 (spawn_us: until Spawn returned); its
 //                                 machine_cpu_us includes the refill
+//   BM_SpawnPrewarmed/zygote/full the same for a no-op zygote worker
+//                                 (PrewarmFor::kWorkers)
 //   BM_SpawnPrewarmed/full/back_to_back  a pool of 2, spawns one after the
 //                                 other without waiting for refills
 //                                 (prewarmed: the share that found one)
@@ -475,25 +477,27 @@ void BM_SpawnThroughput(benchmark::State& state) {
 // A pool of `pool_size`; with `refill_first`, each timed spawn waits
 // (untimed) until the pool is full again.
 void BM_SpawnPrewarmed(benchmark::State& state, Variant variant, int pool_size,
-                       bool refill_first) {
+                       bool refill_first, PrewarmFor what) {
   const absl::StatusOr<Policy>& policy = CachedPolicy(variant);
   if (!policy.ok()) {
     state.SkipWithError(policy.status().ToString().c_str());
     return;
   }
   // The fork server started and the policy sent, as in BM_SpawnExec.
-  const Command command = TrueCommand();
+  const Command command =
+      what == PrewarmFor::kWorkers ? NoopWorkerCommand() : TrueCommand();
   if (absl::StatusOr<int64_t> warm = TimeSpawn(*policy, command); !warm.ok()) {
     state.SkipWithError(warm.status().ToString().c_str());
     return;
   }
   absl::StatusOr<std::unique_ptr<PrewarmPool>> pool =
-      Prewarm(*policy, pool_size);
+      Prewarm(*policy, pool_size, what);
   if (!pool.ok()) {
     state.SkipWithError(pool.status().ToString().c_str());
     return;
   }
-  const SpawnAccounting accounting(ExecServerPid());
+  const SpawnAccounting accounting(
+      what == PrewarmFor::kWorkers ? ZygotePid() : ExecServerPid());
   SetupPhases phases;
   double spawn_ns = 0;
   for (auto _ : state) {
@@ -1163,13 +1167,20 @@ void RegisterAll() {
     }
     benchmark::RegisterBenchmark(
         absl::StrCat("BM_SpawnPrewarmed/", v.name).c_str(), BM_SpawnPrewarmed,
-        v.variant, 1, true)
+        v.variant, 1, true, PrewarmFor::kPrograms)
         ->UseRealTime()
         ->MinTime(0.5)
         ->Unit(kMicrosecond);
   }
+  benchmark::RegisterBenchmark("BM_SpawnPrewarmed/zygote/full",
+                               BM_SpawnPrewarmed, Variant::kFull, 1, true,
+                               PrewarmFor::kWorkers)
+      ->UseRealTime()
+      ->MinTime(0.5)
+      ->Unit(kMicrosecond);
   benchmark::RegisterBenchmark("BM_SpawnPrewarmed/full/back_to_back",
-                               BM_SpawnPrewarmed, Variant::kFull, 2, false)
+                               BM_SpawnPrewarmed, Variant::kFull, 2, false,
+                               PrewarmFor::kPrograms)
       ->UseRealTime()
       ->MinTime(0.5)
       ->Unit(kMicrosecond);

@@ -17,25 +17,28 @@ constexpr absl::Duration kSetupTimeout = absl::Seconds(30);
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<PrewarmPool>> Prewarm(const Policy& policy,
-                                                     int count) {
+                                                     int count,
+                                                     PrewarmFor what) {
   if (count < 1 || count > 64) {
     return absl::InvalidArgumentError(
         absl::StrCat("Prewarm: count ", count, " is outside 1..64"));
   }
-  std::unique_ptr<PrewarmPool> pool(new PrewarmPool(policy, count));
+  std::unique_ptr<PrewarmPool> pool(new PrewarmPool(policy, count, what));
   // Filled here, so that what the policy cannot do is said now.
   SBX_RETURN_IF_ERROR(pool->Fill());
   pool->refiller_ = std::thread([p = pool.get()] { p->Refill(); });
   return pool;
 }
 
-PrewarmPool::PrewarmPool(const Policy& policy, int count)
-    : policy_(policy), count_(static_cast<size_t>(count)) {}
+PrewarmPool::PrewarmPool(const Policy& policy, int count, PrewarmFor what)
+    : policy_(policy),
+      count_(static_cast<size_t>(count)),
+      workers_(what == PrewarmFor::kWorkers) {}
 
 absl::Status PrewarmPool::Fill() {
   for (size_t i = 0; i < count_; ++i) {
     SBX_ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> sandbox,
-                         Sandbox::SpawnPrewarmed(policy_));
+                         Sandbox::SpawnPrewarmed(policy_, workers_));
     if (!sandbox->AwaitPrewarmed(kSetupTimeout)) {
       absl::StatusOr<std::optional<proto::Result>> ended =
           sandbox->WaitFor(absl::ZeroDuration());
@@ -88,7 +91,7 @@ void PrewarmPool::Refill() {
       }
     }
     absl::StatusOr<std::unique_ptr<Sandbox>> made =
-        Sandbox::SpawnPrewarmed(policy_);
+        Sandbox::SpawnPrewarmed(policy_, workers_);
     // Ready means set up: only its command is missing.
     if (made.ok() && !(*made)->AwaitPrewarmed(kSetupTimeout)) {
       made = absl::UnavailableError("ended or stuck in its setup");
@@ -104,11 +107,16 @@ void PrewarmPool::Refill() {
 
 absl::StatusOr<std::unique_ptr<Sandbox>> PrewarmPool::Spawn(
     const Command& command) {
-  if (!command.worker.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "command.worker '", command.worker,
-        "': a prewarmed sandbox runs a program; spawn workers with "
-        "Sandbox::Spawn"));
+  if (workers_ && command.worker.empty()) {
+    return absl::InvalidArgumentError(
+        "command.argv: this pool's sandboxes run zygote workers "
+        "(command.worker), not programs");
+  }
+  if (!workers_ && !command.worker.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("command.worker '", command.worker,
+                     "': this pool's sandboxes run programs (Prewarm with "
+                     "PrewarmFor::kWorkers for zygote workers)"));
   }
   for (;;) {
     std::unique_ptr<Sandbox> sandbox;

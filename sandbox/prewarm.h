@@ -12,7 +12,9 @@
 //                                     .inherit_stdio = true}));
 //   SBX_ASSIGN_OR_RETURN(proto::Result result, sandbox->Wait());
 //
-// A spawn from the pool waits only for that rest. Prewarming hides the
+// For zygote workers (PrewarmFor::kWorkers) the rest is the worker's name
+// and channel, its descriptors and filter. A spawn from the pool waits
+// only for that rest. Prewarming hides the
 // setup's cost, it does not remove it: a thread of the pool replaces each
 // taken sandbox at once, spending the same CPU ahead of time.
 //
@@ -43,6 +45,12 @@
 
 namespace sandbox {
 
+// What a pool's sandboxes run: programs (exec mode, cloned by the fork
+// server), or zygote workers (sandbox/worker.h: cloned by the zygote, so
+// InitForkServer() in main(); the worker's name and its channel come with
+// Spawn).
+enum class PrewarmFor { kPrograms, kWorkers };
+
 class PrewarmPool {
  public:
   ~PrewarmPool();
@@ -51,8 +59,9 @@ class PrewarmPool {
 
   // Runs `command` in a ready sandbox of the pool's policy, or, when none
   // is ready, as Sandbox::Spawn does. Returns what Sandbox::Spawn returns
-  // for the command (InvalidArgument for a bad one; a zygote worker is
-  // refused: prewarmed sandboxes exec programs).
+  // for the command (InvalidArgument for a bad one, NotFound for an
+  // unregistered worker), and InvalidArgument for a program in a pool of
+  // workers or a worker in a pool of programs.
   [[nodiscard]] absl::StatusOr<std::unique_ptr<Sandbox>> Spawn(
       const Command& command) ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -73,8 +82,8 @@ class PrewarmPool {
 
  private:
   friend absl::StatusOr<std::unique_ptr<PrewarmPool>> Prewarm(
-      const Policy& policy, int count);
-  PrewarmPool(const Policy& policy, int count);
+      const Policy& policy, int count, PrewarmFor what);
+  PrewarmPool(const Policy& policy, int count, PrewarmFor what);
   // Makes count_ sandboxes, one after the other.
   [[nodiscard]] absl::Status Fill() ABSL_LOCKS_EXCLUDED(mu_);
   // The refill thread: one new sandbox whenever fewer than count_ are
@@ -83,6 +92,7 @@ class PrewarmPool {
 
   const Policy policy_;
   const size_t count_;
+  const bool workers_;
   absl::Mutex mu_;
   std::deque<std::unique_ptr<Sandbox>> ready_ ABSL_GUARDED_BY(mu_);
   // Taken by Spawn, not yet launched: it may come back.
@@ -94,16 +104,17 @@ class PrewarmPool {
   std::thread refiller_;
 };
 
-// Makes a pool of `count` (1..64) sandboxes of `policy`, set up and
+// Makes a pool of `count` (1..64) sandboxes of `policy` for `what`, set up and
 // waiting when this returns (and refilled the same way: ready() counts
-// only those). The fork server clones them (InitForkServer() is not needed).
+// only those). Programs need no InitForkServer(); workers do
+// (FailedPrecondition without it).
 // FailedPrecondition where the policy would need the Landlock fallback
 // (no user namespaces), and what Sandbox::Spawn returns for the policy
 // otherwise; FailedPrecondition with the setup error where a sandbox of the
 // policy cannot be set up. Destroying the pool kills the sandboxes not
 // taken.
 [[nodiscard]] absl::StatusOr<std::unique_ptr<PrewarmPool>> Prewarm(
-    const Policy& policy, int count);
+    const Policy& policy, int count, PrewarmFor what = PrewarmFor::kPrograms);
 
 }  // namespace sandbox
 

@@ -163,11 +163,13 @@ class Sandbox::Impl {
   // Makes the sandbox. Before the supervisor is told of it (at the end) no
   // other thread can see this object, so it writes the state below without
   // the locks the analysis would want.
-  // With `prewarm`, the child stops short of its command (an empty one
-  // here), which Launch() sends later.
-  [[nodiscard]] absl::Status Start(const Policy& policy, const Command& command,
-                                   SpawnMode mode, bool prewarm = false)
-      ABSL_NO_THREAD_SAFETY_ANALYSIS;
+  // What a prewarmed sandbox will run (Start's `prewarm`).
+  enum class Prewarm { kNo, kProgram, kWorker };
+  // Prewarmed, the child stops short of its command (an empty one here),
+  // which Launch() sends later; kWorker clones it from the zygote.
+  [[nodiscard]] absl::Status Start(
+      const Policy& policy, const Command& command, SpawnMode mode,
+      Prewarm prewarm = Prewarm::kNo) ABSL_NO_THREAD_SAFETY_ANALYSIS;
   // A prewarmed sandbox's command: its argv, env, cwd and descriptors go to
   // the waiting child, and the wall-clock limit starts. Unavailable if the
   // sandbox ended before (then it is of no use); the errors of Start for a
@@ -326,10 +328,11 @@ absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::Spawn(const Policy& policy,
 }
 
 absl::StatusOr<std::unique_ptr<Sandbox>> Sandbox::SpawnPrewarmed(
-    const Policy& policy) {
+    const Policy& policy, bool worker) {
   auto impl = std::make_unique<Impl>();
   SBX_RETURN_IF_ERROR(
-      impl->Start(policy, Command(), SpawnMode::kForkServer, /*prewarm=*/true));
+      impl->Start(policy, Command(), SpawnMode::kForkServer,
+                  worker ? Impl::Prewarm::kWorker : Impl::Prewarm::kProgram));
   return std::unique_ptr<Sandbox>(new Sandbox(std::move(impl)));
 }
 
@@ -399,12 +402,17 @@ absl::Status CheckCommandFds(const Command& command) {
 }  // namespace
 
 absl::Status Sandbox::Impl::Start(const Policy& policy, const Command& command,
-                                  SpawnMode mode, bool prewarm) {
+                                  SpawnMode mode, Prewarm prewarming) {
+  const bool prewarm = prewarming != Prewarm::kNo;
   if (!prewarm) {
     SBX_RETURN_IF_ERROR(internal::CheckCommand(command));
     SBX_RETURN_IF_ERROR(CheckCommandFds(command));
   }
-  const bool worker = !command.worker.empty();
+  const bool worker = !command.worker.empty() || prewarming == Prewarm::kWorker;
+  // What errors name: the command's worker, or the pool.
+  const std::string whose =
+      prewarm ? "Prewarm(kWorkers)"
+              : absl::StrCat("command.worker '", command.worker, "'");
   internal::ForkServerClient* server = nullptr;
   // Keeps the default server's client valid for this spawn.
   std::shared_ptr<internal::ForkServerClient> default_server;
@@ -412,14 +420,13 @@ absl::Status Sandbox::Impl::Start(const Policy& policy, const Command& command,
     server = internal::ZygoteForkServer();
     if (server == nullptr && internal::ZygoteBelongsToAnotherProcess()) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "command.worker '", command.worker,
-          "': this process is a fork of the one that called "
+          whose,
+          ": this process is a fork of the one that called "
           "InitForkServer(); only that process can spawn zygote workers"));
     }
     if (server == nullptr) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "command.worker '", command.worker,
-          "': zygote workers need sandbox::InitForkServer() in main()"));
+          whose, ": zygote workers need sandbox::InitForkServer() in main()"));
     }
   } else if (mode == SpawnMode::kForkServer) {
     SBX_ASSIGN_OR_RETURN(default_server, internal::DefaultForkServer());
@@ -535,6 +542,7 @@ absl::Status Sandbox::Impl::Start(const Policy& policy, const Command& command,
   request.command = &launched;
   request.fds = std::move(fds);
   request.await_command = prewarm;
+  request.await_worker = prewarming == Prewarm::kWorker;
   if (fallback_dirs_) {
     request.landlock_fallback = true;
     request.fallback_dirs = fallback_dirs_->dirs();
@@ -614,6 +622,16 @@ bool Sandbox::Impl::AwaitReady(absl::Duration timeout) {
 
 absl::Status Sandbox::Impl::Launch(const Command& command) {
   SBX_RETURN_IF_ERROR(CheckCommandFds(command));
+  // PrewarmPool::Spawn matched the command to the pool's kind.
+  if (command.worker.empty() == zygote_) {
+    return absl::InvalidArgumentError(
+        "a program for a prewarmed worker, or a worker for a prewarmed "
+        "program");
+  }
+  if (zygote_ && !internal::IsWorkerRegistered(command.worker)) {
+    return absl::NotFoundError(
+        absl::StrCat("no worker registered as '", command.worker, "'"));
+  }
   std::vector<FdMapping> fds;
   UniqueFd comms_child;
   // The sandbox may go back to the pool if the command is refused: its

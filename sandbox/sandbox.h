@@ -98,7 +98,7 @@ class Sandbox {
   // command, and that command. LaunchPrewarmed returns Unavailable if
   // the sandbox ended while it waited.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<Sandbox>> SpawnPrewarmed(
-      const Policy& policy);
+      const Policy& policy, bool worker);
   // Whether it is set up and waits for its command, within `timeout`;
   // false once it ended (then Wait() says why).
   bool AwaitPrewarmed(absl::Duration timeout);

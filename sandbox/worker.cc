@@ -112,6 +112,9 @@ absl::Status InitForkServer(int argc, char** argv) {
     return absl::FailedPreconditionError("InitForkServer: already called");
   }
   SBX_RETURN_IF_ERROR(SingleThreaded());
+  // The host knows the zygote's workers too (a prewarmed worker's name is
+  // checked here, before it is sent).
+  internal::SetWorkerRegistry({HasRegisteredWorker, RunRegisteredWorker});
   SBX_ASSIGN_OR_RETURN(std::unique_ptr<internal::ForkServerClient> zygote,
                        internal::ForkServerClient::StartZygote());
   internal::SetZygoteForkServer(std::move(zygote));

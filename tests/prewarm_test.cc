@@ -340,7 +340,7 @@ TEST(PrewarmTest, ABadCommandIsRefusedAndTheSandboxStaysReady) {
                                             HasSubstr("limits.nofile")));
   EXPECT_THAT(pool->Spawn(WorkerCommand("anything")),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("prewarmed sandbox runs a program")));
+                       HasSubstr("this pool's sandboxes run programs")));
   // Refused after its comms channel was made: the next command, without
   // one, must not get that channel.
   Command bad_with_comms{.argv = {kSandboxTestee}, .fds = {{0, 1u << 20}}};

@@ -55,6 +55,7 @@
 #include "sandbox/comms.h"
 #include "sandbox/internal/untrusted_fd.h"
 #include "sandbox/policy_builder.h"
+#include "sandbox/prewarm.h"
 #include "sandbox/result.pb.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/worker.h"
@@ -938,6 +939,106 @@ TEST(ZygoteTest, CommandMistakesAreInvalidArgumentBeforeAnythingRuns) {
         StatusIs(absl::StatusCode::kInvalidArgument,
                  HasSubstr("command.fds[0]: host fd 1000 is not open")));
   }
+}
+
+// --- Prewarmed workers (sandbox/prewarm.h, PrewarmFor::kWorkers) ---
+
+std::unique_ptr<PrewarmPool> PrewarmWorkers(const Policy& policy, int count) {
+  absl::StatusOr<std::unique_ptr<PrewarmPool>> pool =
+      Prewarm(policy, count, PrewarmFor::kWorkers);
+  EXPECT_THAT(pool, IsOk());
+  return pool.ok() ? *std::move(pool) : nullptr;
+}
+
+TEST(PrewarmedWorkerTest, RunsTheNamedWorkerOverItsChannel) {
+  std::unique_ptr<PrewarmPool> pool = PrewarmWorkers(DefaultPolicy(), 2);
+  ASSERT_NE(pool, nullptr);
+  for (int code : {5, 7, 9}) {
+    ASSERT_TRUE(pool->WaitUntilFull(absl::Seconds(20)));
+    absl::StatusOr<std::unique_ptr<Sandbox>> sandbox =
+        pool->Spawn(WorkerCommand("exit"));
+    ASSERT_THAT(sandbox, IsOk());
+    ASSERT_NE((*sandbox)->comms(), nullptr);
+    ASSERT_THAT((*sandbox)->comms()->SendString(absl::StrCat(code)), IsOk());
+    const proto::Result result = WaitOrDie(**sandbox);
+    EXPECT_EQ(result.status(), proto::Result::OK) << result.DebugString();
+    EXPECT_EQ(result.exit_code(), code);
+  }
+  ASSERT_TRUE(pool->WaitUntilFull(absl::Seconds(20)));
+  absl::StatusOr<std::unique_ptr<Sandbox>> echo =
+      pool->Spawn(WorkerCommand("echo"));
+  ASSERT_THAT(echo, IsOk());
+  Comms& comms = *(*echo)->comms();
+  ASSERT_THAT(comms.SendBytes(std::vector<uint8_t>{1, 2, 3}), IsOk());
+  EXPECT_THAT(comms.RecvBytes(), IsOk());
+  EXPECT_EQ(pool->stats().prewarmed, 4u);
+  EXPECT_EQ(pool->stats().cold, 0u);
+}
+
+TEST(PrewarmedWorkerTest, IsolationAndTheFilterAreThoseOfSpawn) {
+  const Policy policy = DefaultPolicy();
+  std::unique_ptr<PrewarmPool> pool = PrewarmWorkers(policy, 1);
+  ASSERT_NE(pool, nullptr);
+  absl::StatusOr<std::unique_ptr<Sandbox>> warm =
+      pool->Spawn(WorkerCommand("report"));
+  ASSERT_THAT(warm, IsOk());
+  absl::StatusOr<std::string> warm_report = (*warm)->comms()->RecvString();
+  ASSERT_THAT(warm_report, IsOk());
+  EXPECT_EQ(WaitOrDie(**warm).status(), proto::Result::OK);
+  std::unique_ptr<Sandbox> cold = SpawnWorker(policy, "report");
+  ASSERT_NE(cold, nullptr);
+  absl::StatusOr<std::string> cold_report = cold->comms()->RecvString();
+  ASSERT_THAT(cold_report, IsOk());
+  EXPECT_EQ(WaitOrDie(*cold).status(), proto::Result::OK);
+  std::map<std::string, std::string> warm_values = ParseValues(*warm_report);
+  EXPECT_GE(warm_values.size(), 10u) << *warm_report;
+  for (const auto& [key, value] : ParseValues(*cold_report)) {
+    if (absl::StartsWith(key, "ns_")) continue;  // per sandbox
+    EXPECT_EQ(warm_values[key], value) << key;
+  }
+
+  ASSERT_TRUE(pool->WaitUntilFull(absl::Seconds(20)));
+  absl::StatusOr<std::unique_ptr<Sandbox>> ptrace =
+      pool->Spawn(WorkerCommand("ptrace"));
+  ASSERT_THAT(ptrace, IsOk());
+  const proto::Result result = WaitOrDie(**ptrace);
+  ASSERT_EQ(result.status(), proto::Result::VIOLATION) << result.DebugString();
+  EXPECT_EQ(result.violation().syscall(), "ptrace");
+}
+
+TEST(PrewarmedWorkerTest, ADeferredFilterIsInstalledByLockDown) {
+  PolicyBuilder builder = NoOpenPolicyBuilder();
+  builder.mutable_proto().mutable_seccomp()->set_defer_until_lockdown(true);
+  std::unique_ptr<PrewarmPool> pool = PrewarmWorkers(BuildOrFail(builder), 1);
+  ASSERT_NE(pool, nullptr);
+  absl::StatusOr<std::unique_ptr<Sandbox>> sandbox =
+      pool->Spawn(WorkerCommand("lockdown"));
+  ASSERT_THAT(sandbox, IsOk());
+  Comms& comms = *(*sandbox)->comms();
+  absl::StatusOr<std::string> bytes_read = comms.RecvString();
+  ASSERT_THAT(bytes_read, IsOk());
+  EXPECT_EQ(*bytes_read, "4096");
+  const proto::Result result = WaitOrDie(**sandbox);
+  ASSERT_EQ(result.status(), proto::Result::VIOLATION) << result.DebugString();
+  EXPECT_EQ(result.violation().syscall(), "openat");
+}
+
+TEST(PrewarmedWorkerTest, TheWrongKindOfCommandOrAnUnknownWorkerIsRefused) {
+  std::unique_ptr<PrewarmPool> pool = PrewarmWorkers(DefaultPolicy(), 1);
+  ASSERT_NE(pool, nullptr);
+  EXPECT_THAT(pool->Spawn(Command{.argv = {"/bin/true"}}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("run zygote workers")));
+  EXPECT_THAT(pool->Spawn(WorkerCommand("nobody_registered_this")),
+              StatusIs(absl::StatusCode::kNotFound,
+                       HasSubstr("nobody_registered_this")));
+  EXPECT_EQ(pool->ready(), 1);
+  absl::StatusOr<std::unique_ptr<PrewarmPool>> programs =
+      Prewarm(DefaultPolicy(), 1);
+  ASSERT_THAT(programs, IsOk());
+  EXPECT_THAT(
+      (*programs)->Spawn(WorkerCommand("exit")),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("run programs")));
 }
 
 TEST(ZygoteTest, ManyWorkersFromManyThreads) {

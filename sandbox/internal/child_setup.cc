@@ -925,6 +925,11 @@ void ReceiveCommand(ChildPlan& plan) {
   }
   plan.argv = argv;
   plan.envp = envp;
+  // A zygote worker: its name is the one argument.
+  if (plan.worker_entry != nullptr) {
+    if (header.argc != 1) Fail(SetupStep::kReceiveCommand, EINVAL);
+    plan.worker_arg = argv[0];
+  }
   plan.exec_candidates = candidates;
   plan.exec_candidate_count = header.candidate_count;
   plan.fd_sources = g_command_fds;

@@ -240,6 +240,14 @@ absl::StatusOr<std::unique_ptr<DecodedSpawnRequest>> DecodeSpawnRequest(
           "fork server: a prewarmed spawn carries no command");
     }
     launch.await_command = true;
+    if (request.await_worker()) {
+      if (g_workers.has == nullptr) {
+        return absl::InvalidArgumentError(
+            "fork server: prewarmed workers are the zygote's");
+      }
+      launch.await_worker = true;
+      launch.worker_entry = RunWorkerEntry;
+    }
   } else {
     SBX_RETURN_IF_ERROR(CheckCommand(command));
   }
@@ -789,6 +797,7 @@ absl::StatusOr<SpawnOutcome> ForkServerClient::Spawn(
   request.set_worker(command.worker);
   request.set_landlock_fallback(launch.landlock_fallback);
   request.set_await_command(launch.await_command);
+  request.set_await_worker(launch.await_worker);
   request.mutable_fallback_dirs()->Assign(launch.fallback_dirs.begin(),
                                           launch.fallback_dirs.end());
   std::vector<int> fds = {launch.child_sync_fd};
@@ -975,6 +984,10 @@ ForkServerClient* g_zygote = nullptr;
 }  // namespace
 
 void SetWorkerRegistry(const WorkerRegistryHooks& hooks) { g_workers = hooks; }
+
+bool IsWorkerRegistered(const std::string& name) {
+  return g_workers.has != nullptr && g_workers.has(name);
+}
 
 ForkServerClient* ZygoteForkServer() {
   // A fork of the host has no zygote of its own.

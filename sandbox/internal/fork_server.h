@@ -145,6 +145,9 @@ struct WorkerRegistryHooks {
   int (*run)(const char* name) = nullptr;
 };
 void SetWorkerRegistry(const WorkerRegistryHooks& hooks);
+// Whether `name` is a registered worker (false before SetWorkerRegistry).
+// The host sets the same hooks as the zygote, whose registry it shares.
+bool IsWorkerRegistered(const std::string& name);
 
 // The zygote's argv[0] (and whole argv); worker.h's kZygoteArgv0.
 inline constexpr char kZygoteName[] = "sandbox-zygote";

@@ -641,8 +641,10 @@ absl::StatusOr<std::unique_ptr<PreparedSpawn>> PrepareSpawn(
   }
 
   if (request.await_command) {
-    // Prewarmed: the command comes later (EncodeCommand), and no worker.
+    // Prewarmed: the command comes later (EncodeCommand); a worker's name
+    // with it.
     plan.await_command = true;
+    plan.worker_entry = request.worker_entry;
     return prepared;
   }
   Command with_lockdown;
@@ -671,20 +673,23 @@ absl::StatusOr<CommandMessage> EncodeCommand(
     const Policy& policy, const Command& command,
     const std::vector<FdMapping>& fds) {
   SBX_RETURN_IF_ERROR(CheckCommand(command));
-  if (!command.worker.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "command.worker '", command.worker,
-        "': a prewarmed sandbox runs a program, not a zygote worker"));
-  }
   using ByTarget = std::map<int, int>;
   SBX_ASSIGN_OR_RETURN(const ByTarget by_target, SortFds(policy, fds));
-  std::vector<std::string> env = MergeEnv(policy.proto(), command);
-  if (policy.proto().seccomp().defer_until_lockdown()) {
-    env.push_back(LockDownEntry(policy));
+  // A worker: its name as the one argument; no env (a worker's is the
+  // zygote's, empty) and nothing to exec.
+  const bool worker = !command.worker.empty();
+  const std::vector<std::string> argv =
+      worker ? std::vector<std::string>{command.worker} : command.argv;
+  std::vector<std::string> env;
+  if (!worker) {
+    env = MergeEnv(policy.proto(), command);
+    if (policy.proto().seccomp().defer_until_lockdown()) {
+      env.push_back(LockDownEntry(policy));
+    }
   }
   const std::vector<std::string> candidates = ExecCandidates(policy, command);
   CommandHeader header = {};
-  header.argc = static_cast<uint32_t>(command.argv.size());
+  header.argc = static_cast<uint32_t>(argv.size());
   header.envc = static_cast<uint32_t>(env.size());
   header.candidate_count = static_cast<uint32_t>(candidates.size());
   header.fd_count = static_cast<uint32_t>(by_target.size());
@@ -700,7 +705,7 @@ absl::StatusOr<CommandMessage> EncodeCommand(
     message.bytes.append(text.c_str(), text.size() + 1);
   };
   add(command.cwd.empty() ? policy.proto().filesystem().cwd() : command.cwd);
-  for (const std::string& arg : command.argv) add(arg);
+  for (const std::string& arg : argv) add(arg);
   for (const std::string& entry : env) add(entry);
   for (const std::string& candidate : candidates) add(candidate);
   if (message.bytes.size() > kMaxCommandBytes) {

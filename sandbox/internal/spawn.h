@@ -97,6 +97,9 @@ struct LaunchRequest {
   // Prewarmed (PrewarmPool): the child sets itself up and waits for its
   // command (ChildPlan::await_command); `command` and `fds` are empty.
   bool await_command = false;
+  // And that command names a zygote worker (worker_entry is set by the
+  // zygote, the worker's name comes with the command).
+  bool await_worker = false;
 };
 
 // Where the clone happens, when that is not the host itself.
@@ -175,9 +178,10 @@ class SpawnOutcome {
 // A prewarmed child's command, as the one message it reads
 // (CommandHeader): argv, the env merged as PrepareSpawn does (with
 // LockDown()'s entry where the policy defers its filter), the cwd, the
-// program's candidates and the descriptors' targets. `fds` go with it, in
-// that order. InvalidArgument for what CheckCommand refuses, a worker or bad
-// descriptors; ResourceExhausted past kMaxCommandBytes.
+// program's candidates and the descriptors' targets; for a zygote worker,
+// its name as argv and no env. `fds` go with it, in that order.
+// InvalidArgument for what CheckCommand refuses or bad descriptors;
+// ResourceExhausted past kMaxCommandBytes.
 struct CommandMessage {
   std::string bytes;
   std::vector<int> fds;
