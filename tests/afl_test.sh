@@ -6,10 +6,11 @@
 # fuzzer_stats and what afl-fuzz found: the planted crash (abort), the
 # ptrace violation as a crash of its own (SIGSYS) after which afl-fuzz
 # went on, a hang that afl-fuzz timed out (it kills the pid the bridge
-# reports, and must then get the status), and none of the side effects
-# the target tries from its seeds (a file written in a host directory, a
-# socket, the host's System V segment, a descriptor beyond its stdio) --
-# each would have aborted it.
+# reports, a stand-in of the bridge's own, whose end the bridge passes on
+# to the hung child; the fork server then reports it), and none of the
+# side effects the target tries from its seeds (a file written in a host
+# directory, a socket, the host's System V segment, a descriptor beyond
+# its stdio) -- each would have aborted it.
 # Then a hostile fork server (tests/afl/liar.c) that names a host pid as
 # its child and never answers.
 #   afl_test.sh SANDBOX_RUN SOURCE_DIR
@@ -119,6 +120,12 @@ fuzz() {
     fail "$name: sandbox-run did not name the violation"
   ls "$out"/default/hangs/id:* >/dev/null 2>&1 ||
     fail "$name: no hang found (afl-fuzz's timeout and kill)"
+  # The kill reached the hung child in the sandbox, and its fork server
+  # reported it: no sandbox was given up for want of a status.
+  if grep -q 'did not answer in time' "$work/$name.log"; then
+    grep 'did not answer in time' "$work/$name.log" | head -3
+    fail "$name: afl-fuzz's kill did not reach the hung child"
+  fi
   [ ! -e "$marker" ] || fail "$name: the target wrote $marker on the host"
 }
 
