@@ -11,8 +11,9 @@
 # side effects the target tries from its seeds (a file written in a host
 # directory, a socket, the host's System V segment, a descriptor beyond
 # its stdio) -- each would have aborted it.
-# Then a hostile fork server (tests/afl/liar.c) that names a host pid as
-# its child and never answers.
+# Then afl-fuzz's kills in orders it meets only by chance, played by
+# tests/afl/fake_afl.py, and a hostile fork server (tests/afl/liar.c) that
+# names a host pid as its child and never answers.
 #   afl_test.sh SANDBOX_RUN SOURCE_DIR
 set -euo pipefail
 sandbox_run=$1
@@ -137,6 +138,17 @@ grep -q 'the policy also allows clone fork wait4 kill shmget .*execve' \
   "$work/file.log" || fail "file: --afl did not say what it added"
 grep -q 'SHARED MEMORY FUZZING' "$work/shmem.log" ||
   fail "shmem: afl-fuzz did not use shared memory test cases"
+
+# afl-fuzz's kills in orders it meets only by chance, played by a script
+# in its place: a kill that comes just after the status stays with its
+# input, and a hang's kill reaches the child (tests/afl/fake_afl.py).
+if ! timeout 120 python3 "$src/tests/afl/fake_afl.py" "$sandbox_run" \
+    "$work/target-file" "$work" >"$work/fake.log" 2>&1; then
+  tail -20 "$work/fake.log"
+  fail "fake_afl: the kills did not reach the right child"
+else
+  grep '^fake_afl' "$work/fake.log"
+fi
 
 # A fork server that lies about its child's pid, naming a host process,
 # and never sends a status: afl-fuzz times the input out and kills what the
