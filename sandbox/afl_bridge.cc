@@ -754,8 +754,10 @@ bool AflBridge::Impl::StartStandIn() {
   }
   standin_.reset(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
   if (!standin_.valid()) {
+    const int error = errno;  // pidfd_open's, for the caller's message
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
+    errno = error;
     return false;
   }
   standin_pid_ = pid;
