@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -52,6 +53,8 @@ constexpr char kShimPath[] = "/sandbox-afl-shim";
 // by environment had it seen the program itself.
 constexpr char kPersistentSignature[] = "##SIG_AFL_PERSISTENT##";
 constexpr char kDeferredSignature[] = "##SIG_AFL_DEFER_FORKSRV##";
+// The name of afl-fuzz's @@ file in its output directory.
+constexpr char kInputName[] = ".cur_input";
 // afl-fuzz's test cases are at most 1 MiB (MAX_FILE); the copy allows more.
 constexpr size_t kMaxInputBytes = 64 << 20;
 // How long the program may take to start its fork server, and to report a
@@ -150,11 +153,6 @@ class AflBridge::Impl {
   absl::Status Serve(const Policy& policy);
 
  private:
-  // A child as afl-fuzz may kill it.
-  struct Child {
-    pid_t host_pid = -1;
-    UniqueFd pidfd;  // ours, to see it end; invalid for the zombie
-  };
   // The program's fork server in its sandbox, as the bridge reaches it.
   struct Server {
     UniqueFd to;    // its control pipe (198 inside), non-blocking
@@ -170,11 +168,6 @@ class AflBridge::Impl {
     // Our pidfd of the fork server, and its host pid.
     UniqueFd program;
     pid_t program_pid = -1;
-    // The last child it named, by the pid it claimed: in persistent mode
-    // the same process runs input after input. While our pidfd says it
-    // lives, its pids are still these.
-    Child child;
-    int32_t child_claimed = -1;
   };
 
   // Starts a sandbox and takes its program's hello: the first is passed to
@@ -191,19 +184,22 @@ class AflBridge::Impl {
   // claims for its child; false with `why` if the sandbox fails on the way.
   bool Launch(uint32_t go, uint32_t* claimed, std::string* why);
   // Four bytes from the fork server, however they come; gives up when the
-  // sandbox ends, or at `deadline`, which the end of `child_pidfd` (if
-  // valid) brings forward to the grace period.
-  Wait ReadWord(uint32_t* word, absl::Time deadline, int child_pidfd,
-                std::string* why);
-  // The child the fork server said it forked (`claimed`, a pid of its
-  // namespace): by the kernel's list of its children, checked by pidfd to
-  // be in the sandbox's pid namespace; else the zombie.
-  Child FindChild(int32_t claimed);
-  pid_t NullPid();
+  // sandbox ends, or at `deadline`. While a child runs (`running`: the pid
+  // its fork server claimed) the end of the stand-in, afl-fuzz's kill, is
+  // passed on to it, and brings the deadline forward to the grace period.
+  Wait ReadWord(uint32_t* word, absl::Time deadline,
+                std::optional<int32_t> running, std::string* why);
+  // The stand-in: the pid afl-fuzz is told for every input (see Serve).
+  bool StartStandIn();
+  // Reaps the ended stand-in; the signal that ended it.
+  int ReapStandIn();
+  // afl-fuzz's kill, `signal`, to the child the fork server said it forked
+  // (`claimed`, a pid of its namespace), found by the kernel's list of its
+  // children and checked by pidfd to be one; nothing if there is none.
+  void KillChild(int32_t claimed, int signal);
   // The sandbox ended or broke the protocol during an input: tell afl-fuzz
   // the input crashed, and start a fresh sandbox.
-  absl::Status EndInput(const Policy& policy, bool pid_sent,
-                        absl::string_view why);
+  absl::Status EndInput(const Policy& policy, absl::string_view why);
   void StopSandbox();
   bool Tell(uint32_t word) {
     return afl::WriteAll(afl::kStatusFd, &word, sizeof(word));
@@ -222,6 +218,7 @@ class AflBridge::Impl {
   std::vector<uint8_t> zeros_;
   UniqueFd stdin_input_;    // afl-fuzz's test case, reopened read-only
   std::string input_path_;  // afl-fuzz's @@ file
+  UniqueFd input_dir_;      // its directory, where it is made anew
   std::string staging_dir_;
   UniqueFd staging_;  // its copy, bound read-only at input_path_
   off_t staged_bytes_ = 0;
@@ -232,12 +229,19 @@ class AflBridge::Impl {
   Server server_;
   bool have_hello_ = false;
   uint32_t hello_ = 0;
-  pid_t null_pid_ = -1;
+  // The stand-in (see Serve) and our pidfd of it; invalid once it ended,
+  // until the next input starts another.
+  pid_t standin_pid_ = -1;
+  UniqueFd standin_;
   bool pidfd_get_info_ = true;  // until the kernel says it has no such ioctl
 };
 
 AflBridge::Impl::~Impl() {
   StopSandbox();
+  if (standin_.valid()) {
+    syscall(SYS_pidfd_send_signal, standin_.get(), SIGKILL, nullptr, 0);
+    ReapStandIn();
+  }
   if (trace_bits_ != nullptr) shmdt(trace_bits_);
   if (fuzz_ != nullptr) shmdt(fuzz_);
   if (!staging_dir_.empty()) {
@@ -315,7 +319,7 @@ absl::Status AflBridge::Impl::Init(std::vector<std::string> argv,
     const size_t slash = arg.rfind('/');
     const std::string base =
         slash == std::string::npos ? arg : arg.substr(slash + 1);
-    if (base != ".cur_input") continue;
+    if (base != kInputName) continue;
     // afl-fuzz makes the file only when it writes the first input.
     const std::string dir =
         slash == std::string::npos ? "." : arg.substr(0, slash + 1);
@@ -324,6 +328,8 @@ absl::Status AflBridge::Impl::Init(std::vector<std::string> argv,
       return ErrnoStatus(absl::StrCat("realpath(", dir, ")"));
     }
     input_path_ = absl::StrCat(real, "/", base);
+    input_dir_.reset(open(real, O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!input_dir_.valid()) return ErrnoStatus(absl::StrCat("open ", real));
     input_arg_ = static_cast<int>(i);
     argv[i] = input_path_;
     break;
@@ -584,7 +590,8 @@ absl::Status AflBridge::Impl::Start(const Policy& policy) {
   }
   uint32_t hello = 0;
   std::string why;
-  const Wait wait = ReadWord(&hello, absl::Now() + kStartDeadline, -1, &why);
+  const Wait wait =
+      ReadWord(&hello, absl::Now() + kStartDeadline, std::nullopt, &why);
   if (wait != Wait::kReady) {
     if (wait == Wait::kEnded) {
       absl::StatusOr<std::optional<proto::Result>> result =
@@ -663,14 +670,37 @@ absl::Status AflBridge::Impl::Start(const Policy& policy) {
 }
 
 Wait AflBridge::Impl::ReadWord(uint32_t* word, absl::Time deadline,
-                               int child_pidfd, std::string* why) {
+                               std::optional<int32_t> running,
+                               std::string* why) {
   char bytes[sizeof(*word)];
   size_t have = 0;
+  // A word the fork server sends at once (the pid, which it often wrote
+  // while we were still writing `go`) is read without a poll first; a
+  // status follows a run, so it is waited for.
+  bool wait = running.has_value();
   for (;;) {
+    if (!wait) {
+      const ssize_t n =
+          read(server_.from.get(), bytes + have, sizeof(bytes) - have);
+      if (n > 0) {
+        have += static_cast<size_t>(n);
+        if (have == sizeof(bytes)) {
+          std::memcpy(word, bytes, sizeof(bytes));
+          return Wait::kReady;
+        }
+        continue;
+      }
+      if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+        *why = n == 0 ? "the fork server closed its pipe"
+                      : absl::StrCat("read: ", strerror(errno));
+        return Wait::kEnded;
+      }
+    }
+    wait = false;
     pollfd fds[3] = {{server_.from.get(), POLLIN, 0},
                      {sandbox_->pidfd(), POLLIN, 0},
-                     {child_pidfd, POLLIN, 0}};
-    const int count = child_pidfd >= 0 ? 3 : 2;
+                     {standin_.get(), POLLIN, 0}};
+    const int count = running.has_value() && standin_.valid() ? 3 : 2;
     int timeout_ms = -1;
     if (deadline != absl::InfiniteFuture()) {
       timeout_ms = static_cast<int>(std::max<int64_t>(
@@ -682,29 +712,15 @@ Wait AflBridge::Impl::ReadWord(uint32_t* word, absl::Time deadline,
       *why = absl::StrCat("poll: ", strerror(errno));
       return Wait::kEnded;
     }
-    if (fds[0].revents != 0) {
-      const ssize_t n =
-          read(server_.from.get(), bytes + have, sizeof(bytes) - have);
-      if (n > 0) {
-        have += static_cast<size_t>(n);
-        if (have == sizeof(bytes)) {
-          std::memcpy(word, bytes, sizeof(bytes));
-          return Wait::kReady;
-        }
-        continue;
-      }
-      if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-      *why = n == 0 ? "the fork server closed its pipe"
-                    : absl::StrCat("read: ", strerror(errno));
-      return Wait::kEnded;
-    }
+    if (fds[0].revents != 0) continue;
     if (fds[1].revents != 0) {
       *why = "the sandbox ended";
       return Wait::kEnded;
     }
     if (count == 3 && fds[2].revents != 0) {
-      // The child is gone; its status follows at once or never.
-      child_pidfd = -1;
+      // afl-fuzz timed the input out and killed the stand-in: the child
+      // gets the same, and its status must follow at once or never.
+      KillChild(*running, ReapStandIn());
       deadline = std::min(deadline, absl::Now() + kStatusGrace);
       continue;
     }
@@ -715,22 +731,55 @@ Wait AflBridge::Impl::ReadWord(uint32_t* word, absl::Time deadline,
   }
 }
 
-pid_t AflBridge::Impl::NullPid() {
-  if (null_pid_ > 0) return null_pid_;
-  // A child of ours that exits at once and is never reaped: its pid stays
-  // taken, and a kill of a zombie does nothing.
+bool AflBridge::Impl::StartStandIn() {
+  const pid_t bridge = getpid();
   const pid_t pid = fork();
-  if (pid == 0) _exit(0);
-  null_pid_ = pid > 0 ? pid : -1;
-  return null_pid_;
+  if (pid < 0) return false;
+  if (pid == 0) {
+    // Nothing but wait to be killed, by whatever signal afl-fuzz sends
+    // (SIGKILL, or AFL_KILL_SIGNAL's), and die with the bridge; it holds
+    // none of the bridge's descriptors (afl-fuzz's pipes, the sandbox's).
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (getppid() != bridge) _exit(0);
+    syscall(SYS_close_range, 0, ~0U, 0);
+    struct sigaction default_action = {};
+    default_action.sa_handler = SIG_DFL;
+    for (int number = 1; number < NSIG; ++number) {
+      sigaction(number, &default_action, nullptr);
+    }
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_UNBLOCK, &all, nullptr);
+    for (;;) pause();
+  }
+  standin_.reset(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+  if (!standin_.valid()) {
+    const int error = errno;  // pidfd_open's, for the caller's message
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    errno = error;
+    return false;
+  }
+  standin_pid_ = pid;
+  return true;
 }
 
-AflBridge::Impl::Child AflBridge::Impl::FindChild(int32_t claimed) {
-  Child child;
-  child.host_pid = NullPid();
+int AflBridge::Impl::ReapStandIn() {
+  siginfo_t info = {};
+  const long rc =
+      syscall(SYS_waitid, P_PIDFD, standin_.get(), &info, WEXITED, nullptr);
+  standin_.reset();
+  standin_pid_ = -1;
+  if (rc == 0 && (info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED)) {
+    return info.si_status;
+  }
+  return SIGKILL;
+}
+
+void AflBridge::Impl::KillChild(int32_t claimed, int signal) {
   char text[4096];
   const ssize_t n = pread(server_.children.get(), text, sizeof(text) - 1, 0);
-  if (n <= 0) return child;  // already reaped: nothing to kill
+  if (n <= 0) return;  // already reaped: nothing to kill
   std::vector<pid_t> pids;
   for (absl::string_view field :
        absl::StrSplit(absl::string_view(text, static_cast<size_t>(n)), ' ',
@@ -759,14 +808,13 @@ AflBridge::Impl::Child AflBridge::Impl::FindChild(int32_t claimed) {
       }
     }
   }
-  if (found <= 0) return child;
+  if (found <= 0) return;
   // The pid may have been reaped and taken since the list was read: the
-  // pidfd, taken now, must still name a process of the sandbox.
+  // pidfd, taken now, must still name a child of the fork server, and the
+  // signal goes through it.
   UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, found, 0)));
-  if (!pidfd.valid() || !ChildOfServer(pidfd, found)) return child;
-  child.host_pid = found;
-  child.pidfd = std::move(pidfd);
-  return child;
+  if (!pidfd.valid() || !ChildOfServer(pidfd, found)) return;
+  syscall(SYS_pidfd_send_signal, pidfd.get(), signal, nullptr, 0);
 }
 
 bool AflBridge::Impl::ChildOfServer(const UniqueFd& pidfd, pid_t host_pid) {
@@ -789,11 +837,8 @@ bool AflBridge::Impl::ChildOfServer(const UniqueFd& pidfd, pid_t host_pid) {
          info->depth == sandbox_depth_ && sandbox_depth_ >= 2;
 }
 
-absl::Status AflBridge::Impl::EndInput(const Policy& policy, bool pid_sent,
+absl::Status AflBridge::Impl::EndInput(const Policy& policy,
                                        absl::string_view why) {
-  if (!pid_sent && !Tell(static_cast<uint32_t>(NullPid()))) {
-    return ErrnoStatus("write to afl-fuzz (fd 199)");
-  }
   sandbox_->Kill().IgnoreError();
   absl::StatusOr<proto::Result> result = sandbox_->Wait();
   int status = SIGKILL;
@@ -845,7 +890,7 @@ bool AflBridge::Impl::Launch(uint32_t go, uint32_t* claimed, std::string* why) {
     *why = "the fork server takes no input";
     return false;
   }
-  return ReadWord(claimed, absl::Now() + kForkDeadline, -1, why) ==
+  return ReadWord(claimed, absl::Now() + kForkDeadline, std::nullopt, why) ==
          Wait::kReady;
 }
 
@@ -855,6 +900,16 @@ absl::Status AflBridge::Impl::Serve(const Policy& policy) {
     uint32_t go = 0;
     if (!afl::ReadAll(afl::kControlFd, &go, sizeof(go))) {
       return absl::OkStatus();
+    }
+    // afl-fuzz's word says that it timed the last input out and killed
+    // the pid we told it: if we did not see the stand-in end then (the
+    // status came first), it ends now, and that kill was the last input's.
+    if (go != 0 && standin_.valid()) {
+      pollfd ended = {standin_.get(), POLLIN, 0};
+      if (poll(&ended, 1, 1000) == 1) ReapStandIn();
+    }
+    if (!standin_.valid() && !StartStandIn()) {
+      return ErrnoStatus("start the stand-in for afl-fuzz's kill");
     }
     if (absl::Status staged = StageInput(); !staged.ok()) return staged;
     // A sandbox that ends before its fork server names the child (its own
@@ -872,36 +927,29 @@ absl::Status AflBridge::Impl::Serve(const Policy& policy) {
       if (absl::Status staged = StageInput(); !staged.ok()) return staged;
       launched = Launch(go, &claimed, &why);
     }
-    if (!launched) {
-      if (absl::Status s = EndInput(policy, false, why); !s.ok()) return s;
-      continue;
-    }
-    Child& child = server_.child;
-    if (static_cast<int32_t>(claimed) != server_.child_claimed ||
-        !child.pidfd.valid() || !Alive(child.pidfd)) {
-      child = FindChild(static_cast<int32_t>(claimed));
-      server_.child_claimed = static_cast<int32_t>(claimed);
-    }
-    if (child.host_pid <= 0) {
-      return absl::InternalError("--afl: fork() for a pid");
-    }
-    if (!Tell(static_cast<uint32_t>(child.host_pid))) {
+    // The pid afl-fuzz is told: the stand-in, a process of our own whose
+    // end (afl-fuzz's kill when the input times out) we pass on to the
+    // child the fork server named. No pid of the sandbox's is passed on,
+    // nor looked up unless afl-fuzz kills.
+    if (!Tell(static_cast<uint32_t>(standin_pid_))) {
       return ErrnoStatus("write to afl-fuzz (fd 199)");
     }
-    // No deadline while the child lives (afl-fuzz times it out and kills
-    // it); once it is gone, or without a pidfd to tell, the grace period.
+    if (!launched) {
+      if (absl::Status s = EndInput(policy, why); !s.ok()) return s;
+      continue;
+    }
+    // No deadline while the stand-in lives (afl-fuzz times the input out
+    // and kills it); once it is gone, the grace period.
     uint32_t status = 0;
-    const absl::Time deadline = child.pidfd.valid()
-                                    ? absl::InfiniteFuture()
-                                    : absl::Now() + kStatusGrace;
-    if (ReadWord(&status, deadline, child.pidfd.get(), &why) != Wait::kReady) {
-      if (absl::Status s = EndInput(policy, true, why); !s.ok()) return s;
+    if (ReadWord(&status, absl::InfiniteFuture(), static_cast<int32_t>(claimed),
+                 &why) != Wait::kReady) {
+      if (absl::Status s = EndInput(policy, why); !s.ok()) return s;
       continue;
     }
     if (pread(server_.shim_mem.get(), trace_bits_, used_,
               static_cast<off_t>(server_.map_address)) !=
         static_cast<ssize_t>(used_)) {
-      if (absl::Status s = EndInput(policy, true, "the map cannot be read");
+      if (absl::Status s = EndInput(policy, "the map cannot be read");
           !s.ok()) {
         return s;
       }
@@ -922,7 +970,8 @@ absl::Status AflBridge::Impl::StageInput() {
     return absl::OkStatus();
   }
   if (input_path_.empty()) return absl::OkStatus();
-  UniqueFd input(open(input_path_.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  UniqueFd input(
+      openat(input_dir_.get(), kInputName, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!input.valid()) return ErrnoStatus(absl::StrCat("open ", input_path_));
   static char buffer[1 << 16];
   off_t offset = 0;
@@ -942,7 +991,8 @@ absl::Status AflBridge::Impl::StageInput() {
     // afl-fuzz wrote the whole file before `go`: a short read is its end.
     if (static_cast<size_t>(n) < sizeof(buffer)) break;
   }
-  if (offset != staged_bytes_ && ftruncate(staging_.get(), offset) != 0) {
+  // The writes grew the copy as far as needed; only a shorter input cuts.
+  if (offset < staged_bytes_ && ftruncate(staging_.get(), offset) != 0) {
     return ErrnoStatus("ftruncate the input's copy");
   }
   staged_bytes_ = offset;

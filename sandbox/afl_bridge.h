@@ -19,18 +19,23 @@
 // afl-fuzz's file reopened read-only.
 //
 // afl-fuzz kills the pid the fork server reports when an input times out.
-// The bridge reports the host pid of the program's child from the kernel's
-// list of the fork server's children (by NSpid where it has several),
-// checked through a pidfd of the bridge's own to lie in the sandbox's pid
-// namespace; without one (the child already reaped) a zombie of its own,
-// which a kill cannot hurt. What the program claims is never passed on.
+// The bridge reports a stand-in: a process of its own that only waits to
+// be killed, and dies with the bridge. When afl-fuzz kills it, the bridge
+// sends the same signal to the child the program's fork server named,
+// found only then in the kernel's list of the fork server's children (by
+// NSpid where it has several) and checked through a pidfd of the bridge's
+// own to be the fork server's child; the signal goes through that pidfd.
+// What the program claims is never passed on, and no pid is looked up per
+// input. afl-fuzz's next `go` word says whether it killed, so a kill the
+// bridge sees only after the status came is not passed on to the next
+// input's child.
 //
 // Everything from the sandbox is hostile: words of four bytes gathered
-// under deadlines, no wait without one once the reported child is gone. A
-// sandbox that ends during an input (a violation, a timeout of the
-// policy), or breaks the protocol, ends that input as a crash (SIGSYS for
-// a violation, else SIGKILL) and the bridge starts a fresh sandbox, so
-// afl-fuzz goes on.
+// under deadlines, no wait without one once afl-fuzz has killed (the
+// status must then follow within a grace period). A sandbox that ends
+// during an input (a violation, a timeout of the policy), or breaks the
+// protocol, ends that input as a crash (SIGSYS for a violation, else
+// SIGKILL) and the bridge starts a fresh sandbox, so afl-fuzz goes on.
 
 #ifndef SANDBOX_AFL_BRIDGE_H_
 #define SANDBOX_AFL_BRIDGE_H_

@@ -120,13 +120,15 @@ Options:
                        (or without @@: the input on stdin). afl-fuzz's
                        coverage map and pipes stay on the host; the @@ file
                        is a copy bound read-only at its path; the pid
-                       afl-fuzz kills on a timeout is the child's host pid
-                       as the kernel names it, never one the sandbox
-                       claims. Needs the pid and IPC namespaces; adds to
-                       the policy the calls AFL's runtime and the shim
-                       make, unless a rule of the policy names them: clone
-                       fork wait4 kill shmget shmat shmdt shmctl execve
-                       pidfd_open sendmsg rt_sigaction. A sandbox that ends
+                       afl-fuzz kills on a timeout is a stand-in process
+                       of sandbox-run's own, whose end it passes on to the
+                       child the kernel lists as the fork server's, never
+                       a pid the sandbox claims. Needs the pid and IPC
+                       namespaces; adds to the policy the calls AFL's
+                       runtime and the shim make, unless a rule of the
+                       policy names them: clone fork wait4 kill shmget
+                       shmat shmdt shmctl execve pidfd_open sendmsg
+                       rt_sigaction. A sandbox that ends
                        during an input (a violation, --timeout) makes that
                        input a crash (SIGSYS for a violation, else SIGKILL)
                        and a fresh sandbox goes on; stderr (afl-fuzz shows

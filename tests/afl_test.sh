@@ -6,12 +6,14 @@
 # fuzzer_stats and what afl-fuzz found: the planted crash (abort), the
 # ptrace violation as a crash of its own (SIGSYS) after which afl-fuzz
 # went on, a hang that afl-fuzz timed out (it kills the pid the bridge
-# reports, and must then get the status), and none of the side effects
-# the target tries from its seeds (a file written in a host directory, a
-# socket, the host's System V segment, a descriptor beyond its stdio) --
-# each would have aborted it.
-# Then a hostile fork server (tests/afl/liar.c) that names a host pid as
-# its child and never answers.
+# reports, a stand-in of the bridge's own, whose end the bridge passes on
+# to the hung child; the fork server then reports it), and none of the
+# side effects the target tries from its seeds (a file written in a host
+# directory, a socket, the host's System V segment, a descriptor beyond
+# its stdio) -- each would have aborted it.
+# Then afl-fuzz's kills in orders it meets only by chance, played by
+# tests/afl/fake_afl.py, and a hostile fork server (tests/afl/liar.c) that
+# names a host pid as its child and never answers.
 #   afl_test.sh SANDBOX_RUN SOURCE_DIR
 set -euo pipefail
 sandbox_run=$1
@@ -119,6 +121,12 @@ fuzz() {
     fail "$name: sandbox-run did not name the violation"
   ls "$out"/default/hangs/id:* >/dev/null 2>&1 ||
     fail "$name: no hang found (afl-fuzz's timeout and kill)"
+  # The kill reached the hung child in the sandbox, and its fork server
+  # reported it: no sandbox was given up for want of a status.
+  if grep -q 'did not answer in time' "$work/$name.log"; then
+    grep 'did not answer in time' "$work/$name.log" | head -3
+    fail "$name: afl-fuzz's kill did not reach the hung child"
+  fi
   [ ! -e "$marker" ] || fail "$name: the target wrote $marker on the host"
 }
 
@@ -130,6 +138,17 @@ grep -q 'the policy also allows clone fork wait4 kill shmget .*execve' \
   "$work/file.log" || fail "file: --afl did not say what it added"
 grep -q 'SHARED MEMORY FUZZING' "$work/shmem.log" ||
   fail "shmem: afl-fuzz did not use shared memory test cases"
+
+# afl-fuzz's kills in orders it meets only by chance, played by a script
+# in its place: a kill that comes just after the status stays with its
+# input, and a hang's kill reaches the child (tests/afl/fake_afl.py).
+if ! timeout 120 python3 "$src/tests/afl/fake_afl.py" "$sandbox_run" \
+    "$work/target-file" "$work" >"$work/fake.log" 2>&1; then
+  tail -20 "$work/fake.log"
+  fail "fake_afl: the kills did not reach the right child"
+else
+  grep '^fake_afl' "$work/fake.log"
+fi
 
 # A fork server that lies about its child's pid, naming a host process,
 # and never sends a status: afl-fuzz times the input out and kills what the

@@ -7,6 +7,8 @@
 //        seeds hold 'Q', one bit away);
 //   'H'  spins forever: afl-fuzz times it out and kills the pid it was
 //        told (the seeds hold 'I', one bit away);
+//   'D'  busy for 300 ms (the vDSO's clock, no system call), then
+//        returns: a slow input that ends well (tests/afl/fake_afl.py);
 //   'W'  writes MARKER_PATH, a file in a host directory;
 //   'S'  opens a TCP socket;
 //   'I'  looks up the host's System V segment HOST_SHM_KEY;
@@ -22,6 +24,7 @@
 #include <sys/ptrace.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef MARKER_PATH
@@ -47,6 +50,16 @@ static int Run(const char* buf, ssize_t n, int fd) {
     case 'H':
       for (volatile int spin = 0;; ++spin) {
       }
+    case 'D': {
+      struct timespec start, now;
+      clock_gettime(CLOCK_MONOTONIC, &start);
+      do {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+      } while ((now.tv_sec - start.tv_sec) * 1000000000L +
+                   (now.tv_nsec - start.tv_nsec) <
+               300000000L);
+      return 0;
+    }
     case 'W': {
       int out = open(MARKER_PATH, O_WRONLY | O_CREAT | O_TRUNC, 0644);
       if (out >= 0 && write(out, "x", 1) == 1) abort();
