@@ -459,6 +459,34 @@ TEST(PrewarmTest, AProgramThatLocksItselfDownFindsItsFilter) {
   EXPECT_EQ(pool->stats().prewarmed, 1u);
 }
 
+TEST(PrewarmTest, WithoutAnInitTheProgramItselfWaits) {
+  // The program as pid 1 of its namespace, and no pid namespace at all:
+  // the one process of the sandbox waits for the command.
+  for (const bool pid_namespace : {true, false}) {
+    SCOPED_TRACE(pid_namespace ? "program_is_init" : "no pid namespace");
+    PolicyBuilder builder = TesteePolicy();
+    proto::Namespaces& ns = *builder.mutable_proto().mutable_namespaces();
+    if (pid_namespace) {
+      ns.set_program_is_init(true);
+    } else {
+      ns.set_pid(false);
+      // /proc needs its own pid namespace.
+      builder.mutable_proto().mutable_filesystem()->set_proc(false);
+    }
+    Policy policy = BuildOrFail(builder);
+    std::unique_ptr<PrewarmPool> pool = PrewarmOrDie(policy, 1);
+    ASSERT_NE(pool, nullptr);
+    TesteeRun run = RunFrom(*pool, {"exit", "6"});
+    EXPECT_EQ(run.result.status(), proto::Result::OK)
+        << run.result.ShortDebugString();
+    EXPECT_EQ(run.result.exit_code(), 6);
+    TesteeRun ptrace = RunFrom(*pool, {"ptrace"});
+    EXPECT_EQ(ptrace.result.status(), proto::Result::VIOLATION)
+        << ptrace.result.ShortDebugString();
+    EXPECT_EQ(pool->stats().prewarmed, 2u);
+  }
+}
+
 TEST(PrewarmTest, CountIsChecked) {
   Policy policy = BuildOrFail(TesteePolicy());
   EXPECT_THAT(Prewarm(policy, 0),
