@@ -409,10 +409,12 @@ absl::Status Sandbox::Impl::Start(const Policy& policy, const Command& command,
     SBX_RETURN_IF_ERROR(CheckCommandFds(command));
   }
   const bool worker = !command.worker.empty() || prewarming == Prewarm::kWorker;
-  // What errors name: the command's worker, or the pool.
-  const std::string whose =
-      prewarm ? "Prewarm(kWorkers)"
-              : absl::StrCat("command.worker '", command.worker, "'");
+  // What errors name: the command's worker, or the pool (made only for an
+  // error: not on every spawn).
+  auto whose = [&] {
+    return prewarm ? std::string("Prewarm(kWorkers)")
+                   : absl::StrCat("command.worker '", command.worker, "'");
+  };
   internal::ForkServerClient* server = nullptr;
   // Keeps the default server's client valid for this spawn.
   std::shared_ptr<internal::ForkServerClient> default_server;
@@ -420,13 +422,14 @@ absl::Status Sandbox::Impl::Start(const Policy& policy, const Command& command,
     server = internal::ZygoteForkServer();
     if (server == nullptr && internal::ZygoteBelongsToAnotherProcess()) {
       return absl::FailedPreconditionError(absl::StrCat(
-          whose,
+          whose(),
           ": this process is a fork of the one that called "
           "InitForkServer(); only that process can spawn zygote workers"));
     }
     if (server == nullptr) {
       return absl::FailedPreconditionError(absl::StrCat(
-          whose, ": zygote workers need sandbox::InitForkServer() in main()"));
+          whose(),
+          ": zygote workers need sandbox::InitForkServer() in main()"));
     }
   } else if (mode == SpawnMode::kForkServer) {
     SBX_ASSIGN_OR_RETURN(default_server, internal::DefaultForkServer());
@@ -640,8 +643,6 @@ absl::Status Sandbox::Impl::Launch(const Command& command) {
   SBX_RETURN_IF_ERROR(PlanFds(command, fds, comms, comms_child));
   SBX_ASSIGN_OR_RETURN(internal::CommandMessage message,
                        internal::EncodeCommand(*policy_, command, fds));
-  std::vector<std::string> candidates =
-      internal::ExecCandidates(*policy_, command);
   {
     absl::MutexLock lock(&mu_);
     if (result_.has_value() || !sync_) {
@@ -656,7 +657,7 @@ absl::Status Sandbox::Impl::Launch(const Command& command) {
     }
     command_sent_ = true;
     comms_ = std::move(comms);
-    exec_candidates_ = std::move(candidates);
+    exec_candidates_ = std::move(message.candidates);
     start_ = absl::Now();
     const double wall = policy_->proto().limits().wall_time_seconds();
     if (wall > 0) wall_deadline_ = start_ + absl::Seconds(wall);

@@ -678,8 +678,8 @@ absl::StatusOr<CommandMessage> EncodeCommand(
   // A worker: its name as the one argument; no env (a worker's is the
   // zygote's, empty) and nothing to exec.
   const bool worker = !command.worker.empty();
-  const std::vector<std::string> argv =
-      worker ? std::vector<std::string>{command.worker} : command.argv;
+  const std::vector<std::string> worker_argv = {command.worker};
+  const std::vector<std::string>& argv = worker ? worker_argv : command.argv;
   std::vector<std::string> env;
   if (!worker) {
     env = MergeEnv(policy.proto(), command);
@@ -687,13 +687,13 @@ absl::StatusOr<CommandMessage> EncodeCommand(
       env.push_back(LockDownEntry(policy));
     }
   }
-  const std::vector<std::string> candidates = ExecCandidates(policy, command);
+  CommandMessage message;
+  message.candidates = ExecCandidates(policy, command);
   CommandHeader header = {};
   header.argc = static_cast<uint32_t>(argv.size());
   header.envc = static_cast<uint32_t>(env.size());
-  header.candidate_count = static_cast<uint32_t>(candidates.size());
+  header.candidate_count = static_cast<uint32_t>(message.candidates.size());
   header.fd_count = static_cast<uint32_t>(by_target.size());
-  CommandMessage message;
   message.bytes.resize(sizeof(header));
   for (const auto& [target, source] : by_target) {
     const int32_t target32 = target;
@@ -707,7 +707,7 @@ absl::StatusOr<CommandMessage> EncodeCommand(
   add(command.cwd.empty() ? policy.proto().filesystem().cwd() : command.cwd);
   for (const std::string& arg : argv) add(arg);
   for (const std::string& entry : env) add(entry);
-  for (const std::string& candidate : candidates) add(candidate);
+  for (const std::string& candidate : message.candidates) add(candidate);
   if (message.bytes.size() > kMaxCommandBytes) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "command: argv, env and cwd take ", message.bytes.size(),

@@ -185,6 +185,9 @@ class SpawnOutcome {
 struct CommandMessage {
   std::string bytes;
   std::vector<int> fds;
+  // The candidates the message names (ExecCandidates), for the host's
+  // diagnosis of a failed execve.
+  std::vector<std::string> candidates;
 };
 [[nodiscard]] absl::StatusOr<CommandMessage> EncodeCommand(
     const Policy& policy, const Command& command,
