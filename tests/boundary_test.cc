@@ -32,6 +32,7 @@
 #include "sandbox/comms.h"
 #include "sandbox/internal/child_setup.h"
 #include "sandbox/policy_builder.h"
+#include "sandbox/prewarm.h"
 #include "sandbox/result.pb.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/worker.h"
@@ -144,6 +145,15 @@ int ForgedSetupErrorWorker(Comms&) {
   return 0;
 }
 
+// Claims to be a prewarmed sandbox waiting for its command, then waits.
+int ForgedReadyWorker(Comms&) {
+  internal::ChildMessage message = {};
+  message.type = internal::ChildMessage::Type::kReady;
+  SendOnSync(&message, sizeof(message), -1);
+  sleep(10);
+  return 0;
+}
+
 // Under a deferred policy, offers a pipe as its "listener" instead of
 // locking down.
 int FakeListenerWorker(Comms&) {
@@ -253,6 +263,7 @@ void RegisterHostileWorkers() {
   MustRegister("linger_comms", LingerCommsWorker);
   MustRegister("forged_exit", ForgedExitWorker);
   MustRegister("forged_setup_error", ForgedSetupErrorWorker);
+  MustRegister("forged_ready", ForgedReadyWorker);
   MustRegister("fake_listener", FakeListenerWorker);
   MustRegister("inflight", InflightWorker);
 }
@@ -350,6 +361,30 @@ TEST(BoundaryTest, AWorkerCannotForgeASetupError) {
   EXPECT_FALSE(result.has_setup_error());
   EXPECT_THAT(absl::StrJoin(result.warnings(), "\n"),
               HasSubstr("setup error after the payload started"));
+}
+
+TEST(BoundaryTest, AWorkerCannotClaimToWaitForACommand) {
+  // Spawned, and prewarmed (its command already sent): either way the
+  // sandboxee's "ready" ends it at once.
+  PolicyBuilder builder = DefaultPolicyBuilder();
+  builder.SetDefaultErrno(EPERM);
+  const Policy policy = BuildOrFail(builder);
+  absl::StatusOr<std::unique_ptr<PrewarmPool>> pool =
+      Prewarm(policy, 1, PrewarmFor::kWorkers);
+  ASSERT_THAT(pool, IsOk());
+  absl::StatusOr<std::unique_ptr<Sandbox>> prewarmed =
+      (*pool)->Spawn(WorkerCommand("forged_ready"));
+  ASSERT_THAT(prewarmed, IsOk());
+  std::unique_ptr<Sandbox> spawned = SpawnWorker(policy, "forged_ready");
+  ASSERT_NE(spawned, nullptr);
+  for (Sandbox* sandbox : {prewarmed->get(), spawned.get()}) {
+    const absl::Time start = absl::Now();
+    const proto::Result result = WaitOrDie(*sandbox);
+    EXPECT_LT(absl::Now() - start, absl::Seconds(5)) << "not killed at once";
+    EXPECT_EQ(result.status(), proto::Result::KILLED) << result.DebugString();
+    EXPECT_THAT(absl::StrJoin(result.warnings(), "\n"),
+                HasSubstr("ready message"));
+  }
 }
 
 TEST(BoundaryTest, APipeIsNotTakenForTheListener) {

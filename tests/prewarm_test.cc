@@ -103,23 +103,40 @@ std::set<pid_t> OwnChildren() {
   return children;
 }
 
-// Children that were not in `before`.
-std::vector<pid_t> ChildrenSince(const std::set<pid_t>& before) {
-  std::vector<pid_t> since;
-  for (pid_t pid : OwnChildren()) {
-    if (before.count(pid) == 0) since.push_back(pid);
-  }
-  return since;
-}
-
-int OpenFdCount() {
-  int count = 0;
-  DIR* fds = opendir("/proc/self/fd");
+// The descriptors process `pid` holds, as /proc/<pid>/fd links.
+std::vector<std::string> FdTargets(pid_t pid) {
+  const std::string fd_dir = absl::StrCat("/proc/", pid, "/fd");
+  std::vector<std::string> targets;
+  DIR* fds = opendir(fd_dir.c_str());
+  if (fds == nullptr) return targets;
   while (struct dirent* entry = readdir(fds)) {
-    if (entry->d_name[0] != '.') ++count;
+    if (entry->d_name[0] == '.') continue;
+    char target[256] = {};
+    readlink(absl::StrCat(fd_dir, "/", entry->d_name).c_str(), target,
+             sizeof(target) - 1);
+    targets.push_back(target);
   }
   closedir(fds);
-  return count;
+  return targets;
+}
+
+// A pool of `count`, and its waiting sandboxes' inits: the children of
+// this process it added (the fork server is started first, so it is not
+// one of them).
+struct WatchedPool {
+  std::unique_ptr<PrewarmPool> pool;
+  std::vector<pid_t> inits;
+};
+WatchedPool PrewarmWatched(const Policy& policy, int count) {
+  WatchedPool watched;
+  EXPECT_EQ(RunTestee(policy, {"exit", "0"}).result.status(),
+            proto::Result::OK);
+  const std::set<pid_t> before = OwnChildren();
+  watched.pool = PrewarmOrDie(policy, count);
+  for (pid_t pid : OwnChildren()) {
+    if (before.count(pid) == 0) watched.inits.push_back(pid);
+  }
+  return watched;
 }
 
 TEST(PrewarmTest, RunsTheCommandWithItsArgvEnvCwdAndDescriptors) {
@@ -203,33 +220,10 @@ TEST(PrewarmTest, IsolationIsThatOfSpawn) {
   EXPECT_EQ(ptrace.result.violation().syscall(), "ptrace");
 }
 
-// The descriptors process `pid` holds, as /proc/<pid>/fd links.
-std::vector<std::string> FdTargets(pid_t pid) {
-  const std::string fd_dir = absl::StrCat("/proc/", pid, "/fd");
-  std::vector<std::string> targets;
-  DIR* fds = opendir(fd_dir.c_str());
-  if (fds == nullptr) return targets;
-  while (struct dirent* entry = readdir(fds)) {
-    if (entry->d_name[0] == '.') continue;
-    char target[256] = {};
-    readlink(absl::StrCat(fd_dir, "/", entry->d_name).c_str(), target,
-             sizeof(target) - 1);
-    targets.push_back(target);
-  }
-  closedir(fds);
-  return targets;
-}
-
 TEST(PrewarmTest, AWaitingSandboxHoldsOnlyItsSyncSocketAndRunsNothing) {
-  Policy policy = BuildOrFail(TesteePolicy());
-  // The fork server is there before we look: the new children are the
-  // waiting sandboxes' inits.
-  ASSERT_EQ(RunTestee(policy, {"exit", "0"}).result.status(),
-            proto::Result::OK);
-  const std::set<pid_t> before = OwnChildren();
-  std::unique_ptr<PrewarmPool> pool = PrewarmOrDie(policy, 2);
-  ASSERT_NE(pool, nullptr);
-  const std::vector<pid_t> waiting = ChildrenSince(before);
+  WatchedPool watched = PrewarmWatched(BuildOrFail(TesteePolicy()), 2);
+  ASSERT_NE(watched.pool, nullptr);
+  const std::vector<pid_t>& waiting = watched.inits;
   ASSERT_EQ(waiting.size(), 2u);
   if (access(absl::StrCat("/proc/", waiting[0], "/fd").c_str(), R_OK) != 0) {
     // tests/run.sh runs this as root and in user namespaces only.
@@ -296,7 +290,7 @@ TEST(PrewarmTest, DestroyingThePoolLeavesNoProcessOrDescriptor) {
   ASSERT_EQ(RunTestee(policy, {"exit", "0"}).result.status(),
             proto::Result::OK);
   const std::set<pid_t> children_before = OwnChildren();
-  const int fds_before = OpenFdCount();
+  const size_t fds_before = FdTargets(getpid()).size();
   {
     std::unique_ptr<PrewarmPool> pool = PrewarmOrDie(policy, 3);
     ASSERT_NE(pool, nullptr);
@@ -305,17 +299,14 @@ TEST(PrewarmTest, DestroyingThePoolLeavesNoProcessOrDescriptor) {
     EXPECT_GT(OwnChildren().size(), children_before.size());
   }
   EXPECT_EQ(OwnChildren(), children_before);
-  EXPECT_EQ(OpenFdCount(), fds_before);
+  EXPECT_EQ(FdTargets(getpid()).size(), fds_before);
 }
 
 TEST(PrewarmTest, ASandboxKilledWhileWaitingIsNotUsed) {
-  Policy policy = BuildOrFail(TesteePolicy());
-  ASSERT_EQ(RunTestee(policy, {"exit", "0"}).result.status(),
-            proto::Result::OK);
-  const std::set<pid_t> before = OwnChildren();
-  std::unique_ptr<PrewarmPool> pool = PrewarmOrDie(policy, 1);
-  ASSERT_NE(pool, nullptr);
-  const std::vector<pid_t> waiting = ChildrenSince(before);
+  WatchedPool watched = PrewarmWatched(BuildOrFail(TesteePolicy()), 1);
+  ASSERT_NE(watched.pool, nullptr);
+  PrewarmPool* pool = watched.pool.get();
+  const std::vector<pid_t>& waiting = watched.inits;
   ASSERT_EQ(waiting.size(), 1u);
   ASSERT_EQ(kill(waiting[0], SIGKILL), 0);
   // Until the supervisor saw it die, it may be taken and found dead.
